@@ -1,0 +1,84 @@
+"""Login sessions in Redis, addressed by an opaque token `<user id>.<secret>`.
+
+The same token is the browser's session cookie and an API client's bearer token. Redis
+keeps only a digest of the secret, so its contents cannot be replayed as tokens.
+"""
+
+import hashlib
+import secrets
+import time
+
+from engine.accounts import keys
+from engine.kv import Redis, load_script
+from engine.settings import Settings
+
+
+class LoginSessions:
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self.redis = redis
+        self.idle_ms = settings.session_idle_s * 1000
+        self.absolute_ms = settings.session_absolute_s * 1000
+        self._touch = load_script(redis, "engine.accounts", "touch_session")
+
+    async def create(self, user_id: int) -> str:
+        """Start a session and return its token."""
+        secret = secrets.token_urlsafe(32)
+        digest = _digest(secret)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.session_key(user_id, digest), "created_ms", _now_ms())
+            pipe.pexpire(keys.session_key(user_id, digest), self.idle_ms)
+            pipe.sadd(keys.sessions_index_key(user_id), digest)
+            pipe.pexpire(keys.sessions_index_key(user_id), self.absolute_ms)
+            await pipe.execute()
+        return f"{user_id}.{secret}"
+
+    async def resolve(self, token: str) -> int | None:
+        """The user id of a live session (renewing its idle timeout), or None."""
+        parsed = _parse(token)
+        if parsed is None:
+            return None
+        user_id, digest = parsed
+        alive = await self._touch(
+            keys=[keys.session_key(user_id, digest)],
+            args=[_now_ms(), self.idle_ms, self.absolute_ms],
+        )
+        return user_id if alive == 1 else None
+
+    async def end(self, token: str) -> None:
+        parsed = _parse(token)
+        if parsed is None:
+            return
+        user_id, digest = parsed
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(keys.session_key(user_id, digest))
+            pipe.srem(keys.sessions_index_key(user_id), digest)
+            await pipe.execute()
+
+    async def end_others(self, user_id: int, keep_token: str | None) -> int:
+        """End every session of the user except `keep_token`'s; return how many ended."""
+        parsed = _parse(keep_token) if keep_token else None
+        keep = parsed[1] if parsed and parsed[0] == user_id else None
+        index = keys.sessions_index_key(user_id)
+        digests = [digest for digest in await self.redis.smembers(index) if digest != keep]
+        if not digests:
+            return 0
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(*(keys.session_key(user_id, digest) for digest in digests))
+            pipe.srem(index, *digests)
+            ended, _ = await pipe.execute()
+        return int(ended)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:40]
+
+
+def _parse(token: str) -> tuple[int, str] | None:
+    user_part, _, secret = token.partition(".")
+    if not user_part.isdigit() or len(user_part) > 18 or not 20 <= len(secret) <= 100:
+        return None
+    return int(user_part), _digest(secret)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

@@ -1,0 +1,146 @@
+"""Use cases of accounts: register, log in and out, edit the profile, change the password."""
+
+from collections.abc import Mapping
+
+import asyncpg
+import structlog
+
+from engine.accounts import store
+from engine.accounts.logins import LoginSessions
+from engine.accounts.passwords import dummy_hash, hash_password, verify_password
+from engine.accounts.throttle import LoginThrottle
+from engine.accounts.types import Org, User
+from engine.accounts.validation import (
+    parse_personal_details,
+    parse_registration,
+    password_error,
+)
+from engine.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+
+log = structlog.get_logger(__name__)
+
+Fields = Mapping[str, object]
+
+USERNAME_TAKEN = "该用户名已被注册"
+DOCUMENT_TAKEN = "该证件号已注册，请直接登录或找回账号"
+ORG_MISSING = "所选组织机构不存在"
+
+
+async def register(pool: asyncpg.Pool, data: Fields) -> User:
+    """Validate F1 + F2 and create a learner; Conflict when the username or document is taken."""
+    registration = parse_registration(data)
+    if not await store.org_exists(pool, registration.details.org_id):
+        raise InvalidInput({"org_id": ORG_MISSING})
+    password_hash = await hash_password(registration.password)
+    try:
+        user_id = await store.insert_user(
+            pool,
+            username=registration.username,
+            password_hash=password_hash,
+            details=registration.details,
+        )
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "users_document_key":
+            raise Conflict(DOCUMENT_TAKEN, field="id_number") from None
+        raise Conflict(USERNAME_TAKEN, field="username") from None
+    log.info("learner registered", user_id=user_id)
+    return await get_user(pool, user_id)
+
+
+async def log_in(
+    pool: asyncpg.Pool,
+    sessions: LoginSessions,
+    throttle: LoginThrottle,
+    *,
+    username: str,
+    password: str,
+    address: str,
+    previous_token: str | None = None,
+) -> tuple[User, str]:
+    """Check the password and start a new session; return the user and the session's token."""
+    if not username or not password:
+        raise InvalidInput(
+            {
+                field: message
+                for field, message, value in (
+                    ("username", "请输入用户名", username),
+                    ("password", "请输入密码", password),
+                )
+                if not value
+            }
+        )
+    await throttle.check(username, address)
+    found = await store.credentials(pool, username)
+    valid = await verify_password(found[1] if found else dummy_hash(), password)
+    if found is None or not valid:
+        await throttle.record_failure(username, address)
+        log.info("login failed", username=username, address=address)
+        raise NotAuthenticated("用户名或密码错误", code="bad_credentials")
+    await throttle.record_success(username)
+    if previous_token:
+        await sessions.end(previous_token)
+    token = await sessions.create(found[0])
+    log.info("logged in", user_id=found[0])
+    return await get_user(pool, found[0]), token
+
+
+async def log_out(sessions: LoginSessions, token: str) -> None:
+    await sessions.end(token)
+
+
+async def authenticate(pool: asyncpg.Pool, sessions: LoginSessions, token: str) -> User | None:
+    """The user a session token belongs to, or None when it is not a live session."""
+    user_id = await sessions.resolve(token)
+    if user_id is None:
+        return None
+    return await store.user_by_id(pool, user_id)
+
+
+async def get_user(pool: asyncpg.Pool, user_id: int) -> User:
+    user = await store.user_by_id(pool, user_id)
+    if user is None:
+        raise NotFound("用户不存在")
+    return user
+
+
+async def update_profile(pool: asyncpg.Pool, user: User, data: Fields) -> User:
+    """Apply F4: every F2 field but the identity document, which stays as registered."""
+    details = parse_personal_details({**data, "id_type": user.id_type, "id_number": user.id_number})
+    if details.org_id != user.org_id and not await store.org_exists(pool, details.org_id):
+        raise InvalidInput({"org_id": ORG_MISSING})
+    await store.update_details(pool, user.id, details)
+    return await get_user(pool, user.id)
+
+
+async def change_password(
+    pool: asyncpg.Pool,
+    sessions: LoginSessions,
+    user: User,
+    *,
+    old_password: str,
+    new_password: str,
+    confirm_password: str,
+    current_token: str | None,
+) -> None:
+    """F5: needs the old password; ends every other session of the user."""
+    errors: dict[str, str] = {}
+    if not old_password:
+        errors["old_password"] = "请输入旧密码"
+    problem = password_error(new_password, user.username) if new_password else "请输入新密码"
+    if problem:
+        errors["new_password"] = problem
+    elif new_password == old_password:
+        errors["new_password"] = "新密码不能与旧密码相同"
+    if new_password != confirm_password:
+        errors["confirm_password"] = "两次输入的密码不一致"
+    if errors:
+        raise InvalidInput(errors)
+    if not await verify_password(await store.password_hash(pool, user.id), old_password):
+        raise InvalidInput({"old_password": "旧密码不正确"})
+    await store.set_password_hash(pool, user.id, await hash_password(new_password))
+    ended = await sessions.end_others(user.id, current_token)
+    log.info("password changed", user_id=user.id, other_sessions_ended=ended)
+
+
+async def list_orgs(pool: asyncpg.Pool) -> list[Org]:
+    return await store.orgs(pool)

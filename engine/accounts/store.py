@@ -1,0 +1,102 @@
+"""SQL of the accounts domain."""
+
+import asyncpg
+
+from engine.accounts.types import Org, PersonalDetails, User
+
+DETAIL_COLUMNS = PersonalDetails.__struct_fields__
+
+USER_SELECT = f"""
+SELECT u.id, u.username, u.role, u.created_at, o.name AS org_name,
+       {", ".join(f"u.{column}" for column in DETAIL_COLUMNS)}
+FROM users u JOIN orgs o ON o.id = u.org_id
+"""
+
+
+def _user(row: asyncpg.Record) -> User:
+    return User(**dict(row))
+
+
+async def user_by_id(connection: asyncpg.Connection | asyncpg.Pool, user_id: int) -> User | None:
+    row = await connection.fetchrow(USER_SELECT + "WHERE u.id = $1", user_id)
+    return _user(row) if row else None
+
+
+async def credentials(
+    connection: asyncpg.Connection | asyncpg.Pool, username: str
+) -> tuple[int, str] | None:
+    """(user id, password hash) for a username, matched ignoring case."""
+    row = await connection.fetchrow(
+        "SELECT id, password_hash FROM users WHERE lower(username) = lower($1)", username
+    )
+    return (row["id"], row["password_hash"]) if row else None
+
+
+async def password_hash(connection: asyncpg.Connection | asyncpg.Pool, user_id: int) -> str:
+    return await connection.fetchval("SELECT password_hash FROM users WHERE id = $1", user_id)
+
+
+async def insert_user(
+    connection: asyncpg.Connection | asyncpg.Pool,
+    *,
+    username: str,
+    password_hash: str,
+    details: PersonalDetails,
+    role: str = "learner",
+) -> int:
+    """Insert a user; asyncpg.UniqueViolationError names the index that refused it."""
+    values = [getattr(details, column) for column in DETAIL_COLUMNS]
+    placeholders = ", ".join(f"${index}" for index in range(4, 4 + len(values)))
+    return await connection.fetchval(
+        f"""INSERT INTO users (username, password_hash, role, {", ".join(DETAIL_COLUMNS)})
+            VALUES ($1, $2, $3, {placeholders}) RETURNING id""",
+        username,
+        password_hash,
+        role,
+        *values,
+    )
+
+
+async def update_details(
+    connection: asyncpg.Connection | asyncpg.Pool, user_id: int, details: PersonalDetails
+) -> None:
+    """Update the editable F2 fields; the identity document stays as registered."""
+    editable = [column for column in DETAIL_COLUMNS if column not in ("id_type", "id_number")]
+    assignments = ", ".join(f"{column} = ${index}" for index, column in enumerate(editable, 2))
+    await connection.execute(
+        f"UPDATE users SET {assignments}, updated_at = now() WHERE id = $1",
+        user_id,
+        *(getattr(details, column) for column in editable),
+    )
+
+
+async def set_password_hash(
+    connection: asyncpg.Connection | asyncpg.Pool, user_id: int, new_hash: str
+) -> None:
+    await connection.execute(
+        "UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now() "
+        "WHERE id = $1",
+        user_id,
+        new_hash,
+    )
+
+
+async def org_exists(connection: asyncpg.Connection | asyncpg.Pool, org_id: int) -> bool:
+    return bool(
+        await connection.fetchval("SELECT EXISTS (SELECT 1 FROM orgs WHERE id = $1)", org_id)
+    )
+
+
+async def orgs(connection: asyncpg.Connection | asyncpg.Pool) -> list[Org]:
+    """Every organisation, parents before children, siblings in display order."""
+    rows = await connection.fetch(
+        """WITH RECURSIVE tree AS (
+               SELECT id, name, parent_id, ARRAY[sort_order, id] AS path FROM orgs
+               WHERE parent_id IS NULL
+               UNION ALL
+               SELECT o.id, o.name, o.parent_id, t.path || ARRAY[o.sort_order, o.id]
+               FROM orgs o JOIN tree t ON o.parent_id = t.id
+           )
+           SELECT id, name, parent_id FROM tree ORDER BY path"""
+    )
+    return [Org(row["id"], row["name"], row["parent_id"]) for row in rows]

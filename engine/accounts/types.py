@@ -1,0 +1,44 @@
+"""Account records and validated inputs."""
+
+from datetime import date, datetime
+
+import msgspec
+
+
+class PersonalDetails(msgspec.Struct, frozen=True, kw_only=True):
+    """The F2 fields, validated."""
+
+    org_id: int
+    real_name: str
+    phone: str
+    id_type: str
+    id_number: str
+    birth_date: date | None = None
+    gender: str | None = None
+    ethnicity: str | None = None
+    title_status: str | None = None
+    title_level: str | None = None
+    professional_title: str | None = None
+    title_date: date | None = None
+    education: str | None = None
+    political_status: str | None = None
+
+
+class Registration(msgspec.Struct, frozen=True, kw_only=True):
+    username: str
+    password: str
+    details: PersonalDetails
+
+
+class User(PersonalDetails, frozen=True, kw_only=True):
+    id: int
+    username: str
+    role: str
+    org_name: str
+    created_at: datetime
+
+
+class Org(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    parent_id: int | None

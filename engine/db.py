@@ -1,0 +1,86 @@
+"""PostgreSQL: the asyncpg pool and the SQL migrations."""
+
+from importlib import resources
+
+import asyncpg
+import structlog
+
+log = structlog.get_logger(__name__)
+
+# Taken by whoever migrates, so two nodes starting together apply each file once.
+MIGRATION_LOCK_ID = 0x4A495855  # "JIXU"
+
+MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    text PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+class PendingMigrations(RuntimeError):
+    """The database lacks migrations this code needs."""
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    """Open a connection pool; every connection speaks UTC."""
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, server_settings={"timezone": "UTC"}
+    )
+    assert pool is not None
+    return pool
+
+
+def migration_files() -> list[tuple[str, str]]:
+    """All migrations as (version, sql), in the order they apply."""
+    folder = resources.files("engine") / "migrations"
+    files = sorted(
+        (entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    )
+    return files
+
+
+async def pending_migrations(connection: asyncpg.Connection) -> list[str]:
+    """Versions not yet applied to this database."""
+    table = await connection.fetchval("SELECT to_regclass('schema_migrations')")
+    applied: set[str] = set()
+    if table is not None:
+        applied = {
+            row["version"]
+            for row in await connection.fetch("SELECT version FROM schema_migrations")
+        }
+    return [version for version, _ in migration_files() if version not in applied]
+
+
+async def migrate(connection: asyncpg.Connection) -> list[str]:
+    """Apply pending migrations, each in its own transaction; return the versions applied."""
+    applied: list[str] = []
+    await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
+    try:
+        await connection.execute(MIGRATIONS_TABLE)
+        pending = set(await pending_migrations(connection))
+        for version, sql in migration_files():
+            if version not in pending:
+                continue
+            async with connection.transaction():
+                await connection.execute(sql)
+                await connection.execute(
+                    "INSERT INTO schema_migrations (version) VALUES ($1)", version
+                )
+            log.info("migration applied", version=version)
+            applied.append(version)
+    finally:
+        await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_ID)
+    return applied
+
+
+async def require_migrated(connection: asyncpg.Connection) -> None:
+    """Raise PendingMigrations when the schema is behind the code."""
+    pending = await pending_migrations(connection)
+    if pending:
+        raise PendingMigrations(
+            f"the database has {len(pending)} pending migration(s): {', '.join(pending)}; "
+            "run `jixu migrate` first"
+        )

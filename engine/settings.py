@@ -1,0 +1,72 @@
+"""Settings: one Struct, read once from the environment."""
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+import msgspec
+
+Environment = Literal["development", "test", "production"]
+Positive = Annotated[int, msgspec.Meta(gt=0)]
+
+
+class SettingsError(Exception):
+    """An environment variable holds a value the engine cannot use."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    env: Environment = "development"
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8080
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: str = ".data"
+    site_name: str = "专业技术人员继续教育网"
+    secure_cookies: bool = False
+    allowed_origins: tuple[str, ...] = ()
+    log_format: Literal["auto", "console", "json"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    session_idle_s: Positive = 30 * 60
+    session_absolute_s: Positive = 12 * 60 * 60
+    login_max_failures_per_account: Positive = 5
+    login_max_failures_per_address: Positive = 30
+    login_failure_window_s: Positive = 15 * 60
+
+
+# Environment variable for each field; PORT, DATABASE_URL and REDIS_URL keep their usual names.
+ENVIRONMENT_NAMES: dict[str, str] = {
+    field: (
+        field.upper() if field in {"port", "database_url", "redis_url"} else f"JIXU_{field.upper()}"
+    )
+    for field in Settings.__struct_fields__
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build Settings from environment variables, then apply keyword overrides."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    for field, name in ENVIRONMENT_NAMES.items():
+        value = environ.get(name)
+        if value is None or value == "":
+            continue
+        raw[field] = _split_list(value) if field == "allowed_origins" else value
+    raw.update(overrides)
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_explain(exc)) from None
+
+
+def _split_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _explain(exc: msgspec.ValidationError) -> str:
+    message = str(exc)
+    # msgspec reports the path as "at `$.field`"; name the environment variable instead.
+    for field, name in ENVIRONMENT_NAMES.items():
+        marker = f"`$.{field}`"
+        if marker in message:
+            return f"{name}: {message.replace(' - at ' + marker, '')}"
+    return message

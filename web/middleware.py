@@ -1,0 +1,190 @@
+"""Middlewares: request id and metrics, security headers, errors, authentication, CSRF."""
+
+import hmac
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from engine.accounts.service import authenticate
+from engine.app import DB, LOGIN_SESSIONS, METRICS, SETTINGS
+from engine.errors import DomainError, Forbidden
+from web.render import render_error
+from web.requests import (
+    AUTH_VIA,
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    CSRF_TOKEN,
+    REQUEST_ID,
+    SESSION_COOKIE,
+    TOKEN,
+    USER,
+    is_api,
+)
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{8,64}")
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "media-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+HTTP_MESSAGES = {
+    400: "请求格式不正确",
+    404: "页面不存在",
+    405: "不支持该请求方法",
+    413: "提交的内容过大",
+}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bind a request id to every log line, log the request, count it, and never leak a 500."""
+    incoming = request.headers.get("X-Request-ID", "")
+    request_id = incoming if REQUEST_ID_PATTERN.fullmatch(incoming) else secrets.token_hex(8)
+    request[REQUEST_ID] = request_id
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    started = time.perf_counter()
+    try:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            response = exc
+        except Exception:
+            log.exception("unhandled error", method=request.method, path=request.path)
+            response = render_error(request, 500, "internal", "服务器内部错误，请稍后再试")
+        response.headers["X-Request-ID"] = request_id
+        elapsed = time.perf_counter() - started
+        route = request.match_info.route.resource
+        route_name = route.canonical if route is not None else "unmatched"
+        request.app[METRICS].observe_request(request.method, route_name, response.status, elapsed)
+        log.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status,
+            ms=round(elapsed * 1000, 1),
+        )
+        if isinstance(response, web.HTTPException):
+            raise response
+        return response
+    finally:
+        structlog.contextvars.unbind_contextvars("request_id")
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers.update(SECURITY_HEADERS)
+        raise
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@web.middleware
+async def domain_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one place where a DomainError becomes an HTTP response."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        message = HTTP_MESSAGES.get(exc.status, "请求无法处理")
+        return render_error(request, exc.status, exc.reason.lower().replace(" ", "_"), message)
+    except DomainError as exc:
+        response = render_error(
+            request, exc.status, exc.code, exc.message, fields=getattr(exc, "fields", None)
+        )
+        retry_after = getattr(exc, "retry_after_s", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
+
+@web.middleware
+async def authentication(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Resolve the bearer token or session cookie into the request's user."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        token, via = credentials.strip(), "bearer"
+    else:
+        token, via = request.cookies.get(SESSION_COOKIE, ""), "cookie"
+    if token:
+        user = await authenticate(request.app[DB], request.app[LOGIN_SESSIONS], token)
+        request[AUTH_VIA] = via
+        if user is not None:
+            request[USER] = user
+            request[TOKEN] = token
+            structlog.contextvars.bind_contextvars(user_id=user.id)
+    try:
+        return await handler(request)
+    finally:
+        structlog.contextvars.unbind_contextvars("user_id")
+
+
+@web.middleware
+async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse cross-site state changes, and give every browser a CSRF cookie for its forms.
+
+    Bearer calls are exempt. Any other unsafe request that names an Origin must name an
+    allowed one; cookie-carrying API calls must name one; forms must echo the CSRF cookie.
+    """
+    known = request.cookies.get(CSRF_COOKIE, "")
+    request[CSRF_TOKEN] = known or secrets.token_urlsafe(24)
+    if request.method in UNSAFE_METHODS and request.get(AUTH_VIA) != "bearer":
+        origin = request.headers.get("Origin")
+        if origin is not None and not origin_allowed(request, origin):
+            raise Forbidden("请求来源不被允许", code="csrf")
+        if is_api(request):
+            if origin is None and SESSION_COOKIE in request.cookies:
+                raise Forbidden("请求缺少来源信息", code="csrf")
+        else:
+            form = await request.post()
+            sent = form.get(CSRF_FIELD)
+            if not (isinstance(sent, str) and known and hmac.compare_digest(sent, known)):
+                raise Forbidden("页面已过期，请刷新后重试", code="csrf")
+    response = await handler(request)
+    if not known and not is_api(request):
+        response.set_cookie(
+            CSRF_COOKIE,
+            request[CSRF_TOKEN],
+            path="/",
+            httponly=True,
+            samesite="Lax",
+            secure=request.app[SETTINGS].secure_cookies,
+        )
+    return response
+
+
+def origin_allowed(request: web.Request, origin: str) -> bool:
+    """Same origin as the request, or listed in JIXU_ALLOWED_ORIGINS."""
+    own = f"{request.scheme}://{request.host}"
+    return origin == own or origin in request.app[SETTINGS].allowed_origins
+
+
+MIDDLEWARES = (security_headers, observe, domain_errors, authentication, csrf)

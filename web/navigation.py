@@ -1,0 +1,24 @@
+"""The learner's nine-part navigation (F3); an entry without a page yet is left out."""
+
+from typing import NamedTuple
+
+
+class NavItem(NamedTuple):
+    key: str
+    label: str
+    url: str | None
+
+
+NAVIGATION = (
+    NavItem("courses", "我的课程", None),
+    NavItem("history", "历史课程", None),
+    NavItem("exams", "我的考试", None),
+    NavItem("archive", "我的档案", None),
+    NavItem("orders", "我的订单", None),
+    NavItem("account", "我的账户", None),
+    NavItem("messages", "我的消息", None),
+    NavItem("notes", "我的笔记", None),
+    NavItem("settings", "个人设置", "/settings/profile"),
+)
+
+VISIBLE_NAVIGATION = tuple(item for item in NAVIGATION if item.url is not None)

@@ -1,0 +1,208 @@
+"""Page handlers: the learner's HTML pages (zh-CN)."""
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from engine.accounts import service
+from engine.accounts.types import Org, PersonalDetails, User
+from engine.app import DB, LOGIN_SESSIONS, LOGIN_THROTTLE, SETTINGS
+from engine.errors import Conflict, InvalidInput, NotAuthenticated, Throttled
+from web.render import render_page
+from web.requests import (
+    TOKEN,
+    clear_session_cookie,
+    client_address,
+    current_user,
+    set_session_cookie,
+)
+
+# Fields never echoed back into a re-rendered form.
+SECRET_FIELDS = frozenset({"password", "password_confirm", "old_password", "new_password"})
+
+
+def page_user(request: web.Request) -> User:
+    """The logged-in user, or a redirect to the login box that comes back here."""
+    user = current_user(request)
+    if user is None:
+        raise web.HTTPFound(f"/login?next={quote(request.path_qs)}")
+    return user
+
+
+async def form_fields(request: web.Request) -> dict[str, str]:
+    form = await request.post()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def echo(fields: Mapping[str, str]) -> dict[str, str]:
+    return {key: value for key, value in fields.items() if key not in SECRET_FIELDS}
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: `//host` or a scheme would leave the portal."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+async def index(request: web.Request) -> web.Response:
+    user = current_user(request)
+    if user is None:
+        return render_page(request, "login.html", {"next": "/", "values": {}})
+    return render_page(request, "home.html", {"active": "home"})
+
+
+async def login_page(request: web.Request) -> web.Response:
+    if current_user(request) is not None:
+        raise web.HTTPFound(safe_next(request.query.get("next")))
+    values = {"username": request.query.get("username", "")}
+    return render_page(request, "login.html", {"next": request.query.get("next"), "values": values})
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    fields = await form_fields(request)
+    target = safe_next(fields.get("next"))
+    try:
+        _, token = await service.log_in(
+            request.app[DB],
+            request.app[LOGIN_SESSIONS],
+            request.app[LOGIN_THROTTLE],
+            username=fields.get("username", "").strip(),
+            password=fields.get("password", ""),
+            address=client_address(request),
+            previous_token=request.get(TOKEN),
+        )
+    except (InvalidInput, NotAuthenticated, Throttled) as exc:
+        context = {"next": target, "values": echo(fields), "error": exc.message}
+        response = render_page(request, "login.html", context, status=exc.status)
+        if isinstance(exc, Throttled):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+    response = web.HTTPFound(target)
+    set_session_cookie(response, token, request.app[SETTINGS])
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    if TOKEN in request:
+        await service.log_out(request.app[LOGIN_SESSIONS], request[TOKEN])
+    response = web.HTTPFound("/")
+    clear_session_cookie(response)
+    raise response
+
+
+async def register_page(request: web.Request) -> web.Response:
+    return await _register_form(request, {}, {})
+
+
+async def register(request: web.Request) -> web.Response:
+    fields = await form_fields(request)
+    try:
+        user = await service.register(request.app[DB], fields)
+    except (InvalidInput, Conflict) as exc:
+        return await _register_form(request, fields, exc.fields, status=exc.status)
+    raise web.HTTPFound(f"/register/done?username={quote(user.username)}")
+
+
+async def register_done(request: web.Request) -> web.Response:
+    return render_page(
+        request, "register_done.html", {"username": request.query.get("username", "")}
+    )
+
+
+async def _register_form(
+    request: web.Request, fields: Mapping[str, str], errors: Mapping[str, str], status: int = 200
+) -> web.Response:
+    account_fields = {"username", "password", "password_confirm"}
+    step = 1 if not errors or account_fields & errors.keys() else 2
+    context = {
+        "values": echo(fields),
+        "errors": errors,
+        "step": step,
+        "orgs": _org_choices(await service.list_orgs(request.app[DB])),
+    }
+    return render_page(request, "register.html", context, status=status)
+
+
+async def profile_page(request: web.Request) -> web.Response:
+    user = page_user(request)
+    return await _profile_form(request, user, _profile_values(user), {})
+
+
+async def update_profile(request: web.Request) -> web.Response:
+    user = page_user(request)
+    fields = await form_fields(request)
+    try:
+        updated = await service.update_profile(request.app[DB], user, fields)
+    except InvalidInput as exc:
+        return await _profile_form(request, user, fields, exc.fields, status=exc.status)
+    return await _profile_form(request, updated, _profile_values(updated), {}, saved=True)
+
+
+async def _profile_form(
+    request: web.Request,
+    user: User,
+    values: Mapping[str, str],
+    errors: Mapping[str, str],
+    *,
+    status: int = 200,
+    saved: bool = False,
+) -> web.Response:
+    context = {
+        "active": "settings",
+        "tab": "profile",
+        "profile": user,
+        "values": values,
+        "errors": errors,
+        "saved": saved,
+        "orgs": _org_choices(await service.list_orgs(request.app[DB])),
+    }
+    return render_page(request, "profile.html", context, status=status)
+
+
+async def password_page(request: web.Request) -> web.Response:
+    page_user(request)
+    return render_page(
+        request, "password.html", {"active": "settings", "tab": "password", "errors": {}}
+    )
+
+
+async def change_password(request: web.Request) -> web.Response:
+    user = page_user(request)
+    fields = await form_fields(request)
+    context: dict[str, Any] = {"active": "settings", "tab": "password", "errors": {}}
+    try:
+        await service.change_password(
+            request.app[DB],
+            request.app[LOGIN_SESSIONS],
+            user,
+            old_password=fields.get("old_password", ""),
+            new_password=fields.get("new_password", ""),
+            confirm_password=fields.get("confirm_password", ""),
+            current_token=request.get(TOKEN),
+        )
+    except InvalidInput as exc:
+        context["errors"] = exc.fields
+        return render_page(request, "password.html", context, status=exc.status)
+    context["saved"] = True
+    return render_page(request, "password.html", context)
+
+
+def _profile_values(user: User) -> dict[str, str]:
+    editable = (field for field in PersonalDetails.__struct_fields__ if not field.startswith("id_"))
+    return {
+        field: "" if getattr(user, field) is None else str(getattr(user, field))
+        for field in editable
+    }
+
+
+def _org_choices(orgs: list[Org]) -> list[tuple[int, str]]:
+    """(id, label) with the label indented by the organisation's depth in the tree."""
+    depth: dict[int, int] = {}
+    choices = []
+    for org in orgs:
+        depth[org.id] = 0 if org.parent_id is None else depth.get(org.parent_id, -1) + 1
+        choices.append((org.id, "\u3000" * depth[org.id] + org.name))
+    return choices

@@ -1,0 +1,53 @@
+"""Per-request state set by the middlewares, and helpers that read it."""
+
+from aiohttp import web
+
+from engine.accounts.types import User
+from engine.errors import NotAuthenticated
+from engine.settings import Settings
+
+SESSION_COOKIE = "jixu_session"
+CSRF_COOKIE = "jixu_csrf"
+CSRF_FIELD = "csrf_token"
+
+USER = web.RequestKey("user", User)
+TOKEN = web.RequestKey("token", str)
+AUTH_VIA = web.RequestKey("auth_via", str)
+REQUEST_ID = web.RequestKey("request_id", str)
+CSRF_TOKEN = web.RequestKey("csrf_token", str)
+
+
+def current_user(request: web.Request) -> User | None:
+    return request.get(USER)
+
+
+def client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def is_api(request: web.Request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def require_user(request: web.Request) -> User:
+    """The logged-in user; NotAuthenticated otherwise."""
+    user = request.get(USER)
+    if user is None:
+        raise NotAuthenticated("请先登录")
+    return user
+
+
+def set_session_cookie(response: web.StreamResponse, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_absolute_s,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=settings.secure_cookies,
+    )
+
+
+def clear_session_cookie(response: web.StreamResponse) -> None:
+    response.del_cookie(SESSION_COOKIE, path="/")
