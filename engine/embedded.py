@@ -102,6 +102,8 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         """Stop the server (fast shutdown: open transactions roll back, data stays)."""
+        if _read_pid(self.pgdata / "postmaster.pid") is None:
+            return
         self._run("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop")
         log.info("embedded postgres stopped", pgdata=str(self.pgdata))
 
@@ -128,7 +130,11 @@ class EmbeddedPostgres:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 text=True,
+                # Without its own group the child keeps root's, and a folder of group root
+                # with mode 0701 would then deny it the traversal that "others" have.
                 user=self.run_as,
+                group=self.run_as,
+                extra_groups=[] if self.run_as else None,
                 cwd="/",
                 start_new_session=True,  # Ctrl-C in the terminal must reach only the engine
                 check=False,

@@ -10,15 +10,18 @@ from engine.accounts.types import PersonalDetails, Registration
 from engine.errors import InvalidInput
 
 USERNAME = re.compile(r"[A-Za-z0-9_]{4,20}")
-PHONE = re.compile(r"1[3-9]\d{9}")
+PHONE = re.compile(r"1[3-9][0-9]{9}")
 REAL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z·•.\- ]{2,30}")
 DOCUMENT_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
-    "passport": (re.compile(r"(?=.*\d)[A-Z0-9]{5,17}"), "护照号码应为5–17位字母或数字"),
+    "passport": (re.compile(r"(?=.*[0-9])[A-Z0-9]{5,17}"), "护照号码应为5–17位字母或数字"),
     "hk_macau_permit": (
-        re.compile(r"[HM]\d{8}(\d{2})?"),
+        re.compile(r"[HM][0-9]{8}([0-9]{2})?"),
         "港澳居民来往内地通行证号码应为H或M加8位或10位数字",
     ),
-    "taiwan_permit": (re.compile(r"\d{8}(\d{2})?"), "台湾居民来往大陆通行证号码应为8位或10位数字"),
+    "taiwan_permit": (
+        re.compile(r"[0-9]{8}([0-9]{2})?"),
+        "台湾居民来往大陆通行证号码应为8位或10位数字",
+    ),
 }
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
@@ -46,7 +49,7 @@ def id_card_error(number: str) -> str | None:
     """Why an 18-character resident ID number is invalid, or None."""
     if len(number) != 18:
         return "身份证号应为18位"
-    if not (number[:17].isdigit() and (number[17].isdigit() or number[17] == "X")):
+    if not (number.isascii() and number[:17].isdigit() and number[17] in "0123456789X"):
         return "身份证号应为17位数字加1位数字或X"
     if number[:2] not in PROVINCE_CODES:
         return "身份证号的地区码不正确"
@@ -83,7 +86,7 @@ def document_error(id_type: str, number: str) -> str | None:
 
 def normalize_phone(value: str) -> str:
     digits = re.sub(r"[\s-]", "", value)
-    return re.sub(r"^(\+?86)(?=1\d{10}$)", "", digits)
+    return re.sub(r"^(\+?86)(?=1[0-9]{10}$)", "", digits)
 
 
 def username_error(username: str) -> str | None:
@@ -254,7 +257,7 @@ class _Form:
         value = self.data.get(field)
         if isinstance(value, bool):
             value = None
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):
             value = int(value.strip())
         if isinstance(value, int) and 0 < value < 2**63:
             return value

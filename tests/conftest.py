@@ -1,0 +1,175 @@
+"""Fixtures: real PostgreSQL and Redis, a migrated template database, one database per test.
+
+TEST_DATABASE_URL / TEST_REDIS_URL point the suite at existing servers; without them it
+starts embedded ones once per session in a temporary folder.
+"""
+
+import asyncio
+import itertools
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from engine import db
+from engine.accounts.validation import id_card_check_character
+from engine.embedded import embedded_servers
+from engine.kv import create_redis
+from engine.settings import Settings, load_settings
+from web.app import create_portal
+
+T = TypeVar("T")
+
+
+def run_in_thread(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion on a private loop, leaving the test loop alone."""
+
+    async def main() -> T:
+        return await factory()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result()
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def server_urls() -> Iterator[tuple[str, str]]:
+    database_url = os.environ.get("TEST_DATABASE_URL")
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if database_url and redis_url:
+        yield database_url, redis_url
+        return
+    # Private to this session, so concurrent runs never stop each other's servers.
+    with (
+        tempfile.TemporaryDirectory(prefix="jixu-test-") as data_dir,
+        embedded_servers(Path(data_dir)) as servers,
+    ):
+        yield database_url or servers.database_url, redis_url or servers.redis_url
+
+
+@pytest.fixture(scope="session")
+def template_database(server_urls: tuple[str, str]) -> Iterator[str]:
+    """A database migrated once per session; each test gets a copy of it."""
+    admin_url = with_database(server_urls[0], "postgres")
+    name = f"jixu_template_{os.getpid()}"
+
+    async def create() -> None:
+        admin = await asyncpg.connect(admin_url)
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {name}")
+            await admin.execute(f"CREATE DATABASE {name}")
+        finally:
+            await admin.close()
+        connection = await asyncpg.connect(with_database(server_urls[0], name))
+        try:
+            await db.migrate(connection)
+        finally:
+            await connection.close()
+
+    async def drop() -> None:
+        admin = await asyncpg.connect(admin_url)
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        finally:
+            await admin.close()
+
+    run_in_thread(create)
+    yield name
+    run_in_thread(drop)
+
+
+@pytest.fixture
+async def database_url(server_urls: tuple[str, str], template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database of this test's own."""
+    admin_url = with_database(server_urls[0], "postgres")
+    name = f"jixu_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_database}")
+        yield with_database(server_urls[0], name)
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def redis_url(server_urls: tuple[str, str]) -> str:
+    """The test Redis, flushed."""
+    client = create_redis(server_urls[1])
+    await client.flushdb()
+    await client.aclose()
+    return server_urls[1]
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str) -> Settings:
+    return load_settings(
+        {}, env="test", database_url=database_url, redis_url=redis_url, log_format="console"
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings, aiohttp_client: Any) -> AsyncIterator[TestClient]:
+    # Closed here, before the test's database is dropped.
+    portal = await aiohttp_client(create_portal(settings))
+    yield portal
+    await portal.close()
+
+
+def origin_of(client: TestClient) -> dict[str, str]:
+    """The Origin header a browser on the portal's own pages would send."""
+    return {"Origin": f"http://{client.host}:{client.port}"}
+
+
+_serial = itertools.count(1)
+
+
+def id_card_number(birth: str = "19850612", male: bool = True) -> str:
+    """A valid, unique resident ID number (Tianjin Heping district)."""
+    sequence = next(_serial) % 500 * 2 + (1 if male else 0)
+    first17 = f"120101{birth}{sequence:03d}"
+    return first17 + id_card_check_character(first17)
+
+
+@pytest.fixture
+async def org_id(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        return await connection.fetchval(
+            "INSERT INTO orgs (code, name) VALUES ('test-org', '测试组织') RETURNING id"
+        )
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def registration(org_id: int) -> Callable[..., dict[str, Any]]:
+    """A valid registration payload; keyword arguments override fields."""
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        payload = {
+            "username": f"learner_{uuid.uuid4().hex[:8]}",
+            "password": "Study2018go",
+            "password_confirm": "Study2018go",
+            "org_id": org_id,
+            "real_name": "李华",
+            "phone": "13812345678",
+            "id_type": "id_card",
+            "id_number": id_card_number(),
+        }
+        payload.update(overrides)
+        return payload
+
+    return make

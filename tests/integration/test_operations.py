@@ -1,0 +1,171 @@
+"""Health, metrics, migrations, the production entry, and the embedded servers."""
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from engine import db
+from engine.embedded import EmbeddedPostgres, EmbeddedRedis
+from engine.settings import load_settings
+from web.app import create_portal
+
+
+@pytest.fixture
+def private_redis() -> Iterator[EmbeddedRedis]:
+    """A Redis of this test's own, free to be stopped."""
+    with tempfile.TemporaryDirectory(prefix="jixu-redis-") as folder:
+        server = EmbeddedRedis(Path(folder))
+        yield server
+        server.stop()
+
+
+async def test_healthz_is_ok_when_both_answer(client: TestClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert (await response.json())["checks"] == {"postgres": "ok", "redis": "ok"}
+
+
+async def test_healthz_names_redis_when_it_is_down(
+    aiohttp_client: Any, database_url: str, private_redis: EmbeddedRedis
+) -> None:
+    settings = load_settings({}, database_url=database_url, redis_url=private_redis.start())
+    client = await aiohttp_client(create_portal(settings))
+    assert (await client.get("/healthz")).status == 200
+    private_redis.stop()
+    response = await client.get("/healthz")
+    assert response.status == 503
+    body = await response.json()
+    assert body["failing"] == ["redis"]
+    assert body["checks"]["postgres"] == "ok"
+    await client.close()
+
+
+async def test_metrics_count_requests_by_route(client: TestClient) -> None:
+    await client.get("/login")
+    await client.get("/login")
+    text = await (await client.get("/metrics")).text()
+    assert 'jixu_http_requests_total{method="GET",route="/login",status="200"} 2.0' in text
+    assert "jixu_http_request_duration_seconds_bucket" in text
+
+
+async def test_every_response_carries_a_request_id(client: TestClient) -> None:
+    response = await client.get("/login", headers={"X-Request-ID": "trace-12345678"})
+    assert response.headers["X-Request-ID"] == "trace-12345678"
+    generated = await client.get("/login", headers={"X-Request-ID": "bad id"})
+    assert generated.headers["X-Request-ID"] != "bad id"
+
+
+async def test_migrations_apply_once(database_url: str) -> None:
+    connection = await asyncpg.connect(database_url)
+    try:
+        assert await db.migrate(connection) == []
+        assert await db.pending_migrations(connection) == []
+        versions = await connection.fetch("SELECT version FROM schema_migrations")
+        assert [row["version"] for row in versions] == [v for v, _ in db.migration_files()]
+    finally:
+        await connection.close()
+
+
+async def test_migrations_on_an_empty_database_then_again(
+    server_urls: tuple[str, str],
+) -> None:
+    from tests.conftest import with_database
+
+    admin = await asyncpg.connect(with_database(server_urls[0], "postgres"))
+    name = f"jixu_empty_{os.getpid()}"
+    await admin.execute(f"CREATE DATABASE {name}")
+    try:
+        connection = await asyncpg.connect(with_database(server_urls[0], name))
+        try:
+            first = await db.migrate(connection)
+            assert first == [v for v, _ in db.migration_files()]
+            assert await db.migrate(connection) == []
+        finally:
+            await connection.close()
+    finally:
+        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        await admin.close()
+
+
+def jixu(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from web.cli import main; main()", *args],
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_serve_refuses_pending_migrations(
+    server_urls: tuple[str, str], redis_url: str
+) -> None:
+    from tests.conftest import with_database
+
+    admin = await asyncpg.connect(with_database(server_urls[0], "postgres"))
+    name = f"jixu_unmigrated_{os.getpid()}"
+    await admin.execute(f"CREATE DATABASE {name}")
+    try:
+        result = jixu(
+            "serve",
+            env={
+                "DATABASE_URL": with_database(server_urls[0], name),
+                "REDIS_URL": redis_url,
+                "PORT": "18089",
+            },
+        )
+        assert result.returncode != 0
+        assert "pending migration" in result.stderr
+        assert "jixu migrate" in result.stderr
+    finally:
+        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        await admin.close()
+
+
+def test_serve_needs_both_urls() -> None:
+    result = jixu("serve", env={})
+    assert result.returncode != 0
+    assert "DATABASE_URL and REDIS_URL" in result.stderr
+
+
+def test_bad_setting_is_named() -> None:
+    result = jixu("serve", env={"PORT": "eighty"})
+    assert result.returncode != 0
+    assert "PORT" in result.stderr
+
+
+def test_a_redis_left_running_by_a_killed_run_is_stopped(
+    private_redis: EmbeddedRedis,
+) -> None:
+    private_redis.start()
+    stale_pid = int(private_redis.pid_file.read_text())
+    # A new run finds the old server through its pid file and replaces it.
+    replacement = EmbeddedRedis(private_redis.directory)
+    replacement.start()
+    assert int(replacement.pid_file.read_text()) != stale_pid
+    assert (
+        not Path(f"/proc/{stale_pid}").exists()
+        or b"redis" not in Path(f"/proc/{stale_pid}/cmdline").read_bytes()
+    )
+
+
+def test_a_postgres_left_running_by_a_killed_run_is_stopped() -> None:
+    with tempfile.TemporaryDirectory(prefix="jixu-pg-") as folder:
+        first = EmbeddedPostgres(Path(folder) / "pg")
+        first.start()
+        stale_pid = int((first.pgdata / "postmaster.pid").read_text().split()[0])
+        second = EmbeddedPostgres(Path(folder) / "pg")
+        url = second.start()
+        try:
+            assert int((second.pgdata / "postmaster.pid").read_text().split()[0]) != stale_pid
+            assert url.startswith("postgresql://")
+        finally:
+            second.stop()

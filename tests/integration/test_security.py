@@ -1,0 +1,170 @@
+"""CSRF refusal, login throttling, security headers."""
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from engine.settings import load_settings
+from tests.conftest import origin_of
+from web.app import create_portal
+
+Payload = Callable[..., dict[str, Any]]
+
+
+async def csrf_token(client: TestClient, path: str = "/login") -> str:
+    page = await client.get(path)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', await page.text())
+    assert match is not None
+    return match.group(1)
+
+
+async def test_form_without_the_csrf_token_is_refused(client: TestClient) -> None:
+    await csrf_token(client)
+    response = await client.post("/login", data={"username": "someone", "password": "x"})
+    assert response.status == 403
+    assert "页面已过期，请刷新后重试" in await response.text()
+
+
+async def test_form_with_a_foreign_origin_is_refused(client: TestClient) -> None:
+    token = await csrf_token(client)
+    response = await client.post(
+        "/login",
+        data={"csrf_token": token, "username": "someone", "password": "x"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status == 403
+
+
+async def test_cookie_api_call_needs_a_matching_origin(
+    client: TestClient, registration: Payload
+) -> None:
+    payload = registration()
+    assert (await client.post("/api/v1/auth/register", json=payload)).status == 201
+    login = await client.post(
+        "/api/v1/auth/login",
+        json={"username": payload["username"], "password": payload["password"]},
+    )
+    assert login.status == 200
+    profile = {"org_id": payload["org_id"], "real_name": "王五", "phone": "13700000000"}
+    for headers in ({}, {"Origin": "https://evil.example"}):
+        response = await client.patch("/api/v1/me", json=profile, headers=headers)
+        assert response.status == 403
+        assert (await response.json())["error"]["code"] == "csrf"
+    response = await client.patch("/api/v1/me", json=profile, headers=origin_of(client))
+    assert response.status == 200
+    # A bearer call carries no ambient authority: no Origin needed.
+    token = (await login.json())["token"]
+    client.session.cookie_jar.clear()
+    response = await client.patch(
+        "/api/v1/me", json=profile, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status == 200
+
+
+async def test_allowed_origins_setting_admits_a_listed_origin(
+    aiohttp_client: Any, database_url: str, redis_url: str, registration: Payload
+) -> None:
+    settings = load_settings(
+        {},
+        database_url=database_url,
+        redis_url=redis_url,
+        allowed_origins=("https://portal.example",),
+    )
+    client = await aiohttp_client(create_portal(settings))
+    response = await client.post(
+        "/api/v1/auth/register",
+        json=registration(),
+        headers={"Origin": "https://portal.example"},
+    )
+    assert response.status == 201
+    await client.close()
+
+
+async def test_failed_logins_are_throttled_per_account(
+    client: TestClient, registration: Payload
+) -> None:
+    payload = registration()
+    await client.post("/api/v1/auth/register", json=payload)
+    attempt = {"username": payload["username"], "password": "Wrong2018x"}
+    for _ in range(5):
+        assert (await client.post("/api/v1/auth/login", json=attempt)).status == 401
+    attempt["password"] = payload["password"]
+    response = await client.post("/api/v1/auth/login", json=attempt)
+    assert response.status == 429
+    assert 0 < int(response.headers["Retry-After"]) <= 15 * 60
+    assert (await response.json())["error"]["message"].startswith("登录失败次数过多")
+
+
+async def test_failed_logins_are_throttled_per_address(
+    aiohttp_client: Any, database_url: str, redis_url: str
+) -> None:
+    settings = load_settings(
+        {}, database_url=database_url, redis_url=redis_url, login_max_failures_per_address=3
+    )
+    client = await aiohttp_client(create_portal(settings))
+    for name in ("user_one", "user_two", "user_three"):
+        response = await client.post(
+            "/api/v1/auth/login", json={"username": name, "password": "Wrong2018x"}
+        )
+        assert response.status == 401
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": "user_four", "password": "Wrong2018x"}
+    )
+    assert response.status == 429
+    await client.close()
+
+
+async def test_throttle_survives_a_restart(
+    aiohttp_client: Any, database_url: str, redis_url: str
+) -> None:
+    settings = load_settings({}, database_url=database_url, redis_url=redis_url)
+    attempt = {"username": "someone", "password": "Wrong2018x"}
+    first = await aiohttp_client(create_portal(settings))
+    for _ in range(5):
+        await first.post("/api/v1/auth/login", json=attempt)
+    await first.close()
+    second = await aiohttp_client(create_portal(settings))
+    assert (await second.post("/api/v1/auth/login", json=attempt)).status == 429
+    await second.close()
+
+
+async def test_login_page_shows_the_throttle_message(client: TestClient) -> None:
+    token = await csrf_token(client)
+    form = {"csrf_token": token, "username": "someone", "password": "Wrong2018x"}
+    for _ in range(5):
+        assert (await client.post("/login", data=form)).status == 401
+    response = await client.post("/login", data=form)
+    assert response.status == 429
+    assert "Retry-After" in response.headers
+    assert "登录失败次数过多" in await response.text()
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/register", "/api/v1/options", "/nowhere"])
+async def test_security_headers_on_every_response(client: TestClient, path: str) -> None:
+    response = await client.get(path)
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+async def test_pages_carry_no_inline_script(client: TestClient) -> None:
+    for path in ("/", "/login", "/register"):
+        html = await (await client.get(path)).text()
+        for tag in re.findall(r"<script[^>]*>", html):
+            assert "src=" in tag, f"inline script on {path}"
+        assert re.search(r"\son[a-z]+=", html) is None, f"inline event handler on {path}"
+
+
+async def test_unknown_path_is_a_chinese_404(client: TestClient) -> None:
+    page = await client.get("/nowhere")
+    assert page.status == 404
+    assert "页面不存在" in await page.text()
+    api = await client.get("/api/v1/nowhere")
+    assert api.status == 404
+    assert (await api.json())["error"]["message"] == "页面不存在"
