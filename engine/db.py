@@ -4,8 +4,14 @@ from importlib import resources
 
 import asyncpg
 import structlog
+from asyncpg.pool import PoolConnectionProxy
 
 log = structlog.get_logger(__name__)
+
+# A single connection, whether opened directly or borrowed from the pool.
+Connection = asyncpg.Connection | PoolConnectionProxy
+# Anything a query can run on: a connection, or the pool (which borrows one per query).
+Executor = Connection | asyncpg.Pool
 
 # Taken by whoever migrates, so two nodes starting together apply each file once.
 MIGRATION_LOCK_ID = 0x4A495855  # "JIXU"
@@ -42,7 +48,7 @@ def migration_files() -> list[tuple[str, str]]:
     return files
 
 
-async def pending_migrations(connection: asyncpg.Connection) -> list[str]:
+async def pending_migrations(connection: Connection) -> list[str]:
     """Versions not yet applied to this database."""
     table = await connection.fetchval("SELECT to_regclass('schema_migrations')")
     applied: set[str] = set()
@@ -54,7 +60,7 @@ async def pending_migrations(connection: asyncpg.Connection) -> list[str]:
     return [version for version, _ in migration_files() if version not in applied]
 
 
-async def migrate(connection: asyncpg.Connection) -> list[str]:
+async def migrate(connection: Connection) -> list[str]:
     """Apply pending migrations, each in its own transaction; return the versions applied."""
     applied: list[str] = []
     await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
@@ -76,7 +82,7 @@ async def migrate(connection: asyncpg.Connection) -> list[str]:
     return applied
 
 
-async def require_migrated(connection: asyncpg.Connection) -> None:
+async def require_migrated(connection: Connection) -> None:
     """Raise PendingMigrations when the schema is behind the code."""
     pending = await pending_migrations(connection)
     if pending:

@@ -59,7 +59,8 @@ class LoginSessions:
         parsed = _parse(keep_token) if keep_token else None
         keep = parsed[1] if parsed and parsed[0] == user_id else None
         index = keys.sessions_index_key(user_id)
-        digests = [digest for digest in await self.redis.smembers(index) if digest != keep]
+        # decode_responses=True: members are str, though redis-py types them bytes | str.
+        digests = [str(digest) for digest in await self.redis.smembers(index) if digest != keep]
         if not digests:
             return 0
         async with self.redis.pipeline(transaction=True) as pipe:

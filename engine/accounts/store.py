@@ -3,6 +3,7 @@
 import asyncpg
 
 from engine.accounts.types import Org, PersonalDetails, User
+from engine.db import Executor
 
 DETAIL_COLUMNS = PersonalDetails.__struct_fields__
 
@@ -17,14 +18,12 @@ def _user(row: asyncpg.Record) -> User:
     return User(**dict(row))
 
 
-async def user_by_id(connection: asyncpg.Connection | asyncpg.Pool, user_id: int) -> User | None:
+async def user_by_id(connection: Executor, user_id: int) -> User | None:
     row = await connection.fetchrow(USER_SELECT + "WHERE u.id = $1", user_id)
     return _user(row) if row else None
 
 
-async def credentials(
-    connection: asyncpg.Connection | asyncpg.Pool, username: str
-) -> tuple[int, str] | None:
+async def credentials(connection: Executor, username: str) -> tuple[int, str] | None:
     """(user id, password hash) for a username, matched ignoring case."""
     row = await connection.fetchrow(
         "SELECT id, password_hash FROM users WHERE lower(username) = lower($1)", username
@@ -32,12 +31,15 @@ async def credentials(
     return (row["id"], row["password_hash"]) if row else None
 
 
-async def password_hash(connection: asyncpg.Connection | asyncpg.Pool, user_id: int) -> str:
-    return await connection.fetchval("SELECT password_hash FROM users WHERE id = $1", user_id)
+async def password_hash(connection: Executor, user_id: int) -> str:
+    hashed: str = await connection.fetchval(
+        "SELECT password_hash FROM users WHERE id = $1", user_id
+    )
+    return hashed
 
 
 async def insert_user(
-    connection: asyncpg.Connection | asyncpg.Pool,
+    connection: Executor,
     *,
     username: str,
     password_hash: str,
@@ -47,7 +49,7 @@ async def insert_user(
     """Insert a user; asyncpg.UniqueViolationError names the index that refused it."""
     values = [getattr(details, column) for column in DETAIL_COLUMNS]
     placeholders = ", ".join(f"${index}" for index in range(4, 4 + len(values)))
-    return await connection.fetchval(
+    user_id: int = await connection.fetchval(
         f"""INSERT INTO users (username, password_hash, role, {", ".join(DETAIL_COLUMNS)})
             VALUES ($1, $2, $3, {placeholders}) RETURNING id""",
         username,
@@ -55,11 +57,10 @@ async def insert_user(
         role,
         *values,
     )
+    return user_id
 
 
-async def update_details(
-    connection: asyncpg.Connection | asyncpg.Pool, user_id: int, details: PersonalDetails
-) -> None:
+async def update_details(connection: Executor, user_id: int, details: PersonalDetails) -> None:
     """Update the editable F2 fields; the identity document stays as registered."""
     editable = [column for column in DETAIL_COLUMNS if column not in ("id_type", "id_number")]
     assignments = ", ".join(f"{column} = ${index}" for index, column in enumerate(editable, 2))
@@ -70,9 +71,7 @@ async def update_details(
     )
 
 
-async def set_password_hash(
-    connection: asyncpg.Connection | asyncpg.Pool, user_id: int, new_hash: str
-) -> None:
+async def set_password_hash(connection: Executor, user_id: int, new_hash: str) -> None:
     await connection.execute(
         "UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now() "
         "WHERE id = $1",
@@ -81,13 +80,13 @@ async def set_password_hash(
     )
 
 
-async def org_exists(connection: asyncpg.Connection | asyncpg.Pool, org_id: int) -> bool:
+async def org_exists(connection: Executor, org_id: int) -> bool:
     return bool(
         await connection.fetchval("SELECT EXISTS (SELECT 1 FROM orgs WHERE id = $1)", org_id)
     )
 
 
-async def orgs(connection: asyncpg.Connection | asyncpg.Pool) -> list[Org]:
+async def orgs(connection: Executor) -> list[Org]:
     """Every organisation, parents before children, siblings in display order."""
     rows = await connection.fetch(
         """WITH RECURSIVE tree AS (

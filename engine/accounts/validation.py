@@ -1,6 +1,7 @@
 """Validation of the account forms: one Chinese message per bad field."""
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import date
 
@@ -74,7 +75,8 @@ def id_card_gender(number: str) -> str:
 
 
 def normalize_document(number: str) -> str:
-    return re.sub(r"[\s-]", "", number).upper()
+    """Full-width characters (a Chinese input method's) to ASCII; no spaces or hyphens."""
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", number)).upper()
 
 
 def document_error(id_type: str, number: str) -> str | None:
@@ -85,7 +87,7 @@ def document_error(id_type: str, number: str) -> str | None:
 
 
 def normalize_phone(value: str) -> str:
-    digits = re.sub(r"[\s-]", "", value)
+    digits = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value))
     return re.sub(r"^(\+?86)(?=1[0-9]{10}$)", "", digits)
 
 
