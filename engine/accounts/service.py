@@ -14,6 +14,7 @@ from engine.accounts.validation import (
     parse_personal_details,
     parse_registration,
     password_error,
+    username_error,
 )
 from engine.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 
@@ -70,7 +71,8 @@ async def log_in(
             }
         )
     await throttle.check(username, address)
-    found = await store.credentials(pool, username)
+    # A name no account can have is never looked up (PostgreSQL refuses NUL, for one).
+    found = None if username_error(username) else await store.credentials(pool, username)
     valid = await verify_password(found[1] if found else dummy_hash(), password)
     if found is None or not valid:
         await throttle.record_failure(username, address)

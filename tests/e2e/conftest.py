@@ -1,0 +1,64 @@
+"""Browser fixtures: the portal on a real TCP port and a headless Debian Chromium."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+from engine.settings import Settings
+from web.app import create_portal
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--lang=zh-CN",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip browser tests up front, before any database is started for them."""
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} not found: install Debian's chromium package")
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(skip)
+
+
+@pytest.fixture
+async def portal_url(settings: Settings, aiohttp_server: Any) -> str:
+    """The base URL of the portal served on 127.0.0.1, with its cleanup contexts running.
+
+    `settings` comes first so that its database is set up before the server and dropped
+    only after the server (and its pool) has shut down.
+    """
+    server = await aiohttp_server(create_portal(settings), host="127.0.0.1")
+    return str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=15_000
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where screenshots go: artifacts/e2e at the repository root (gitignored)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,91 @@
+"""Register through the two-step form in a real browser, then log in as the new learner."""
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, ConsoleMessage, Page, expect
+
+from tests.conftest import id_card_number
+
+# A hard bound: the run takes about 10 s, of which a cold embedded PostgreSQL is half.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(45)]
+
+STEP_TIMEOUT_MS = 5_000
+PASSWORD = "Study2018go"
+
+
+def watch_for_errors(page: Page) -> list[str]:
+    """Collect console errors (CSP refusals among them) and uncaught exceptions.
+
+    The portal has no favicon, and the 404 for the one Chromium asks for is not a fault.
+    """
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not message.location["url"].endswith("/favicon.ico"):
+            problems.append(f"console: {message.text} ({message.location['url']})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+    return problems
+
+
+async def test_register_then_log_in(
+    browser: Browser, portal_url: str, org_id: int, artifacts: Path
+) -> None:
+    username = f"learner_{uuid.uuid4().hex[:8]}"
+    context = await browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    context.set_default_navigation_timeout(STEP_TIMEOUT_MS)
+    page = await context.new_page()
+    problems = watch_for_errors(page)
+    try:
+        await page.goto(f"{portal_url}/register")
+        step_1 = page.locator("#step-1")
+        step_2 = page.locator("#step-2")
+        await expect(step_1).to_be_visible()
+        await expect(step_1.locator("legend")).to_have_text("填写账号信息")
+        await expect(step_2).to_be_hidden()
+        await step_1.get_by_label("用户名").fill(username)
+        await step_1.get_by_label(re.compile(r"^密码")).fill(PASSWORD)
+        await step_1.get_by_label("确认密码").fill(PASSWORD)
+        await page.screenshot(path=artifacts / "register-step1.png", full_page=True)
+
+        await page.locator("#to-step-2").click()
+        await expect(step_2).to_be_visible()
+        await expect(step_2.locator("legend")).to_have_text("填写个人信息")
+        await expect(step_1).to_be_hidden()
+        await step_2.locator("#org_id").select_option(str(org_id))
+        await step_2.get_by_label("真实姓名").fill("李华")
+        await step_2.get_by_label("手机号").fill("13812345678")
+        await step_2.get_by_label("证件号").fill(id_card_number())
+        await page.screenshot(path=artifacts / "register-step2.png", full_page=True)
+
+        await page.locator("#register-submit").click()
+        await expect(page).to_have_url(re.compile(r"/register/done\?username="))
+        await expect(page.get_by_role("heading", name="注册成功")).to_be_visible()
+        await expect(page.locator("main")).to_contain_text(username)
+        await page.screenshot(path=artifacts / "register-done.png", full_page=True)
+
+        await page.get_by_role("link", name="立即登录").click()
+        await expect(page).to_have_url(re.compile(r"/login\?username="))
+        await expect(page.get_by_label("用户名")).to_have_value(username)
+        await page.get_by_label("密码").fill(PASSWORD)
+        await page.screenshot(path=artifacts / "login.png", full_page=True)
+        await page.get_by_role("button", name="登录").click()
+
+        await expect(page).to_have_url(f"{portal_url}/")
+        await expect(page.locator(".greeting")).to_have_text(f"您好,{username}")
+        navigation = page.get_by_role("navigation", name="主导航栏")
+        await expect(navigation.get_by_role("link", name="个人设置")).to_be_visible()
+        await expect(page.get_by_role("heading", name="学习首页")).to_be_visible()
+        await expect(page.locator(".summary")).to_contain_text("测试组织")
+        await page.screenshot(path=artifacts / "home.png", full_page=True)
+    except Exception:
+        await page.screenshot(path=artifacts / "failure.png", full_page=True)
+        raise
+    finally:
+        await context.close()
+    assert problems == []
