@@ -54,6 +54,10 @@ async def index(request: web.Request) -> web.Response:
     return render_page(request, "home.html", {"active": "home"})
 
 
+async def app_page(request: web.Request) -> web.Response:
+    return render_page(request, "app.html")
+
+
 async def login_page(request: web.Request) -> web.Response:
     if current_user(request) is not None:
         raise web.HTTPFound(safe_next(request.query.get("next")))

@@ -1,5 +1,6 @@
 """The one route table."""
 
+import mimetypes
 from pathlib import Path
 
 from aiohttp import web
@@ -7,6 +8,7 @@ from aiohttp import web
 from web import api, health, pages
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 
 def setup_routes(app: web.Application) -> None:
@@ -29,6 +31,7 @@ def setup_routes(app: web.Application) -> None:
             web.get("/register", pages.register_page),
             web.post("/register", pages.register),
             web.get("/register/done", pages.register_done),
+            web.get("/app", pages.app_page),
             web.get("/settings/profile", pages.profile_page),
             web.post("/settings/profile", pages.update_profile),
             web.get("/settings/password", pages.password_page),

@@ -17,14 +17,11 @@ PASSWORD = "Study2018go"
 
 
 def watch_for_errors(page: Page) -> list[str]:
-    """Collect console errors (CSP refusals among them) and uncaught exceptions.
-
-    The portal has no favicon, and the 404 for the one Chromium asks for is not a fault.
-    """
+    """Collect console errors (CSP refusals among them) and uncaught exceptions."""
     problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.location["url"].endswith("/favicon.ico"):
+        if message.type == "error":
             problems.append(f"console: {message.text} ({message.location['url']})")
 
     page.on("console", on_console)

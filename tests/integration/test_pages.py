@@ -185,3 +185,13 @@ async def test_password_page_changes_the_password(
     assert "密码已修改" in await good.text()
     await client.post("/logout", data={"csrf_token": token})
     assert (await log_in_by_form(client, form["username"], "Fresh2019go")).status == 302
+
+
+async def test_app_page_explains_installing_the_portal(client: TestClient) -> None:
+    home = await (await client.get("/")).text()
+    assert '<a href="/app">APP下载</a>' in home
+    page = await (await client.get("/app")).text()
+    assert "添加到主屏幕" in page
+    manifest = await client.get("/static/manifest.webmanifest")
+    assert manifest.headers["Content-Type"].startswith("application/manifest+json")
+    assert (await manifest.json(content_type=None))["start_url"] == "/"
