@@ -1,7 +1,9 @@
-"""The engine application: settings, resources in cleanup contexts, typed keys."""
+"""The engine application: settings, resources and background loops in cleanup contexts."""
 
 import asyncio
-from collections.abc import AsyncIterator
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 import structlog
@@ -11,33 +13,55 @@ from redis.exceptions import RedisError
 from engine import db
 from engine.accounts.logins import LoginSessions
 from engine.accounts.throttle import LoginThrottle
-from engine.kv import Redis, create_redis
+from engine.appkeys import (
+    BATCHER,
+    CLOCK,
+    DB,
+    FLUSHER,
+    HUB,
+    LOGIN_SESSIONS,
+    LOGIN_THROTTLE,
+    LOOPS,
+    METRICS,
+    NODE_ID,
+    PROGRESS,
+    REDIS,
+    SETTINGS,
+)
+from engine.kv import Batcher, create_redis, script_source
+from engine.loops import Loops
 from engine.metrics import Metrics
+from engine.progress.flusher import Flusher
+from engine.progress.service import Progress, Rules
+from engine.sessions.hub import Hub
 from engine.settings import Settings
 
 log = structlog.get_logger(__name__)
-
-SETTINGS = web.AppKey("settings", Settings)
-METRICS = web.AppKey("metrics", Metrics)
-DB = web.AppKey("db", asyncpg.Pool)
-REDIS = web.AppKey("redis", Redis)
-LOGIN_SESSIONS = web.AppKey("login_sessions", LoginSessions)
-LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 
 # A dependency that does not answer within this long counts as down.
 HEALTH_TIMEOUT_S = 2.0
 
 
-def create_app(settings: Settings) -> web.Application:
-    """An application holding the engine's resources; web/ adds routes and pages to it."""
+def system_clock() -> int:
+    return int(time.time() * 1000)
+
+
+def create_app(settings: Settings, *, clock: Callable[[], int] = system_clock) -> web.Application:
+    """An application holding the engine's resources; web/ adds routes and pages to it.
+
+    Cleanup contexts start in this order and stop in reverse, so the loops stop (with a
+    final flush) while Redis and PostgreSQL are still open.
+    """
     if settings.database_url is None or settings.redis_url is None:
         raise ValueError("create_app needs DATABASE_URL and REDIS_URL")
     app = web.Application(client_max_size=1024**2)
     app[SETTINGS] = settings
+    app[NODE_ID] = settings.node_id or secrets.token_hex(4)
+    app[CLOCK] = clock
     app[METRICS] = Metrics()
-    app.cleanup_ctx.append(_postgres)
-    app.cleanup_ctx.append(_redis)
-    app.cleanup_ctx.append(_account_services)
+    app[LOOPS] = Loops()
+    app.cleanup_ctx.extend([_postgres, _redis, _services, _flusher, _hub])
+    app.on_shutdown.append(_close_sockets)
     return app
 
 
@@ -65,14 +89,48 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     await client.aclose()
 
 
-async def _account_services(app: web.Application) -> AsyncIterator[None]:
-    app[LOGIN_SESSIONS] = LoginSessions(app[REDIS], app[SETTINGS])
-    app[LOGIN_THROTTLE] = LoginThrottle(app[REDIS], app[SETTINGS])
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    settings, redis = app[SETTINGS], app[REDIS]
+    app[LOGIN_SESSIONS] = LoginSessions(redis, settings)
+    app[LOGIN_THROTTLE] = LoginThrottle(redis, settings)
+    play = redis.register_script(script_source("engine.progress", "play"))
+    beat = redis.register_script(script_source("engine.progress", "beat"))
+    batcher = Batcher(redis, [play, beat])
+    await batcher.load()
+    app[BATCHER] = batcher
+    app[PROGRESS] = Progress(batcher, play.sha, beat.sha, Rules.from_settings(settings))
     yield
+    await batcher.drain()
+
+
+async def _flusher(app: web.Application) -> AsyncIterator[None]:
+    flusher = Flusher(app[REDIS], app[DB], consumer=f"node-{app[NODE_ID]}")
+    await flusher.ensure_group()
+    app[FLUSHER] = flusher
+    task = app[LOOPS].start("flusher", flusher.run())
+    yield
+    app[LOOPS].stopping = True
+    flusher.stopping.set()
+    await task
+
+
+async def _hub(app: web.Application) -> AsyncIterator[None]:
+    hub = Hub(app[REDIS], app[NODE_ID])
+    app[HUB] = hub
+    task = app[LOOPS].start("bus", hub.listen())
+    await asyncio.wait_for(hub.subscribed.wait(), HEALTH_TIMEOUT_S * 5)
+    yield
+    app[LOOPS].stopping = True
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def _close_sockets(app: web.Application) -> None:
+    await app[HUB].close_all()
 
 
 async def check_health(app: web.Application) -> dict[str, str]:
-    """Each dependency's state: "ok", or why it failed."""
+    """Each dependency's and loop's state: "ok", or why it failed."""
 
     async def postgres() -> None:
         await app[DB].fetchval("SELECT 1")
@@ -93,4 +151,7 @@ async def check_health(app: web.Application) -> dict[str, str]:
             asyncpg.InterfaceError,
         ) as exc:
             results[name] = f"{type(exc).__name__}: {exc}"[:200]
+    failures = app[LOOPS].failures()
+    for name in app[LOOPS].tasks:
+        results[name] = failures.get(name, "ok")
     return results

@@ -31,6 +31,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_failures_per_account: Positive = 5
     login_max_failures_per_address: Positive = 30
     login_failure_window_s: Positive = 15 * 60
+    node_id: str = ""  # empty: a random id per process
+    beat_interval_ms: Annotated[int, msgspec.Meta(ge=500, le=60_000)] = 5_000
+    seek_tolerance_s: Annotated[float, msgspec.Meta(ge=0, le=30)] = 2.0
+    completion_tolerance_s: Annotated[float, msgspec.Meta(ge=0, le=30)] = 2.0
+    ws_max_frame_bytes: Annotated[int, msgspec.Meta(ge=256)] = 8 * 1024
+    ws_messages_per_s: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    ws_send_queue: Annotated[int, msgspec.Meta(ge=1)] = 64
 
 
 # Environment variable for each field; PORT, DATABASE_URL and REDIS_URL keep their usual names.

@@ -121,9 +121,11 @@ def settings(database_url: str, redis_url: str) -> Settings:
 
 
 @pytest.fixture
-async def client(settings: Settings, aiohttp_client: Any) -> AsyncIterator[TestClient]:
+async def client(
+    settings: Settings, clock: "Clock", aiohttp_client: Any
+) -> AsyncIterator[TestClient]:
     # Closed here, before the test's database is dropped.
-    portal = await aiohttp_client(create_portal(settings))
+    portal = await aiohttp_client(create_portal(settings, clock=clock))
     yield portal
     await portal.close()
 
@@ -173,3 +175,125 @@ def registration(org_id: int) -> Callable[..., dict[str, Any]]:
         return payload
 
     return make
+
+
+class Clock:
+    """An injectable server clock, in epoch milliseconds, moved by the test."""
+
+    def __init__(self, now_ms: int = 1_700_000_000_000) -> None:
+        self.now_ms = now_ms
+
+    def __call__(self) -> int:
+        return self.now_ms
+
+    def advance(self, seconds: float) -> None:
+        self.now_ms += round(seconds * 1000)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+class Course:
+    """A plan with one course of chapters, built directly in PostgreSQL."""
+
+    def __init__(self, plan_id: int, course_id: int, chapters: list[int]) -> None:
+        self.plan_id = plan_id
+        self.course_id = course_id
+        self.chapters = chapters
+
+
+async def build_course(
+    database_url: str,
+    *,
+    durations: tuple[float, ...] = (60.0, 30.0),
+    hour_tenths: int = 20,
+    elective_tenths: int = 20,
+    examined: bool = False,
+    compulsory: bool = False,
+    max_rate: float = 1.0,
+    code: str | None = None,
+) -> Course:
+    code = code or uuid.uuid4().hex[:8]
+    connection = await asyncpg.connect(database_url)
+    try:
+        plan_id = await connection.fetchval(
+            """INSERT INTO plans (code, title, kind, year, elective_tenths, opens_at, closes_at,
+                                  max_rate)
+               VALUES ($1, '测试计划', 'public', 2018, $2, '2000-01-01', '2100-01-01', $3)
+               RETURNING id""",
+            f"plan-{code}",
+            elective_tenths,
+            max_rate,
+        )
+        course_id = await connection.fetchval(
+            "INSERT INTO courses (code, title, hour_tenths) VALUES ($1, '测试课程', $2) RETURNING id",
+            f"course-{code}",
+            hour_tenths,
+        )
+        await connection.execute(
+            "INSERT INTO plan_courses (plan_id, course_id, compulsory, examined) VALUES ($1, $2, $3, $4)",
+            plan_id,
+            course_id,
+            compulsory,
+            examined,
+        )
+        chapters = [
+            await connection.fetchval(
+                """INSERT INTO chapters (course_id, position, title, media, duration_s)
+                   VALUES ($1, $2, $3, '/static/media/demo/clip1.mp4', $4) RETURNING id""",
+                course_id,
+                index,
+                f"第{index}节",
+                duration,
+            )
+            for index, duration in enumerate(durations, 1)
+        ]
+    finally:
+        await connection.close()
+    return Course(plan_id, course_id, chapters)
+
+
+async def enrol(database_url: str, learner_id: int, course: Course) -> None:
+    """Activate the course's plan for the learner and select the course."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(
+            "INSERT INTO enrolments (learner_id, plan_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            learner_id,
+            course.plan_id,
+        )
+        await connection.execute(
+            "INSERT INTO selections (learner_id, plan_id, course_id, source) VALUES ($1, $2, $3, 'purchase')",
+            learner_id,
+            course.plan_id,
+            course.course_id,
+        )
+    finally:
+        await connection.close()
+
+
+class Learner:
+    def __init__(self, user_id: int, token: str) -> None:
+        self.id = user_id
+        self.token = token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def new_learner(client: TestClient, registration: Callable[..., dict[str, Any]]) -> Learner:
+    """Register and log in through the API; the learner authenticates with a bearer token."""
+    payload = registration()
+    response = await client.post("/api/v1/auth/register", json=payload)
+    assert response.status == 201, await response.text()
+    login = await client.post(
+        "/api/v1/auth/login",
+        json={"username": payload["username"], "password": payload["password"]},
+        headers=origin_of(client),
+    )
+    body = await login.json()
+    client.session.cookie_jar.clear()
+    return Learner(body["user"]["id"], body["token"])

@@ -8,7 +8,7 @@ from aiohttp import web
 from engine.accounts import service
 from engine.accounts.options import options_payload
 from engine.accounts.types import User
-from engine.app import DB, LOGIN_SESSIONS, LOGIN_THROTTLE, SETTINGS
+from engine.appkeys import DB, LOGIN_SESSIONS, LOGIN_THROTTLE, SETTINGS
 from engine.errors import InvalidInput
 from web.render import json_response
 from web.requests import (

@@ -6,12 +6,14 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 import structlog
 from aiohttp import web
 
 from engine import db
+from engine.catalog.demo import seed_demo, seed_demo_if_empty
 from engine.embedded import embedded_servers
 from engine.logs import configure_logging
 from engine.seed import SeedReport, seed_base
@@ -31,8 +33,11 @@ def main(argv: list[str] | None = None) -> None:
         "serve", help="production: needs DATABASE_URL and REDIS_URL and a migrated database"
     )
     commands.add_parser("migrate", help="apply pending SQL migrations")
-    commands.add_parser(
+    seed_parser = commands.add_parser(
         "seed", help="load the base data (organisations, administrator, demo learner)"
+    )
+    seed_parser.add_argument(
+        "--demo", action="store_true", help="also load the demo catalogue (plans, courses)"
     )
     args = parser.parse_args(argv)
     try:
@@ -40,13 +45,17 @@ def main(argv: list[str] | None = None) -> None:
     except SettingsError as exc:
         sys.exit(f"jixu: bad configuration: {exc}")
     configure_logging(settings)
-    {"run": run, "serve": serve, "migrate": migrate, "seed": seed}[args.command](settings)
+    if args.command == "seed":
+        seed(settings, demo=args.demo)
+        return
+    {"run": run, "serve": serve, "migrate": migrate}[args.command](settings)
 
 
 def run(settings: Settings) -> None:
     """Development: start embedded servers when no URL is given, migrate, seed, then serve."""
     with _servers(settings) as settings:
-        report = asyncio.run(_prepare(settings))
+        # A fresh development database gets the demo catalogue, so there is something to see.
+        report = asyncio.run(_prepare(settings, demo="if-empty"))
         print(f"\n  Jixu: http://{settings.host}:{settings.port}/")
         print(f"  demo learner: {report.demo_username} / {report.demo_password}")
         if report.admin_password:
@@ -70,9 +79,9 @@ def migrate(settings: Settings) -> None:
         )
 
 
-def seed(settings: Settings) -> None:
+def seed(settings: Settings, *, demo: bool = False) -> None:
     with _servers(settings) as settings:
-        report = asyncio.run(_prepare(settings))
+        report = asyncio.run(_prepare(settings, demo="always" if demo else "never"))
         if report.admin_password:
             print(f"administrator (shown once): admin / {report.admin_password}")
 
@@ -101,12 +110,20 @@ async def _migrate(settings: Settings) -> list[str]:
         await pool.close()
 
 
-async def _prepare(settings: Settings) -> SeedReport:
+async def _prepare(
+    settings: Settings, demo: Literal["never", "always", "if-empty"] = "never"
+) -> SeedReport:
     await _migrate(settings)
     assert settings.database_url is not None
     pool = await db.create_pool(settings.database_url, min_size=1, max_size=2)
     try:
-        return await seed_base(pool)
+        report = await seed_base(pool)
+        # Both log what they created.
+        if demo == "always":
+            await seed_demo(pool)
+        elif demo == "if-empty":
+            await seed_demo_if_empty(pool)
+        return report
     finally:
         await pool.close()
 

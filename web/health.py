@@ -2,7 +2,8 @@
 
 from aiohttp import web
 
-from engine.app import METRICS, check_health
+from engine.app import check_health
+from engine.appkeys import METRICS
 from engine.metrics import CONTENT_TYPE
 from web.render import json_response
 

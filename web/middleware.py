@@ -10,7 +10,7 @@ import structlog
 from aiohttp import web
 
 from engine.accounts.service import authenticate
-from engine.app import DB, LOGIN_SESSIONS, METRICS, SETTINGS
+from engine.appkeys import DB, LOGIN_SESSIONS, METRICS, SETTINGS
 from engine.errors import DomainError, Forbidden
 from web.render import render_error
 from web.requests import (

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from engine.accounts import service
 from engine.accounts.types import Org, PersonalDetails, User
-from engine.app import DB, LOGIN_SESSIONS, LOGIN_THROTTLE, SETTINGS
+from engine.appkeys import DB, LOGIN_SESSIONS, LOGIN_THROTTLE, SETTINGS
 from engine.errors import Conflict, InvalidInput, NotAuthenticated, Throttled
 from web.render import render_page
 from web.requests import (

@@ -8,7 +8,7 @@ import msgspec
 from aiohttp import web
 
 from engine.accounts.options import FORM_OPTIONS
-from engine.app import SETTINGS
+from engine.appkeys import SETTINGS
 from web.navigation import VISIBLE_NAVIGATION
 from web.requests import CSRF_TOKEN, current_user, is_api
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web import api, health, pages
+from web import api, health, pages, ws
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 mimetypes.add_type("application/manifest+json", ".webmanifest")
@@ -16,6 +16,7 @@ def setup_routes(app: web.Application) -> None:
         [
             web.get("/healthz", health.healthz),
             web.get("/metrics", health.metrics),
+            web.get("/ws", ws.websocket),
             web.post("/api/v1/auth/register", api.register),
             web.post("/api/v1/auth/login", api.login),
             web.post("/api/v1/auth/logout", api.logout),

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from engine.app import REDIS
+from engine.appkeys import REDIS
 from tests.conftest import origin_of
 
 Payload = Callable[..., dict[str, Any]]

@@ -29,6 +29,13 @@ def test_environment_names() -> None:
         "login_max_failures_per_account": "JIXU_LOGIN_MAX_FAILURES_PER_ACCOUNT",
         "login_max_failures_per_address": "JIXU_LOGIN_MAX_FAILURES_PER_ADDRESS",
         "login_failure_window_s": "JIXU_LOGIN_FAILURE_WINDOW_S",
+        "node_id": "JIXU_NODE_ID",
+        "beat_interval_ms": "JIXU_BEAT_INTERVAL_MS",
+        "seek_tolerance_s": "JIXU_SEEK_TOLERANCE_S",
+        "completion_tolerance_s": "JIXU_COMPLETION_TOLERANCE_S",
+        "ws_max_frame_bytes": "JIXU_WS_MAX_FRAME_BYTES",
+        "ws_messages_per_s": "JIXU_WS_MESSAGES_PER_S",
+        "ws_send_queue": "JIXU_WS_SEND_QUEUE",
     }
 
 

@@ -1,0 +1,31 @@
+"""The typed keys of the application's resources, in one place."""
+
+from collections.abc import Callable
+
+import asyncpg
+from aiohttp import web
+
+from engine.accounts.logins import LoginSessions
+from engine.accounts.throttle import LoginThrottle
+from engine.kv import Batcher, Redis
+from engine.loops import Loops
+from engine.metrics import Metrics
+from engine.progress.flusher import Flusher
+from engine.progress.service import Progress
+from engine.sessions.hub import Hub
+from engine.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+NODE_ID = web.AppKey("node_id", str)
+# Server time in epoch milliseconds; tests inject their own.
+CLOCK: web.AppKey[Callable[[], int]] = web.AppKey("clock")
+METRICS = web.AppKey("metrics", Metrics)
+DB = web.AppKey("db", asyncpg.Pool)
+REDIS = web.AppKey("redis", Redis)
+BATCHER = web.AppKey("batcher", Batcher)
+LOGIN_SESSIONS = web.AppKey("login_sessions", LoginSessions)
+LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+PROGRESS = web.AppKey("progress", Progress)
+FLUSHER = web.AppKey("flusher", Flusher)
+HUB = web.AppKey("hub", Hub)
+LOOPS = web.AppKey("loops", Loops)

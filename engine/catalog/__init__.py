@@ -1,0 +1,1 @@
+"""The catalogue: plans, courses, chapters and teachers."""

@@ -1,0 +1,149 @@
+"""The flusher: moves accepted progress from Redis to PostgreSQL, on every node.
+
+It reads the `progress` stream through a consumer group, so each entry goes to one node;
+entries left pending by a node that died are claimed by another after `claim_idle_ms`.
+State is absolute and written with GREATEST, so an entry written twice changes nothing.
+"""
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import structlog
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from engine.kv import Redis
+from engine.progress import keys, store
+
+log = structlog.get_logger(__name__)
+
+TRANSIENT = (
+    OSError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+class Flusher:
+    def __init__(
+        self,
+        redis: Redis,
+        pool: asyncpg.Pool,
+        consumer: str,
+        *,
+        batch: int = 1000,
+        block_ms: int = 500,
+        claim_idle_ms: int = 30_000,
+    ) -> None:
+        self.redis = redis
+        self.pool = pool
+        self.consumer = consumer
+        self.batch = batch
+        self.block_ms = block_ms
+        self.claim_idle_ms = claim_idle_ms
+        self.stopping = asyncio.Event()
+        self.flushed = 0
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(keys.STREAM, keys.FLUSH_GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def run(self) -> None:
+        """Flush until stopped, then flush what is left. Transient outages are waited out."""
+        await self.ensure_group()
+        delay = 0.5
+        while not self.stopping.is_set():
+            try:
+                await self.run_once(block=True)
+                delay = 0.5
+            except TRANSIENT as exc:
+                log.warning("flusher waiting for its stores", error=repr(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+        try:
+            # A read cancelled by the stop may have left entries in this consumer's list.
+            while entries := await self._read(block=False, start="0"):
+                await self._flush(entries)
+            while await self.run_once() > 0:
+                pass
+        except TRANSIENT as exc:
+            # Nothing is lost: the entries stay pending in Redis for another node to claim.
+            log.error("flusher stopped without its final flush", error=repr(exc))
+            return
+        log.info("flusher stopped", flushed=self.flushed)
+
+    async def run_once(self, *, block: bool = False) -> int:
+        """One pass: reclaim entries of dead consumers, then read new ones; flush; acknowledge."""
+        entries = await self._claim() or await self._read(block)
+        if not entries:
+            return 0
+        await self._flush(entries)
+        return len(entries)
+
+    async def _read(self, block: bool, start: str = ">") -> list[tuple[str, dict[str, str]]]:
+        """New entries (`>`), or this consumer's own pending ones (`0`)."""
+        read = asyncio.ensure_future(
+            self.redis.xreadgroup(
+                keys.FLUSH_GROUP,
+                self.consumer,
+                {keys.STREAM: start},
+                count=self.batch,
+                block=self.block_ms if block else None,
+            )
+        )
+        if block:
+            # A stop does not wait for the blocking read: an entry it would have delivered
+            # stays in the stream for the final pass (or another node).
+            stop = asyncio.ensure_future(self.stopping.wait())
+            await asyncio.wait({read, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if not read.done():
+                read.cancel()
+                await asyncio.gather(read, return_exceptions=True)
+                return []
+        reply: Any = await read
+        return reply[0][1] if reply else []
+
+    async def _claim(self) -> list[tuple[str, dict[str, str]]]:
+        reply: Any = await self.redis.xautoclaim(
+            keys.STREAM,
+            keys.FLUSH_GROUP,
+            self.consumer,
+            min_idle_time=self.claim_idle_ms,
+            start_id="0-0",
+            count=self.batch,
+        )
+        claimed: list[tuple[str, dict[str, str]]] = reply[1]
+        if claimed:
+            log.info("flusher reclaimed entries of another consumer", count=len(claimed))
+        return claimed
+
+    async def _flush(self, entries: list[tuple[str, dict[str, str]]]) -> None:
+        pairs = sorted({(int(fields["l"]), int(fields["c"])) for _, fields in entries if fields})
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for learner_id, chapter_id in pairs:
+                pipe.hmget(keys.state_key(learner_id, chapter_id), "hwm", "pos", "at", "complete")
+            states = await pipe.execute()
+        rows = [
+            (learner_id, chapter_id, float(hwm), float(pos), int(at), complete == "1")
+            for (learner_id, chapter_id), (hwm, pos, at, complete) in zip(
+                pairs, states, strict=True
+            )
+            if hwm is not None
+        ]
+        async with self.pool.acquire() as connection, connection.transaction():
+            await store.save_progress(connection, rows)
+        ids = [entry_id for entry_id, _ in entries]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xack(keys.STREAM, keys.FLUSH_GROUP, *ids)
+            pipe.xdel(keys.STREAM, *ids)
+            await pipe.execute()
+        self.flushed += len(entries)

@@ -1,0 +1,129 @@
+"""SQL of the progress core: who may watch what, stored progress, completion and hours."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from engine.db import Connection, Executor
+from engine.progress.types import ChapterState, Watchable
+
+WATCHABLE = """
+SELECT ch.id, ch.course_id, ch.duration_s, min(p.max_rate) AS max_rate
+FROM chapters ch
+JOIN selections s ON s.course_id = ch.course_id AND s.learner_id = $1
+JOIN enrolments e ON e.learner_id = s.learner_id AND e.plan_id = s.plan_id
+JOIN plans p ON p.id = s.plan_id
+WHERE ch.id = $2 AND $3 >= p.opens_at AND $3 < p.closes_at
+GROUP BY ch.id
+"""
+
+
+async def watchable(
+    connection: Executor, learner_id: int, chapter_id: int, at: datetime
+) -> Watchable | None:
+    """The chapter, when one of the learner's open plans has its course selected."""
+    row = await connection.fetchrow(WATCHABLE, learner_id, chapter_id, at)
+    return Watchable(row[0], row[1], row[2], row[3]) if row else None
+
+
+async def course_chapters(
+    connection: Executor, learner_id: int, course_id: int
+) -> list[ChapterState]:
+    """Every chapter of a course with the learner's stored progress, in order."""
+    rows = await connection.fetch(
+        """SELECT ch.id, ch.duration_s, coalesce(p.hwm_s, 0), coalesce(p.position_s, 0),
+                  coalesce(p.complete, false)
+           FROM chapters ch
+           LEFT JOIN chapter_progress p ON p.chapter_id = ch.id AND p.learner_id = $1
+           WHERE ch.course_id = $2 ORDER BY ch.position""",
+        learner_id,
+        course_id,
+    )
+    return [ChapterState(*row) for row in rows]
+
+
+ProgressRow = tuple[
+    int, int, float, float, int, bool
+]  # learner, chapter, hwm, pos, pos_ms, complete
+
+SAVE_PROGRESS = """
+INSERT INTO chapter_progress AS p (learner_id, chapter_id, hwm_s, position_s, position_ms, complete)
+SELECT r.learner_id, r.chapter_id, least(r.hwm_s, ch.duration_s), least(r.position_s, ch.duration_s),
+       r.position_ms, r.complete
+FROM unnest($1::bigint[], $2::bigint[], $3::float8[], $4::float8[], $5::bigint[], $6::bool[])
+     AS r (learner_id, chapter_id, hwm_s, position_s, position_ms, complete)
+JOIN chapters ch ON ch.id = r.chapter_id
+ON CONFLICT (learner_id, chapter_id) DO UPDATE SET
+    hwm_s = greatest(p.hwm_s, excluded.hwm_s),
+    position_s = CASE WHEN excluded.position_ms >= p.position_ms
+                      THEN excluded.position_s ELSE p.position_s END,
+    position_ms = greatest(p.position_ms, excluded.position_ms),
+    complete = p.complete OR excluded.complete,
+    updated_at = now()
+"""
+
+# Selections whose every chapter is now complete: the course is done.
+COMPLETE_COURSES = """
+UPDATE selections s SET completed_at = now()
+FROM (SELECT DISTINCT r.learner_id, ch.course_id
+      FROM unnest($1::bigint[], $2::bigint[]) AS r (learner_id, chapter_id)
+      JOIN chapters ch ON ch.id = r.chapter_id) AS a
+WHERE s.learner_id = a.learner_id AND s.course_id = a.course_id AND s.completed_at IS NULL
+  AND NOT EXISTS (
+      SELECT 1 FROM chapters ch
+      LEFT JOIN chapter_progress p ON p.chapter_id = ch.id AND p.learner_id = s.learner_id
+      WHERE ch.course_id = s.course_id AND NOT coalesce(p.complete, false))
+RETURNING s.learner_id, s.plan_id
+"""
+
+# Hours earned in a plan: completed courses the plan does not examine (an examined course's
+# hours follow its exam). The plan is passed when every compulsory course is earned and the
+# elective hours reach the requirement. A plan once passed stays passed.
+REFRESH_ENROLMENTS = """
+WITH earned AS (
+    SELECT e.learner_id, e.plan_id, pc.course_id, pc.compulsory, c.hour_tenths
+    FROM unnest($1::bigint[], $2::bigint[]) AS a (learner_id, plan_id)
+    JOIN enrolments e ON e.learner_id = a.learner_id AND e.plan_id = a.plan_id
+    JOIN selections s ON s.learner_id = e.learner_id AND s.plan_id = e.plan_id
+    JOIN plan_courses pc ON pc.plan_id = s.plan_id AND pc.course_id = s.course_id
+    JOIN courses c ON c.id = s.course_id
+    WHERE s.completed_at IS NOT NULL AND NOT pc.examined
+), verdict AS (
+    SELECT a.learner_id, a.plan_id,
+           coalesce((SELECT sum(hour_tenths) FROM earned x
+                     WHERE x.learner_id = a.learner_id AND x.plan_id = a.plan_id), 0) AS total,
+           coalesce((SELECT sum(hour_tenths) FROM earned x
+                     WHERE x.learner_id = a.learner_id AND x.plan_id = a.plan_id
+                       AND NOT x.compulsory), 0) >= p.elective_tenths
+           AND NOT EXISTS (
+               SELECT 1 FROM plan_courses pc
+               WHERE pc.plan_id = a.plan_id AND pc.compulsory
+                 AND NOT EXISTS (SELECT 1 FROM earned x
+                                 WHERE x.learner_id = a.learner_id AND x.plan_id = a.plan_id
+                                   AND x.course_id = pc.course_id)) AS passes
+    FROM unnest($1::bigint[], $2::bigint[]) AS a (learner_id, plan_id)
+    JOIN plans p ON p.id = a.plan_id
+)
+UPDATE enrolments e SET
+    earned_tenths = v.total,
+    state = CASE WHEN v.passes THEN 'passed' ELSE e.state END,
+    passed_at = CASE WHEN v.passes THEN coalesce(e.passed_at, now()) ELSE e.passed_at END
+FROM verdict v
+WHERE e.learner_id = v.learner_id AND e.plan_id = v.plan_id
+"""
+
+
+async def save_progress(connection: Connection, rows: Iterable[ProgressRow]) -> None:
+    """Write absolute progress, then what follows from it: completed courses, hours, passes."""
+    columns = list(zip(*rows, strict=True))
+    if not columns:
+        return
+    await connection.execute(SAVE_PROGRESS, *columns)
+    completed = await connection.fetch(COMPLETE_COURSES, columns[0], columns[1])
+    if completed:
+        learners, plans = zip(*((row[0], row[1]) for row in completed), strict=True)
+        await refresh_enrolments(connection, list(learners), list(plans))
+
+
+async def refresh_enrolments(connection: Executor, learners: list[int], plans: list[int]) -> None:
+    """Recompute earned hours and the 已通过 state of these (learner, plan) pairs."""
+    await connection.execute(REFRESH_ENROLMENTS, learners, plans)

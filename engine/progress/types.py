@@ -1,0 +1,69 @@
+"""Playback state as the progress core sees it."""
+
+import math
+
+import msgspec
+
+
+def chapter_percent(hwm_s: float, duration_s: float, complete: bool) -> int:
+    """Whole percent of a chapter watched; 100 only once it is complete."""
+    if complete:
+        return 100
+    return min(99, math.floor(100 * hwm_s / duration_s)) if duration_s else 0
+
+
+class Watchable(msgspec.Struct, frozen=True):
+    """A chapter a learner may watch now, with what validating it needs."""
+
+    chapter_id: int
+    course_id: int
+    duration_s: float
+    max_rate: float
+
+
+class ChapterState(msgspec.Struct, frozen=True):
+    chapter_id: int
+    duration_s: float
+    hwm_s: float
+    position_s: float
+    complete: bool
+
+
+class CourseTally(msgspec.Struct, frozen=True):
+    """The course around the chapter being played: what the other chapters contribute."""
+
+    total_s: float
+    others_covered_s: float
+    others_complete: bool
+
+    def progress(self, hwm_s: float, complete: bool) -> int:
+        """Whole percent of the course covered; 100 only when every chapter is complete."""
+        if self.others_complete and complete:
+            return 100
+        covered = self.others_covered_s + hwm_s
+        return min(99, math.floor(100 * covered / self.total_s)) if self.total_s else 0
+
+
+class Playing(msgspec.Struct, frozen=True):
+    chapter_id: int
+    hwm_s: float
+    position_s: float
+    duration_s: float
+    max_rate: float
+    complete: bool
+    previous_conn: str
+    previous_node: str
+    course: CourseTally
+
+
+class BeatOutcome(msgspec.Struct, frozen=True):
+    reason: str
+    credited_s: float
+    hwm_s: float
+    position_s: float
+    seek_to: float | None
+    complete: bool
+    duration_s: float
+
+    def chapter_progress(self) -> int:
+        return chapter_percent(self.hwm_s, self.duration_s, self.complete)

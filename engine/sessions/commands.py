@@ -1,0 +1,128 @@
+"""The registry of websocket commands: one handler per client message type."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from engine.appkeys import CLOCK, DB, HUB, PROGRESS, SETTINGS
+from engine.errors import DomainError
+from engine.progress.types import BeatOutcome, chapter_percent
+from engine.sessions import protocol
+from engine.sessions.connection import Connection, Playback
+
+Handler = Callable[[Connection, Any], Awaitable[None]]
+
+
+async def handle_session_hello(conn: Connection, message: protocol.Hello) -> None:
+    conn.send(protocol.Welcome(conn=conn.id, server_now_ms=conn.app[CLOCK]()))
+
+
+async def handle_session_ping(conn: Connection, message: protocol.Ping) -> None:
+    conn.send(protocol.Pong(server_now_ms=conn.app[CLOCK]()))
+
+
+async def handle_progress_play(conn: Connection, message: protocol.Play) -> None:
+    app = conn.app
+    hub = app[HUB]
+    playing = await app[PROGRESS].play(
+        app[DB],
+        learner_id=conn.learner_id,
+        conn_id=conn.id,
+        node_id=hub.node_id,
+        chapter_id=message.chapter,
+        position=message.position,
+        now_ms=app[CLOCK](),
+    )
+    conn.playback = Playback(playing.chapter_id, playing.max_rate, playing.course)
+    if playing.previous_conn and playing.previous_conn != conn.id:
+        await hub.send_to(
+            playing.previous_node,
+            playing.previous_conn,
+            protocol.Superseded(chapter=message.chapter),
+        )
+    conn.send(
+        protocol.Playing(
+            chapter=playing.chapter_id,
+            lease=conn.id,
+            position=playing.position_s,
+            hwm=playing.hwm_s,
+            duration_s=playing.duration_s,
+            interval_ms=app[SETTINGS].beat_interval_ms,
+            max_rate=playing.max_rate,
+            chapter_progress=chapter_percent(playing.hwm_s, playing.duration_s, playing.complete),
+            course_progress=playing.course.progress(playing.hwm_s, playing.complete),
+        )
+    )
+
+
+async def handle_progress_beat(conn: Connection, message: protocol.Beat) -> None:
+    await _beat(conn, message.seq, message.position, message.playing, message.focused, message.rate)
+
+
+async def handle_progress_stop(conn: Connection, message: protocol.Stop) -> None:
+    await _beat(conn, message.seq, message.position, False, False, 1.0, release=True)
+    conn.playback = None
+
+
+async def _beat(
+    conn: Connection,
+    seq: int,
+    position: float,
+    playing: bool,
+    focused: bool,
+    rate: float,
+    *,
+    release: bool = False,
+) -> None:
+    playback = conn.playback
+    if playback is None:
+        conn.send(protocol.Error(code="not_playing", message="请先开始播放"))
+        return
+    outcome = await conn.app[PROGRESS].beat(
+        learner_id=conn.learner_id,
+        conn_id=conn.id,
+        chapter_id=playback.chapter_id,
+        max_rate=playback.max_rate,
+        seq=seq,
+        position=position,
+        playing=playing,
+        focused=focused,
+        rate=rate,
+        now_ms=conn.app[CLOCK](),
+        release=release,
+    )
+    conn.send(_ack(seq, outcome, playback))
+    if outcome.reason == "superseded":
+        conn.playback = None
+
+
+def _ack(seq: int, outcome: BeatOutcome, playback: Playback) -> protocol.Ack:
+    return protocol.Ack(
+        seq=seq,
+        position=outcome.position_s,
+        hwm=outcome.hwm_s,
+        credited_s=outcome.credited_s,
+        chapter_progress=outcome.chapter_progress(),
+        course_progress=playback.course.progress(outcome.hwm_s, outcome.complete),
+        reason=outcome.reason or None,
+        seek_to=outcome.seek_to,
+    )
+
+
+HANDLERS: dict[type[protocol.Message], Handler] = {
+    protocol.Hello: handle_session_hello,
+    protocol.Ping: handle_session_ping,
+    protocol.Play: handle_progress_play,
+    protocol.Beat: handle_progress_beat,
+    protocol.Stop: handle_progress_stop,
+}
+
+
+async def dispatch(conn: Connection, message: protocol.Message) -> None:
+    """Run the message's handler; the one place where errors become `error` messages."""
+    try:
+        await HANDLERS[type(message)](conn, message)
+    except DomainError as exc:
+        conn.send(protocol.Error(code=exc.code, message=exc.message))
+    except Exception:
+        conn.log.exception("command failed", type=type(message).__name__)
+        conn.send(protocol.Error(code="internal", message="服务器内部错误，请稍后再试"))

@@ -1,0 +1,74 @@
+"""The life of one websocket: register, read and dispatch messages in order, clean up."""
+
+import secrets
+import time
+
+import msgspec
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from engine.appkeys import HUB, LOGIN_SESSIONS, SETTINGS
+from engine.sessions import protocol
+from engine.sessions.commands import dispatch
+from engine.sessions.connection import LOST_AUTHENTICATION, Connection
+
+# Malformed frames tolerated before the connection is closed as a policy violation.
+GARBAGE_LIMIT = 10
+# How often a long-lived socket re-checks (and so keeps alive) its login session.
+AUTH_RECHECK_S = 60.0
+
+
+async def serve_socket(
+    request: web.Request, *, learner_id: int, token: str
+) -> web.WebSocketResponse:
+    """Upgrade an authenticated request and serve the protocol until the socket closes."""
+    app = request.app
+    settings = app[SETTINGS]
+    ws = web.WebSocketResponse(
+        max_msg_size=settings.ws_max_frame_bytes, heartbeat=30, compress=False, decode_text=False
+    )
+    await ws.prepare(request)
+    conn = Connection(
+        ws,
+        app,
+        conn_id=secrets.token_hex(6),
+        learner_id=learner_id,
+        token=token,
+        queue_size=settings.ws_send_queue,
+        messages_per_s=settings.ws_messages_per_s,
+    )
+    hub = app[HUB]
+    hub.add(conn)
+    conn.start()
+    conn.log.info("socket opened")
+    try:
+        async for frame in ws:
+            if frame.type is not WSMsgType.TEXT:
+                if frame.type is WSMsgType.BINARY:
+                    _refuse(conn, "bad_frame", "只接受文本消息")
+                continue
+            if not conn.allow():
+                conn.send(protocol.Error(code="rate_limited", message="消息过于频繁，请稍后再试"))
+                continue
+            try:
+                message = protocol.decoder.decode(frame.data)
+            except msgspec.DecodeError as exc:
+                _refuse(conn, "bad_message", f"消息格式不正确：{exc}")
+                continue
+            if time.monotonic() - conn.auth_checked_at > AUTH_RECHECK_S:
+                conn.auth_checked_at = time.monotonic()
+                if await app[LOGIN_SESSIONS].resolve(token) is None:
+                    conn.close(LOST_AUTHENTICATION, "session ended")
+                    break
+            await dispatch(conn, message)
+    finally:
+        hub.remove(conn)
+        await conn.finish()
+        conn.log.info("socket closed", code=ws.close_code)
+    return ws
+
+
+def _refuse(conn: Connection, code: str, message: str) -> None:
+    conn.garbage += 1
+    conn.send(protocol.Error(code=code, message=message))
+    if conn.garbage >= GARBAGE_LIMIT:
+        conn.close(WSCloseCode.POLICY_VIOLATION, "too many malformed messages")

@@ -1,0 +1,91 @@
+"""The connections this node holds, and the bus that reaches connections on other nodes.
+
+Each node subscribes to its own channel on one Redis pub/sub connection; a message for a
+connection elsewhere (a superseded lease, later chat) is published to its node's channel.
+"""
+
+import asyncio
+
+import msgspec
+import structlog
+from aiohttp import WSCloseCode
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from engine.kv import Redis
+from engine.sessions.connection import Connection
+from engine.sessions.protocol import Message, encoder
+
+log = structlog.get_logger(__name__)
+
+
+def node_channel(node_id: str) -> str:
+    """Pub/sub channel `node:<id>`: messages for the connections one node holds."""
+    return f"node:{node_id}"
+
+
+class Envelope(msgspec.Struct, frozen=True):
+    conn: str
+    data: msgspec.Raw
+
+
+_envelope_decoder = msgspec.json.Decoder(Envelope)
+
+
+class Hub:
+    def __init__(self, redis: Redis, node_id: str) -> None:
+        self.redis = redis
+        self.node_id = node_id
+        self.connections: dict[str, Connection] = {}
+        self.subscribed = asyncio.Event()
+
+    def add(self, connection: Connection) -> None:
+        self.connections[connection.id] = connection
+
+    def remove(self, connection: Connection) -> None:
+        self.connections.pop(connection.id, None)
+
+    async def send_to(self, node_id: str, conn_id: str, message: Message) -> None:
+        """Deliver to a connection on whichever node holds it; gone connections are ignored."""
+        data = encoder.encode(message)
+        if node_id == self.node_id:
+            self._deliver(conn_id, data)
+        elif node_id:
+            envelope = encoder.encode(Envelope(conn_id, msgspec.Raw(data)))
+            await self.redis.publish(node_channel(node_id), envelope)
+
+    def _deliver(self, conn_id: str, data: bytes) -> None:
+        connection = self.connections.get(conn_id)
+        if connection is not None:
+            connection.send_raw(data)
+
+    async def listen(self) -> None:
+        """Relay messages published to this node's channel until cancelled; outlive outages."""
+        delay = 0.5
+        while True:
+            try:
+                await self._relay()
+            except (OSError, RedisConnectionError, RedisTimeoutError) as exc:
+                self.subscribed.clear()
+                log.warning("bus lost its connection", error=repr(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    async def _relay(self) -> None:
+        async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+            await pubsub.subscribe(node_channel(self.node_id))
+            self.subscribed.set()
+            async for item in pubsub.listen():
+                try:
+                    envelope = _envelope_decoder.decode(item["data"])
+                except msgspec.DecodeError:
+                    log.error("bus message not understood", data=str(item["data"])[:200])
+                    continue
+                self._deliver(envelope.conn, bytes(envelope.data))
+
+    async def close_all(self) -> None:
+        """On shutdown: tell every client this node is going away."""
+        connections = list(self.connections.values())
+        for connection in connections:
+            connection.close(WSCloseCode.GOING_AWAY, "server shutdown")
+        await asyncio.gather(*(c.finish() for c in connections), return_exceptions=True)
