@@ -8,8 +8,9 @@ from aiohttp import web
 from engine.accounts import service
 from engine.accounts.options import options_payload
 from engine.accounts.types import User
-from engine.appkeys import DB, LOGIN_SESSIONS, LOGIN_THROTTLE, SETTINGS
-from engine.errors import InvalidInput
+from engine.appkeys import DB, LOGIN_SESSIONS, LOGIN_THROTTLE, PROGRESS, SETTINGS
+from engine.catalog import service as catalog
+from engine.errors import InvalidInput, NotFound
 from web.render import json_response
 from web.requests import (
     TOKEN,
@@ -101,3 +102,35 @@ async def options(request: web.Request) -> web.Response:
 def _text(body: dict[str, Any], field: str, default: str = "") -> str:
     value = body.get(field, default)
     return value if isinstance(value, str) else ""
+
+
+async def plans(request: web.Request) -> web.Response:
+    user = require_user(request)
+    return json_response({"plans": await catalog.list_plans(request.app[DB], user.id)})
+
+
+async def activate_plan(request: web.Request) -> web.Response:
+    user = require_user(request)
+    plan = await catalog.activate(request.app[DB], user.id, _path_id(request, "plan_id"))
+    return json_response({"plan": plan})
+
+
+async def plan_courses(request: web.Request) -> web.Response:
+    user = require_user(request)
+    courses = await catalog.plan_courses(request.app[DB], user.id, _path_id(request, "plan_id"))
+    return json_response({"courses": courses})
+
+
+async def course(request: web.Request) -> web.Response:
+    user = require_user(request)
+    detail = await request.app[PROGRESS].course_detail(
+        request.app[DB], user.id, _path_id(request, "course_id")
+    )
+    return json_response({"course": detail})
+
+
+def _path_id(request: web.Request, name: str) -> int:
+    value = request.match_info[name]
+    if not value.isdigit() or len(value) > 18:
+        raise NotFound("页面不存在")
+    return int(value)

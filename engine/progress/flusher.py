@@ -70,7 +70,7 @@ class Flusher:
                 delay = min(delay * 2, 10)
         try:
             # A read cancelled by the stop may have left entries in this consumer's list.
-            while entries := await self._read(block=False, start="0"):
+            while entries := await self.read(block=False, start="0"):
                 await self._flush(entries)
             while await self.run_once() > 0:
                 pass
@@ -82,13 +82,13 @@ class Flusher:
 
     async def run_once(self, *, block: bool = False) -> int:
         """One pass: reclaim entries of dead consumers, then read new ones; flush; acknowledge."""
-        entries = await self._claim() or await self._read(block)
+        entries = await self._claim() or await self.read(block)
         if not entries:
             return 0
         await self._flush(entries)
         return len(entries)
 
-    async def _read(self, block: bool, start: str = ">") -> list[tuple[str, dict[str, str]]]:
+    async def read(self, block: bool, start: str = ">") -> list[tuple[str, dict[str, str]]]:
         """New entries (`>`), or this consumer's own pending ones (`0`)."""
         read = asyncio.ensure_future(
             self.redis.xreadgroup(
@@ -127,6 +127,16 @@ class Flusher:
         return claimed
 
     async def _flush(self, entries: list[tuple[str, dict[str, str]]]) -> None:
+        await self.save(entries)
+        ids = [entry_id for entry_id, _ in entries]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xack(keys.STREAM, keys.FLUSH_GROUP, *ids)
+            pipe.xdel(keys.STREAM, *ids)
+            await pipe.execute()
+        self.flushed += len(entries)
+
+    async def save(self, entries: list[tuple[str, dict[str, str]]]) -> None:
+        """Write the current state of every (learner, chapter) the entries name."""
         pairs = sorted({(int(fields["l"]), int(fields["c"])) for _, fields in entries if fields})
         async with self.redis.pipeline(transaction=False) as pipe:
             for learner_id, chapter_id in pairs:
@@ -141,9 +151,3 @@ class Flusher:
         ]
         async with self.pool.acquire() as connection, connection.transaction():
             await store.save_progress(connection, rows)
-        ids = [entry_id for entry_id, _ in entries]
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xack(keys.STREAM, keys.FLUSH_GROUP, *ids)
-            pipe.xdel(keys.STREAM, *ids)
-            await pipe.execute()
-        self.flushed += len(entries)

@@ -4,11 +4,18 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from engine.catalog.types import ChapterView, CourseDetail
 from engine.db import Executor
-from engine.errors import Forbidden
+from engine.errors import Forbidden, NotFound
 from engine.kv import Batcher
 from engine.progress import keys, store
-from engine.progress.types import BeatOutcome, ChapterState, CourseTally, Playing
+from engine.progress.types import (
+    BeatOutcome,
+    ChapterState,
+    CourseTally,
+    Playing,
+    chapter_percent,
+)
 from engine.settings import Settings
 
 NOT_WATCHABLE = "该章节所属课程未选或培训计划未开放，无法学习"
@@ -105,10 +112,8 @@ class Progress:
             complete=bool(int(complete)),
             previous_conn=previous_conn,
             previous_node=previous_node,
-            course=CourseTally(
-                total_s=sum(state.duration_s for state in stored),
-                others_covered_s=sum(min(s.hwm_s, s.duration_s) for s in others_live),
-                others_complete=all(s.complete for s in others_live),
+            course=msgspec.structs.replace(
+                CourseTally.of(others_live), total_s=sum(state.duration_s for state in stored)
             ),
         )
 
@@ -164,6 +169,34 @@ class Progress:
             seek_to=float(seek_to) if seek_to != "" else None,
             complete=bool(complete),
             duration_s=float(duration),
+        )
+
+    async def course_detail(self, db: Executor, learner_id: int, course_id: int) -> CourseDetail:
+        """A course with its 目录: each chapter's progress as Redis knows it right now."""
+        course = await store.course_info(db, learner_id, course_id)
+        if course is None:
+            raise NotFound("课程不存在")
+        stored = await store.course_chapters(db, learner_id, course_id)
+        live = await self.batcher.call(
+            [("HMGET", keys.state_key(learner_id, c.chapter_id), "hwm", "complete") for c in stored]
+        )
+        states = [_merge(state, reply) for state, reply in zip(stored, live, strict=True)]
+        return CourseDetail(
+            **course,
+            # Every chapter is among the "others": nothing is being played here.
+            progress=CourseTally.of(states).progress(0.0, complete=True),
+            chapters=[
+                ChapterView(
+                    id=state.chapter_id,
+                    title=state.title,
+                    duration_s=state.duration_s,
+                    hwm=min(state.hwm_s, state.duration_s),
+                    position=state.position_s,
+                    complete=state.complete,
+                    progress=chapter_percent(state.hwm_s, state.duration_s, state.complete),
+                )
+                for state in states
+            ],
         )
 
 

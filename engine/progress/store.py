@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from engine.db import Connection, Executor
 from engine.progress.types import ChapterState, Watchable
@@ -30,7 +31,7 @@ async def course_chapters(
 ) -> list[ChapterState]:
     """Every chapter of a course with the learner's stored progress, in order."""
     rows = await connection.fetch(
-        """SELECT ch.id, ch.duration_s, coalesce(p.hwm_s, 0), coalesce(p.position_s, 0),
+        """SELECT ch.id, ch.title, ch.duration_s, coalesce(p.hwm_s, 0), coalesce(p.position_s, 0),
                   coalesce(p.complete, false)
            FROM chapters ch
            LEFT JOIN chapter_progress p ON p.chapter_id = ch.id AND p.learner_id = $1
@@ -39,6 +40,21 @@ async def course_chapters(
         course_id,
     )
     return [ChapterState(*row) for row in rows]
+
+
+async def course_info(db: Executor, learner_id: int, course_id: int) -> dict[str, Any] | None:
+    """A course's description and teacher, and whether the learner has selected it."""
+    row = await db.fetchrow(
+        """SELECT c.id, c.title, c.description, c.hour_tenths / 10.0::float8 AS hours,
+                  coalesce(t.name, '') AS teacher, coalesce(t.title, '') AS teacher_title,
+                  coalesce(t.profile, '') AS teacher_profile,
+                  EXISTS (SELECT 1 FROM selections s
+                          WHERE s.learner_id = $1 AND s.course_id = c.id) AS selected
+           FROM courses c LEFT JOIN teachers t ON t.id = c.teacher_id WHERE c.id = $2""",
+        learner_id,
+        course_id,
+    )
+    return dict(row) if row else None
 
 
 ProgressRow = tuple[

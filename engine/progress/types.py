@@ -23,6 +23,7 @@ class Watchable(msgspec.Struct, frozen=True):
 
 class ChapterState(msgspec.Struct, frozen=True):
     chapter_id: int
+    title: str
     duration_s: float
     hwm_s: float
     position_s: float
@@ -35,6 +36,14 @@ class CourseTally(msgspec.Struct, frozen=True):
     total_s: float
     others_covered_s: float
     others_complete: bool
+
+    @classmethod
+    def of(cls, chapters: list[ChapterState]) -> "CourseTally":
+        return cls(
+            total_s=sum(state.duration_s for state in chapters),
+            others_covered_s=sum(min(state.hwm_s, state.duration_s) for state in chapters),
+            others_complete=all(state.complete for state in chapters),
+        )
 
     def progress(self, hwm_s: float, complete: bool) -> int:
         """Whole percent of the course covered; 100 only when every chapter is complete."""

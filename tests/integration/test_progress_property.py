@@ -1,0 +1,96 @@
+"""Whatever a client sends, credit stays within what the server's clock allows."""
+
+from dataclasses import dataclass
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.kv import Batcher, create_redis, script_source
+from engine.progress.service import Progress, Rules
+from tests.conftest import run_in_thread
+
+RULES = Rules(interval_s=5.0, seek_tolerance_s=2.0, completion_tolerance_s=2.0)
+
+
+@dataclass(frozen=True)
+class Step:
+    after_s: float
+    move_s: float
+    playing: bool
+    focused: bool
+    rate: float
+    seq_step: int
+
+
+steps = st.builds(
+    Step,
+    after_s=st.floats(0, 40, allow_nan=False),
+    move_s=st.one_of(st.floats(-30, 60, allow_nan=False), st.just(5.0)),
+    playing=st.booleans(),
+    focused=st.booleans(),
+    rate=st.sampled_from([0.5, 1.0, 1.5, 2.0, 4.0]),
+    seq_step=st.sampled_from([1, 1, 1, 1, 0, -1, 3]),
+)
+
+
+async def scenario(redis_url: str, duration: float, max_rate: float, plan: list[Step]) -> None:
+    redis = create_redis(redis_url)
+    try:
+        play = redis.register_script(script_source("engine.progress", "play"))
+        beat = redis.register_script(script_source("engine.progress", "beat"))
+        batcher = Batcher(redis, [play, beat])
+        await batcher.load()
+        progress = Progress(batcher, play.sha, beat.sha, RULES)
+        learner, chapter, now = 424242, 7, 1_700_000_000_000
+        await redis.delete(f"{{u:{learner}}}:lease", f"{{u:{learner}}}:play:{chapter}")
+        [started] = await batcher.call(
+            [
+                (
+                    "EVALSHA", play.sha, 2, f"{{u:{learner}}}:lease", f"{{u:{learner}}}:play:{chapter}",
+                    "conn", "node", chapter, duration, max_rate, 0, 0, 0, now, 60_000, 2.0,
+                )
+            ]
+        )  # fmt: skip
+        assert started[2] == "0"
+        start, position, seq, credited, hwm = now, 0.0, 0, 0.0, 0.0
+        for step in plan:
+            now += round(step.after_s * 1000)
+            position = max(0.0, position + step.move_s)
+            seq = max(0, seq + step.seq_step)
+            outcome = await progress.beat(
+                learner_id=learner,
+                conn_id="conn",
+                chapter_id=chapter,
+                max_rate=max_rate,
+                seq=seq,
+                position=position,
+                playing=step.playing,
+                focused=step.focused,
+                rate=step.rate,
+                now_ms=now,
+            )
+            assert outcome.credited_s >= 0
+            assert outcome.hwm_s >= hwm - 1e-9
+            assert outcome.hwm_s <= duration + 1e-9
+            credited += outcome.credited_s
+            hwm = outcome.hwm_s
+            assert hwm == credited or abs(hwm - credited) < 1e-6
+            elapsed_s = (now - start) / 1000
+            assert credited <= elapsed_s * max_rate + RULES.seek_tolerance_s + 1e-6
+            if outcome.seek_to is not None:
+                position = outcome.seek_to
+        await redis.delete(f"{{u:{learner}}}:lease", f"{{u:{learner}}}:play:{chapter}")
+    finally:
+        await redis.aclose()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    duration=st.floats(20, 900, allow_nan=False),
+    max_rate=st.sampled_from([1.0, 1.5, 2.0]),
+    plan=st.lists(steps, min_size=1, max_size=40),
+)
+def test_credit_never_exceeds_server_time(
+    server_urls: tuple[str, str], duration: float, max_rate: float, plan: list[Step]
+) -> None:
+    run_in_thread(lambda: scenario(server_urls[1], duration, max_rate, plan))
