@@ -15,9 +15,11 @@ from engine.accounts.logins import LoginSessions
 from engine.accounts.throttle import LoginThrottle
 from engine.appkeys import (
     BATCHER,
+    CARD_THROTTLE,
     CLOCK,
     DB,
     FLUSHER,
+    GATEWAY,
     HUB,
     LOGIN_SESSIONS,
     LOGIN_THROTTLE,
@@ -26,8 +28,12 @@ from engine.appkeys import (
     NODE_ID,
     PROGRESS,
     REDIS,
+    SANDBOX,
     SETTINGS,
 )
+from engine.commerce.gateway import open_gateway, sandbox_enabled
+from engine.commerce.sandbox import open_sandbox
+from engine.commerce.throttle import CardThrottle
 from engine.kv import Batcher, create_redis, script_source
 from engine.loops import Loops
 from engine.metrics import Metrics
@@ -93,13 +99,22 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     settings, redis = app[SETTINGS], app[REDIS]
     app[LOGIN_SESSIONS] = LoginSessions(redis, settings)
     app[LOGIN_THROTTLE] = LoginThrottle(redis, settings)
+    app[CARD_THROTTLE] = CardThrottle(redis, settings)
     play = redis.register_script(script_source("engine.progress", "play"))
     beat = redis.register_script(script_source("engine.progress", "beat"))
     batcher = Batcher(redis, [play, beat])
     await batcher.load()
     app[BATCHER] = batcher
     app[PROGRESS] = Progress(batcher, play.sha, beat.sha, Rules.from_settings(settings))
+    gateway = await open_gateway(settings)
+    app[GATEWAY] = gateway
+    sandbox = None
+    if gateway is not None and sandbox_enabled(settings):
+        sandbox = await open_sandbox(settings, gateway, app[CLOCK])
+    app[SANDBOX] = sandbox
     yield
+    if sandbox is not None:
+        await sandbox.close()
     await batcher.drain()
 
 

@@ -7,6 +7,9 @@ from aiohttp import web
 
 from engine.accounts.logins import LoginSessions
 from engine.accounts.throttle import LoginThrottle
+from engine.commerce.gateway import Gateway
+from engine.commerce.sandbox import Sandbox
+from engine.commerce.throttle import CardThrottle
 from engine.kv import Batcher, Redis
 from engine.loops import Loops
 from engine.metrics import Metrics
@@ -25,7 +28,11 @@ REDIS = web.AppKey("redis", Redis)
 BATCHER = web.AppKey("batcher", Batcher)
 LOGIN_SESSIONS = web.AppKey("login_sessions", LoginSessions)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+CARD_THROTTLE = web.AppKey("card_throttle", CardThrottle)
 PROGRESS = web.AppKey("progress", Progress)
 FLUSHER = web.AppKey("flusher", Flusher)
 HUB = web.AppKey("hub", Hub)
 LOOPS = web.AppKey("loops", Loops)
+# The payment gateway (None: online payment off) and the built-in sandbox gateway, if on.
+GATEWAY: web.AppKey[Gateway | None] = web.AppKey("gateway")
+SANDBOX: web.AppKey[Sandbox | None] = web.AppKey("sandbox")

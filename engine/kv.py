@@ -1,21 +1,55 @@
 """Redis: the client, the Lua script loader, and the batcher of hot-path calls."""
 
 import asyncio
-from collections.abc import Sequence
+import importlib
+import math
+from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import Any
 
 import redis.asyncio as redis
+from redis.asyncio.connection import Connection
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 Redis = redis.Redis
 Command = tuple[Any, ...]
 
 
+def _hiredis_packer() -> Callable[..., bytes] | None:
+    """hiredis's command packer, when installed: redis-py's asyncio client packs in Python,
+    several times slower (the same bytes either way)."""
+    try:
+        hiredis = importlib.import_module("hiredis")
+    except ImportError:
+        return None
+    packer: Callable[..., bytes] = hiredis.pack_command
+    return packer
+
+
+PACK_COMMAND = _hiredis_packer()
+
+# A batch that Redis has not answered within this long fails for each of its callers.
+BATCH_TIMEOUT_S = 5.0
+
+
+# Connections one client may open. When all are busy a caller waits for one, up to
+# POOL_WAIT_S: redis-py's default pool fails at once instead, so a burst of reconnecting
+# sockets (hundreds of logins resolved at the same moment) would get HTTP 500s.
+MAX_CONNECTIONS = 100
+POOL_WAIT_S = 5.0
+
+
 def create_redis(url: str) -> Redis:
     """A client whose replies are str; connections are made on first use."""
-    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+    pool = redis.BlockingConnectionPool.from_url(
+        url,
+        decode_responses=True,
+        health_check_interval=30,
+        max_connections=MAX_CONNECTIONS,
+        timeout=POOL_WAIT_S,
+    )
+    return redis.Redis.from_pool(pool)
 
 
 def script_source(package: str, name: str) -> str:
@@ -34,6 +68,10 @@ class Batcher:
     ceiling; coalescing them costs each caller one tick and saves a round trip per call.
     Scripts run by EVALSHA; when Redis has lost them (a restart), the batch is re-sent once
     after loading them again.
+
+    A batch goes out on one pooled connection rather than through redis-py's Pipeline: one
+    timeout for the whole batch instead of a timer per reply (the client's socket timeout),
+    and packed by hiredis. Under load that divides the cost of a beat's Redis calls by four.
     """
 
     def __init__(self, client: Redis, scripts: Sequence[AsyncScript]) -> None:
@@ -74,13 +112,17 @@ class Batcher:
                 if not future.done():
                     future.set_exception(exc)
             return
+        failed = any(isinstance(reply, Exception) for reply in replies)
         start = 0
         for commands, future in batch:
-            mine = replies[start : start + len(commands)]
-            start += len(commands)
+            end = start + len(commands)
+            mine = replies[start:end]
+            start = end
             if future.done():
                 continue
-            error = next((reply for reply in mine if isinstance(reply, Exception)), None)
+            error = None
+            if failed:
+                error = next((reply for reply in mine if isinstance(reply, Exception)), None)
             if error is None:
                 future.set_result(mine)
             else:
@@ -88,14 +130,38 @@ class Batcher:
 
     async def _execute(self, commands: list[Command]) -> list[Any]:
         for attempt in range(2):
-            async with self.client.pipeline(transaction=False) as pipe:
-                for command in commands:
-                    pipe.execute_command(*command)
-                replies: list[Any] = await pipe.execute(raise_on_error=False)
+            replies = await self._round_trip(commands)
             lost = any(isinstance(reply, NoScriptError) for reply in replies)
             if not lost or attempt == 1:
                 break
             await self.load()
+        return replies
+
+    async def _round_trip(self, commands: list[Command]) -> list[Any]:
+        """Send the batch and read its replies; a reply that is an error is returned, not raised."""
+        pool = self.client.connection_pool
+        connection: Connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            async with asyncio.timeout(BATCH_TIMEOUT_S):
+                if PACK_COMMAND is None:
+                    await connection.send_packed_command(connection.pack_commands(commands))
+                else:
+                    await connection.send_packed_command(
+                        b"".join([PACK_COMMAND(command) for command in commands])
+                    )
+                replies: list[Any] = []
+                for _ in commands:
+                    try:
+                        # math.inf: no timer of its own; the batch's timeout covers it.
+                        replies.append(await connection.read_response(timeout=math.inf))
+                    except ResponseError as exc:
+                        replies.append(exc)
+        except BaseException:
+            # Replies may still be on their way: the connection is out of step, drop it.
+            await connection.disconnect(nowait=True)
+            raise
+        finally:
+            await pool.release(connection)
         return replies
 
     async def drain(self) -> None:

@@ -31,6 +31,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_failures_per_account: Positive = 5
     login_max_failures_per_address: Positive = 30
     login_failure_window_s: Positive = 15 * 60
+    # Failed study-card redemptions (wrong number or password) before 充值 is refused for a while.
+    card_max_failures_per_account: Positive = 5
+    card_max_failures_per_address: Positive = 20
+    card_failure_window_s: Positive = 60 * 60
     node_id: str = ""  # empty: a random id per process
     beat_interval_ms: Annotated[int, msgspec.Meta(ge=500, le=60_000)] = 5_000
     seek_tolerance_s: Annotated[float, msgspec.Meta(ge=0, le=30)] = 2.0
@@ -38,6 +42,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ws_max_frame_bytes: Annotated[int, msgspec.Meta(ge=256)] = 8 * 1024
     ws_messages_per_s: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     ws_send_queue: Annotated[int, msgspec.Meta(ge=1)] = 64
+    # The year whose plans are "this year's" (F7 tabs); None: the calendar year in China.
+    current_year: Annotated[int, msgspec.Meta(ge=2000, le=2100)] | None = None
+    # Online payment (F12, F13). The built-in sandbox gateway; None: on unless production.
+    sandbox_gateway: bool | None = None
+    gateway_url: str | None = None  # the real gateway's payment page; the sandbox has its own
+    gateway_app_id: str = ""  # empty with the sandbox: a fixed sandbox app
+    gateway_seller_id: str = ""
+    gateway_private_key: str | None = None  # PEM path of our signing key; sandbox: generated
+    gateway_public_key: str | None = None  # PEM path of the gateway's key; sandbox: its own
+    # Where learners and gateways reach the portal (https://…), for notify and return URLs;
+    # None: the scheme and host of each request.
+    public_url: str | None = None
 
 
 # Environment variable for each field; PORT, DATABASE_URL and REDIS_URL keep their usual names.

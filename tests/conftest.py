@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +22,8 @@ from aiohttp.test_utils import TestClient
 
 from engine import db
 from engine.accounts.validation import id_card_check_character
+from engine.commerce import cart
+from engine.commerce.types import Order
 from engine.embedded import embedded_servers
 from engine.kv import create_redis
 from engine.settings import Settings, load_settings
@@ -113,10 +116,21 @@ async def redis_url(server_urls: tuple[str, str]) -> str:
     return server_urls[1]
 
 
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The engine's data folder: the sandbox gateway's and our keys, generated once a session."""
+    return tmp_path_factory.mktemp("data")
+
+
 @pytest.fixture
-def settings(database_url: str, redis_url: str) -> Settings:
+def settings(database_url: str, redis_url: str, data_dir: Path) -> Settings:
     return load_settings(
-        {}, env="test", database_url=database_url, redis_url=redis_url, log_format="console"
+        {},
+        env="test",
+        database_url=database_url,
+        redis_url=redis_url,
+        log_format="console",
+        data_dir=str(data_dir),
     )
 
 
@@ -272,6 +286,22 @@ async def enrol(database_url: str, learner_id: int, course: Course) -> None:
         )
     finally:
         await connection.close()
+
+
+async def unpaid_order(database_url: str, learner_id: int, course: Course) -> Order:
+    """An unpaid order of the course: its plan activated, the course in the cart, checked out."""
+    pool = await db.create_pool(database_url, min_size=1, max_size=1)
+    try:
+        await pool.execute(
+            "INSERT INTO enrolments (learner_id, plan_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            learner_id,
+            course.plan_id,
+        )
+        now = datetime.now(UTC)
+        await cart.add(pool, learner_id, course.plan_id, course.course_id, now)
+        return await cart.checkout(pool, learner_id, now)
+    finally:
+        await pool.close()
 
 
 class Learner:

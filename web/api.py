@@ -1,5 +1,6 @@
 """JSON API handlers of PROTOCOL.md: authentication, the user, reference data."""
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
@@ -8,9 +9,21 @@ from aiohttp import web
 from engine.accounts import service
 from engine.accounts.options import options_payload
 from engine.accounts.types import User
-from engine.appkeys import DB, LOGIN_SESSIONS, LOGIN_THROTTLE, PROGRESS, SETTINGS
+from engine.appkeys import (
+    CARD_THROTTLE,
+    CLOCK,
+    DB,
+    LOGIN_SESSIONS,
+    LOGIN_THROTTLE,
+    PROGRESS,
+    SETTINGS,
+)
 from engine.catalog import service as catalog
+from engine.commerce import account as commerce_account
+from engine.commerce import cards, orders
+from engine.commerce import cart as commerce_cart
 from engine.errors import InvalidInput, NotFound
+from web.payments import receive_notification, start_payment
 from web.render import json_response
 from web.requests import (
     TOKEN,
@@ -117,7 +130,9 @@ async def activate_plan(request: web.Request) -> web.Response:
 
 async def plan_courses(request: web.Request) -> web.Response:
     user = require_user(request)
-    courses = await catalog.plan_courses(request.app[DB], user.id, _path_id(request, "plan_id"))
+    courses = await catalog.plan_courses(
+        request.app[DB], user.id, _path_id(request, "plan_id"), search=request.query.get("q")
+    )
     return json_response({"courses": courses})
 
 
@@ -134,3 +149,135 @@ def _path_id(request: web.Request, name: str) -> int:
     if not value.isdigit() or len(value) > 18:
         raise NotFound("页面不存在")
     return int(value)
+
+
+async def cart(request: web.Request) -> web.Response:
+    user = require_user(request)
+    return json_response({"cart": await commerce_cart.get_cart(request.app[DB], user.id)})
+
+
+async def add_to_cart(request: web.Request) -> web.Response:
+    user = require_user(request)
+    body = await read_json(request)
+    plan_id, course_id = _body_id(body, "plan_id"), _body_id(body, "course_id")
+    now = datetime.fromtimestamp(request.app[CLOCK]() / 1000, UTC)
+    updated = await commerce_cart.add(request.app[DB], user.id, plan_id, course_id, now)
+    return json_response({"cart": updated}, status=201)
+
+
+async def remove_from_cart(request: web.Request) -> web.Response:
+    user = require_user(request)
+    plan_id = request.query.get("plan_id", "")
+    if not plan_id.isdigit():
+        raise InvalidInput({"plan_id": "请指定培训计划"})
+    updated = await commerce_cart.remove(
+        request.app[DB], user.id, int(plan_id), _path_id(request, "course_id")
+    )
+    return json_response({"cart": updated})
+
+
+async def checkout(request: web.Request) -> web.Response:
+    user = require_user(request)
+    now = datetime.fromtimestamp(request.app[CLOCK]() / 1000, UTC)
+    order = await commerce_cart.checkout(request.app[DB], user.id, now)
+    return json_response({"order": order}, status=201)
+
+
+async def list_orders(request: web.Request) -> web.Response:
+    user = require_user(request)
+    query = request.query
+    found = await orders.list_orders(
+        request.app[DB],
+        user.id,
+        status=query.get("status") or None,
+        course=query.get("q") or None,
+        since=_query_date(query.get("from"), "from"),
+        until=_query_date(query.get("to"), "to"),
+    )
+    return json_response({"orders": found})
+
+
+async def get_order(request: web.Request) -> web.Response:
+    user = require_user(request)
+    order = await orders.get_order(request.app[DB], user.id, _path_id(request, "order_id"))
+    return json_response({"order": order})
+
+
+async def delete_order(request: web.Request) -> web.Response:
+    user = require_user(request)
+    order = await orders.cancel(request.app[DB], user.id, _path_id(request, "order_id"))
+    return json_response({"order": order})
+
+
+def _body_id(body: dict[str, Any], field: str) -> int:
+    value = body.get(field)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+        return value
+    raise InvalidInput({field: "编号不正确"})
+
+
+def _query_date(value: str | None, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput({field: "日期格式应为年-月-日"}) from None
+
+
+async def account(request: web.Request) -> web.Response:
+    """我的账户: the balance and the newest records; `?before=<id>` pages back."""
+    user = require_user(request)
+    view = await commerce_account.account_view(
+        request.app[DB],
+        user.id,
+        before=_query_int(request.query.get("before"), "before"),
+        limit=_query_int(request.query.get("limit"), "limit") or commerce_account.DEFAULT_LIMIT,
+    )
+    return json_response(view)
+
+
+async def recharge(request: web.Request) -> web.Response:
+    user = require_user(request)
+    body = await read_json(request)
+    balance_fen = await cards.redeem(
+        request.app[DB],
+        request.app[CARD_THROTTLE],
+        user.id,
+        _text(body, "card_no"),
+        _text(body, "card_password"),
+        client_address(request),
+    )
+    return json_response({"balance_fen": balance_fen})
+
+
+def _query_int(value: str | None, field: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise InvalidInput({field: "应为正整数"})
+    return int(value)
+
+
+async def pay_order(request: web.Request) -> web.Response:
+    """`{"method": "balance"}` pays at once; alipay and bank answer the gateway's address."""
+    user = require_user(request)
+    body = await read_json(request)
+    method, bank = body.get("method"), body.get("bank")
+    started = await start_payment(
+        request,
+        user.id,
+        _path_id(request, "order_id"),
+        method if isinstance(method, str) else "",
+        bank if isinstance(bank, str) else None,
+    )
+    if started.redirect is not None:
+        return json_response({"redirect": started.redirect})
+    return json_response({"order": started.order})
+
+
+async def payment_notify(request: web.Request) -> web.Response:
+    """A gateway's signed notification (form-encoded), answered as gateways expect."""
+    if await receive_notification(request):
+        return web.Response(text="success")
+    return web.Response(text="failure", status=400)

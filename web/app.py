@@ -9,6 +9,7 @@ from aiohttp import web
 from engine.app import create_app, system_clock
 from engine.settings import Settings
 from web.middleware import MIDDLEWARES
+from web.render import FILTERS
 from web.routes import setup_routes
 
 
@@ -22,6 +23,7 @@ def create_portal(
         loader=jinja2.PackageLoader("web", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        filters=FILTERS,
     )
     setup_routes(app)
     return app

@@ -1,26 +1,41 @@
-"""The `jixu` command: run (development), serve (production), migrate, seed."""
+"""The `jixu` command: run (development), serve (production), migrate, seed, cards, orders."""
 
 import argparse
 import asyncio
 import contextlib
+import csv
+import os
+import re
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
+import asyncpg
 import msgspec
 import structlog
 from aiohttp import web
 
 from engine import db
-from engine.catalog.demo import seed_demo, seed_demo_if_empty
+from engine.catalog.demo import PLANS, seed_demo, seed_demo_if_empty
+from engine.commerce import cards, orders
+from engine.commerce.types import Order
 from engine.embedded import embedded_servers
+from engine.errors import DomainError
 from engine.logs import configure_logging
 from engine.seed import SeedReport, seed_base
 from engine.settings import Settings, SettingsError, load_settings
 from web.app import create_portal
+from web.render import yuan
+
+T = TypeVar("T")
 
 log = structlog.get_logger(__name__)
+
+# The demo catalogue's newest year: `jixu run` treats it as this year, as the manual does.
+DEMO_YEAR = max(plan.year for plan in PLANS)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -39,6 +54,27 @@ def main(argv: list[str] | None = None) -> None:
     seed_parser.add_argument(
         "--demo", action="store_true", help="also load the demo catalogue (plans, courses)"
     )
+    cards_commands = commands.add_parser("cards", help="study cards (学习卡)").add_subparsers(
+        dest="cards_command", required=True
+    )
+    generate_parser = cards_commands.add_parser(
+        "generate", help="create a batch of cards; write their numbers and passwords to a CSV"
+    )
+    generate_parser.add_argument("--count", type=int, required=True, help="how many cards")
+    generate_parser.add_argument(
+        "--value", type=int, required=True, metavar="FEN", help="face value in fen (3000: ¥30.00)"
+    )
+    generate_parser.add_argument("--batch", help="batch name (default: cards-<UTC time>)")
+    generate_parser.add_argument(
+        "--out", type=Path, metavar="FILE.csv", help="default: <batch>.csv here; never overwritten"
+    )
+    orders_commands = commands.add_parser("orders", help="orders (administration)").add_subparsers(
+        dest="orders_command", required=True
+    )
+    refund_parser = orders_commands.add_parser(
+        "refund", help="refund a paid order to the learner's balance"
+    )
+    refund_parser.add_argument("order_id", type=int)
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -48,11 +84,21 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "seed":
         seed(settings, demo=args.demo)
         return
+    if args.command == "cards":
+        generate_cards(
+            settings, count=args.count, value_fen=args.value, batch=args.batch, out=args.out
+        )
+        return
+    if args.command == "orders":
+        refund_order(settings, args.order_id)
+        return
     {"run": run, "serve": serve, "migrate": migrate}[args.command](settings)
 
 
 def run(settings: Settings) -> None:
     """Development: start embedded servers when no URL is given, migrate, seed, then serve."""
+    if settings.current_year is None:
+        settings = msgspec.structs.replace(settings, current_year=DEMO_YEAR)
     with _servers(settings) as settings:
         # A fresh development database gets the demo catalogue, so there is something to see.
         report = asyncio.run(_prepare(settings, demo="if-empty"))
@@ -84,6 +130,80 @@ def seed(settings: Settings, *, demo: bool = False) -> None:
         report = asyncio.run(_prepare(settings, demo="always" if demo else "never"))
         if report.admin_password:
             print(f"administrator (shown once): admin / {report.admin_password}")
+
+
+def generate_cards(
+    settings: Settings,
+    *,
+    count: int,
+    value_fen: int,
+    batch: str | None = None,
+    out: Path | None = None,
+) -> Path:
+    """Create study cards and write `card_no,password,value_fen,batch` rows to a new CSV file.
+
+    The file is created first, readable by its owner only, and never overwritten: the
+    passwords exist nowhere else (the database keeps their hashes).
+    """
+    batch = batch or datetime.now(UTC).strftime("cards-%Y%m%d-%H%M%S")
+    out = out or Path(re.sub(r"[^\w.-]", "_", batch) + ".csv")
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        sys.exit(f"jixu cards generate: cannot create {out}: {exc.strerror}")
+    with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as file:
+        started = time.perf_counter()
+        try:
+            created = _on_database(
+                settings, lambda pool: cards.generate(pool, count, value_fen, batch)
+            )
+        except BaseException:
+            out.unlink()
+            raise
+        writer = csv.writer(file)
+        writer.writerow(["card_no", "password", "value_fen", "batch"])
+        writer.writerows((card_no, password, value_fen, batch) for card_no, password in created)
+    print(
+        f"wrote {len(created)} card(s) of {yuan(value_fen)} (batch {batch!r}) to {out} "
+        f"in {time.perf_counter() - started:.1f}s; keep it safe: it holds the passwords"
+    )
+    return out
+
+
+def refund_order(settings: Settings, order_id: int) -> Order:
+    """An administrator's refund of a paid order to the learner's balance."""
+    order = _on_database(settings, lambda pool: orders.refund(pool, order_id))
+    print(
+        f"order {order.id} ({order.out_trade_no}) is {order.status}: "
+        f"{yuan(order.amount_fen)} returned to the learner's balance"
+    )
+    return order
+
+
+def _on_database(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
+    """Run `work` on a pool of the configured (or embedded) and migrated PostgreSQL.
+
+    A refusal of the domain or an unmigrated database ends the command with its message.
+    """
+
+    async def main(url: str) -> T:
+        pool = await db.create_pool(url, min_size=1, max_size=2)
+        try:
+            async with pool.acquire() as connection:
+                await db.require_migrated(connection)
+            return await work(pool)
+        finally:
+            await pool.close()
+
+    with _servers(settings) as served:
+        assert served.database_url is not None
+        try:
+            return asyncio.run(main(served.database_url))
+        except DomainError as exc:
+            fields = getattr(exc, "fields", {})
+            sys.exit(f"jixu: {'；'.join(fields.values()) or exc.message}")
+        except db.PendingMigrations as exc:
+            sys.exit(f"jixu: {exc}")
 
 
 @contextlib.contextmanager

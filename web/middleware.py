@@ -1,20 +1,24 @@
 """Middlewares: request id and metrics, security headers, errors, authentication, CSRF."""
 
+import functools
 import hmac
 import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 import structlog
 from aiohttp import web
 
 from engine.accounts.service import authenticate
 from engine.appkeys import DB, LOGIN_SESSIONS, METRICS, SETTINGS
+from engine.commerce.cart import cart_count
 from engine.errors import DomainError, Forbidden
 from web.render import render_error
 from web.requests import (
     AUTH_VIA,
+    CART_COUNT,
     CSRF_COOKIE,
     CSRF_FIELD,
     CSRF_TOKEN,
@@ -94,14 +98,31 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         structlog.contextvars.unbind_contextvars("request_id")
 
 
+@functools.cache
+def security_headers_for(gateway_url: str | None) -> dict[str, str]:
+    """The headers, with a payment gateway elsewhere allowed as a form target.
+
+    前往支付 is a form whose answer redirects to the gateway, and browsers apply form-action
+    to that redirect too.
+    """
+    if not gateway_url:
+        return SECURITY_HEADERS
+    parts = urlsplit(gateway_url)
+    policy = CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
+    )
+    return {**SECURITY_HEADERS, "Content-Security-Policy": policy}
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    headers = security_headers_for(request.app[SETTINGS].gateway_url)
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        exc.headers.update(SECURITY_HEADERS)
+        exc.headers.update(headers)
         raise
-    response.headers.update(SECURITY_HEADERS)
+    response.headers.update(headers)
     return response
 
 
@@ -181,10 +202,19 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
+@web.middleware
+async def header_counts(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The 购物车 count every page's header shows (F3), for a learner's page requests."""
+    user = request.get(USER)
+    if user is not None and request.method == "GET" and not is_api(request):
+        request[CART_COUNT] = await cart_count(request.app[DB], user.id)
+    return await handler(request)
+
+
 def origin_allowed(request: web.Request, origin: str) -> bool:
     """Same origin as the request, or listed in JIXU_ALLOWED_ORIGINS."""
     own = f"{request.scheme}://{request.host}"
     return origin == own or origin in request.app[SETTINGS].allowed_origins
 
 
-MIDDLEWARES = (security_headers, observe, domain_errors, authentication, csrf)
+MIDDLEWARES = (security_headers, observe, domain_errors, authentication, csrf, header_counts)

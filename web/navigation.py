@@ -10,12 +10,12 @@ class NavItem(NamedTuple):
 
 
 NAVIGATION = (
-    NavItem("courses", "我的课程", None),
+    NavItem("courses", "我的课程", "/plans"),
     NavItem("history", "历史课程", None),
     NavItem("exams", "我的考试", None),
     NavItem("archive", "我的档案", None),
-    NavItem("orders", "我的订单", None),
-    NavItem("account", "我的账户", None),
+    NavItem("orders", "我的订单", "/orders"),
+    NavItem("account", "我的账户", "/account"),
     NavItem("messages", "我的消息", None),
     NavItem("notes", "我的笔记", None),
     NavItem("settings", "个人设置", "/settings/profile"),

@@ -8,8 +8,10 @@ from aiohttp import web
 
 from engine.accounts import service
 from engine.accounts.types import Org, PersonalDetails, User
-from engine.appkeys import DB, LOGIN_SESSIONS, LOGIN_THROTTLE, SETTINGS
-from engine.errors import Conflict, InvalidInput, NotAuthenticated, Throttled
+from engine.appkeys import CARD_THROTTLE, DB, LOGIN_SESSIONS, LOGIN_THROTTLE, SETTINGS
+from engine.commerce import cards
+from engine.commerce.account import account_view
+from engine.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, Throttled
 from web.render import render_page
 from web.requests import (
     TOKEN,
@@ -20,7 +22,11 @@ from web.requests import (
 )
 
 # Fields never echoed back into a re-rendered form.
-SECRET_FIELDS = frozenset({"password", "password_confirm", "old_password", "new_password"})
+SECRET_FIELDS = frozenset(
+    {"password", "password_confirm", "old_password", "new_password", "card_password"}
+)
+ACCOUNT_TABS = {"transactions": "交易记录", "recharges": "充值记录"}
+LEDGER_KINDS = {"recharge": "充值", "payment": "支付", "refund": "退款"}
 
 
 def page_user(request: web.Request) -> User:
@@ -210,3 +216,72 @@ def _org_choices(orgs: list[Org]) -> list[tuple[int, str]]:
         depth[org.id] = 0 if org.parent_id is None else depth.get(org.parent_id, -1) + 1
         choices.append((org.id, "\u3000" * depth[org.id] + org.name))
     return choices
+
+
+async def account_page(request: web.Request) -> web.Response:
+    user = page_user(request)
+    return await _account(request, user, saved=request.query.get("recharged") == "1")
+
+
+async def recharge(request: web.Request) -> web.StreamResponse:
+    """充值 with a study card; the page shows why not, or (after a redirect) 充值成功."""
+    user = page_user(request)
+    fields = await form_fields(request)
+    try:
+        await cards.redeem(
+            request.app[DB],
+            request.app[CARD_THROTTLE],
+            user.id,
+            fields.get("card_no", ""),
+            fields.get("card_password", ""),
+            client_address(request),
+        )
+    except DomainError as exc:
+        errors = getattr(exc, "fields", {})
+        response = await _account(
+            request,
+            user,
+            values=echo(fields),
+            errors=errors,
+            error=None if errors else exc.message,
+            status=exc.status,
+        )
+        if isinstance(exc, Throttled):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+    raise web.HTTPFound("/account?recharged=1")
+
+
+async def _account(
+    request: web.Request,
+    user: User,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    error: str | None = None,
+    status: int = 200,
+    saved: bool = False,
+) -> web.Response:
+    tab = request.query.get("tab", "transactions")
+    if tab not in ACCOUNT_TABS:
+        tab = "transactions"
+    before = request.query.get("before", "")
+    view = await account_view(
+        request.app[DB],
+        user.id,
+        before=int(before) if before.isdigit() and len(before) <= 18 else None,
+    )
+    context = {
+        "active": "account",
+        "view": view,
+        "tabs": ACCOUNT_TABS,
+        "tab": tab,
+        "kinds": LEDGER_KINDS,
+        "values": values or {},
+        "errors": errors or {},
+        "error": error,
+        "saved": saved,
+        # The recharge form stays open while it has something to say.
+        "recharging": error is not None or bool(errors) or request.query.get("recharge") == "1",
+    }
+    return render_page(request, "account.html", context, status=status)

@@ -1,6 +1,7 @@
 """Responses: JSON via msgspec, pages via Jinja2, and errors in either form."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp_jinja2
@@ -9,26 +10,65 @@ from aiohttp import web
 
 from engine.accounts.options import FORM_OPTIONS
 from engine.appkeys import SETTINGS
+from web.flash import clear_flash, read_flash
 from web.navigation import VISIBLE_NAVIGATION
-from web.requests import CSRF_TOKEN, current_user, is_api
+from web.requests import CART_COUNT, CSRF_TOKEN, current_user, is_api
 
 _encoder = msgspec.json.Encoder()
+# Asia/Shanghai has kept +08:00 without daylight saving since 1991.
+CHINA = timezone(timedelta(hours=8))
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=_encoder.encode(data), status=status, content_type="application/json")
 
 
+def minutes_seconds(seconds: float) -> str:
+    """A video time as mm:ss (minutes keep counting past the hour)."""
+    whole = max(0, int(seconds))
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+def hours(value: float) -> str:
+    """学时 without a needless decimal: 32, 1.5."""
+    return f"{value:g}"
+
+
+def yuan(fen: int) -> str:
+    """Money as people read it: 3000 → ¥30.00, -150000 → -¥1,500.00 (integer arithmetic)."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}¥{whole:,}.{cents:02d}"
+
+
+def local_time(moment: datetime) -> str:
+    """A stored (UTC) time as China reads it: 2018-05-01 14:30."""
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+FILTERS: dict[str, Callable[..., str]] = {
+    "mmss": minutes_seconds,
+    "hours": hours,
+    "yuan": yuan,
+    "local_time": local_time,
+}
+
+
 def render_page(
     request: web.Request, template: str, context: Mapping[str, Any] | None = None, status: int = 200
 ) -> web.Response:
-    """Render a page with the context every page shares (user, CSRF token, navigation)."""
+    """Render a page with the context every page shares: the user and their 购物车 count,
+    the CSRF token, the navigation and a message carried over a redirect."""
+    user = current_user(request)
+    flash = read_flash(request)
     shared = {
         "site_name": request.app[SETTINGS].site_name,
-        "user": current_user(request),
+        "user": user,
+        "cart_count": request.get(CART_COUNT),
         "csrf_token": request.get(CSRF_TOKEN, ""),
         "nav": VISIBLE_NAVIGATION,
         "options": FORM_OPTIONS,
+        "flash": flash,
         "active": None,
         "error": None,
         "errors": {},
@@ -36,9 +76,12 @@ def render_page(
         "saved": False,
         "next": None,
     }
-    return aiohttp_jinja2.render_template(
+    response = aiohttp_jinja2.render_template(
         template, request, shared | dict(context or {}), status=status
     )
+    if flash is not None:
+        clear_flash(response)
+    return response
 
 
 def render_error(

@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from engine.accounts.types import User
-from engine.errors import NotAuthenticated
+from engine.errors import NotAuthenticated, NotFound
 from engine.settings import Settings
 
 SESSION_COOKIE = "jixu_session"
@@ -15,6 +15,7 @@ TOKEN = web.RequestKey("token", str)
 AUTH_VIA = web.RequestKey("auth_via", str)
 REQUEST_ID = web.RequestKey("request_id", str)
 CSRF_TOKEN = web.RequestKey("csrf_token", str)
+CART_COUNT = web.RequestKey("cart_count", int)
 
 
 def current_user(request: web.Request) -> User | None:
@@ -51,3 +52,11 @@ def set_session_cookie(response: web.StreamResponse, token: str, settings: Setti
 
 def clear_session_cookie(response: web.StreamResponse) -> None:
     response.del_cookie(SESSION_COOKIE, path="/")
+
+
+def path_id(request: web.Request, name: str) -> int:
+    """A numeric id from the URL path; NotFound for anything else (or too long for bigint)."""
+    value = request.match_info[name]
+    if not value.isdigit() or len(value) > 18:
+        raise NotFound("页面不存在")
+    return int(value)

@@ -1,10 +1,19 @@
 """Use cases of the catalogue for learners: their plans, activation, a plan's courses."""
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import asyncpg
 
 from engine.catalog.types import CourseSummary, PlanSummary
 from engine.db import Executor
 from engine.errors import NotFound
+
+# Asia/Shanghai has kept +08:00 without daylight saving since 1991.
+CHINA = timezone(timedelta(hours=8))
+# F7's tabs of 我的课程: every plan, this year's public plan, the earlier years' public plans
+# still to catch up on, this year's professional plans.
+PLAN_TABS = ("all", "public", "catch-up", "professional")
+CATCH_UP_YEARS = 4
 
 PLAN_SUMMARY = """
 SELECT p.id, p.title, p.kind, p.year, p.category,
@@ -65,10 +74,20 @@ async def activate(pool: asyncpg.Pool, learner_id: int, plan_id: int) -> PlanSum
 
 
 async def plan_courses(
-    db: Executor, learner_id: int, plan_id: int, *, selected_only: bool = False
+    db: Executor,
+    learner_id: int,
+    plan_id: int,
+    *,
+    selected_only: bool = False,
+    search: str | None = None,
 ) -> list[CourseSummary]:
-    """A plan's courses: compulsory first, with the learner's selection and progress."""
+    """A plan's courses: compulsory first, with the learner's selection and progress.
+
+    `search` matches any substring of the title (Chinese included) through the title-grams
+    index of migration 0003.
+    """
     await get_plan(db, learner_id, plan_id)
+    search = (search or "").strip()[:50] or None
     rows = await db.fetch(
         f"""SELECT c.id, c.title, coalesce(t.name, '') AS teacher, c.hour_tenths / 10.0::float8 AS hours,
                    pc.compulsory, pc.examined, s.course_id IS NOT NULL AS selected,
@@ -82,9 +101,48 @@ async def plan_courses(
             LEFT JOIN selections s
                    ON s.learner_id = $1 AND s.plan_id = pc.plan_id AND s.course_id = pc.course_id
             WHERE pc.plan_id = $2 AND ($3 = false OR s.course_id IS NOT NULL)
+              AND ($4::text IS NULL OR (title_grams(c.title) @> title_grams($4)
+                                        AND strpos(lower(c.title), lower($4)) > 0))
             ORDER BY pc.compulsory DESC, c.id""",
         learner_id,
         plan_id,
         selected_only,
+        search,
     )
     return [CourseSummary(**{**dict(row), "progress": row["progress"] or 0}) for row in rows]
+
+
+async def chapter_media(db: Executor, course_id: int, chapter_id: int) -> str:
+    """The path of a chapter's video; NotFound unless the chapter belongs to the course."""
+    media: str | None = await db.fetchval(
+        "SELECT media FROM chapters WHERE id = $1 AND course_id = $2", chapter_id, course_id
+    )
+    if media is None:
+        raise NotFound("章节不存在")
+    return media
+
+
+def learning_year(configured: int | None, now_ms: int) -> int:
+    """The year whose plans count as this year's: the configured one, else today's in China."""
+    if configured is not None:
+        return configured
+    return datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(CHINA).year
+
+
+def in_tab(plan: PlanSummary, tab: str, year: int) -> bool:
+    """Whether a plan is listed under a tab of 我的课程 (F7) in the given year.
+
+    Catch-up lists the public plans of the four years before, not those already passed
+    (the manual: "未学习过的公需科目培训计划").
+    """
+    if tab == "public":
+        return plan.kind == "public" and plan.year == year
+    if tab == "catch-up":
+        return (
+            plan.kind == "public"
+            and year - CATCH_UP_YEARS <= plan.year < year
+            and plan.state != "passed"
+        )
+    if tab == "professional":
+        return plan.kind == "professional" and plan.year == year
+    return True

@@ -94,7 +94,7 @@ class Progress:
                 self.rules.completion_tolerance_s,
             ),
             *(
-                ("HMGET", keys.state_key(learner_id, other.chapter_id), "hwm", "complete")
+                ("HMGET", keys.state_key(learner_id, other.chapter_id), *LIVE_FIELDS)
                 for other in others
             ),
         ]
@@ -178,7 +178,7 @@ class Progress:
             raise NotFound("课程不存在")
         stored = await store.course_chapters(db, learner_id, course_id)
         live = await self.batcher.call(
-            [("HMGET", keys.state_key(learner_id, c.chapter_id), "hwm", "complete") for c in stored]
+            [("HMGET", keys.state_key(learner_id, c.chapter_id), *LIVE_FIELDS) for c in stored]
         )
         states = [_merge(state, reply) for state, reply in zip(stored, live, strict=True)]
         return CourseDetail(
@@ -200,13 +200,18 @@ class Progress:
         )
 
 
+# What Redis knows of a chapter ahead of PostgreSQL (the flusher lags by up to a batch).
+LIVE_FIELDS = ("hwm", "complete", "pos")
+
+
 def _merge(stored: ChapterState, live: list[str | None]) -> ChapterState:
-    """PostgreSQL's state of a chapter, overtaken by Redis's where Redis is ahead."""
-    hwm, complete = live
-    if hwm is None:
+    """PostgreSQL's state of a chapter, overtaken by Redis's: it holds the latest beat."""
+    hwm, complete, position = live
+    if hwm is None or position is None:
         return stored
     return msgspec.structs.replace(
         stored,
         hwm_s=max(stored.hwm_s, float(hwm)),
+        position_s=float(position),
         complete=stored.complete or complete == "1",
     )

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 
 from engine.settings import Settings
 from web.app import create_portal
@@ -62,3 +62,16 @@ def artifacts() -> Path:
     """Where screenshots go: artifacts/e2e at the repository root (gitignored)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+def watch_for_errors(page: Page) -> list[str]:
+    """Collect console errors (CSP refusals among them) and uncaught exceptions."""
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(f"console: {message.text} ({message.location['url']})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+    return problems

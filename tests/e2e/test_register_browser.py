@@ -5,28 +5,16 @@ import uuid
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, expect
+from playwright.async_api import Browser, expect
 
 from tests.conftest import id_card_number
+from tests.e2e.conftest import watch_for_errors
 
 # A hard bound: the run takes about 10 s, of which a cold embedded PostgreSQL is half.
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(45)]
 
 STEP_TIMEOUT_MS = 5_000
 PASSWORD = "Study2018go"
-
-
-def watch_for_errors(page: Page) -> list[str]:
-    """Collect console errors (CSP refusals among them) and uncaught exceptions."""
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(f"console: {message.text} ({message.location['url']})")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
-    return problems
 
 
 async def test_register_then_log_in(

@@ -87,3 +87,47 @@ async def test_course_detail_lists_chapters_in_order(
     assert [c["duration_s"] for c in detail["chapters"]] == [30.0, 45.0, 20.0]
     assert detail["selected"] is False
     assert detail["progress"] == 0
+
+
+async def test_course_search_matches_a_chinese_substring_through_the_index(
+    client: TestClient, registration: Payload, database_url: str
+) -> None:
+    import asyncpg
+
+    from engine.appkeys import DB
+    from engine.catalog.service import plan_courses
+
+    learner = await new_learner(client, registration)
+    course = await build_course(database_url)
+    connection = await asyncpg.connect(database_url)
+    try:
+        for index, title in enumerate(["人工智能与大数据应用", "大数据时代的统计", "BIM技术入门"]):
+            course_id = await connection.fetchval(
+                "INSERT INTO courses (code, title, hour_tenths) VALUES ($1, $2, 10) RETURNING id",
+                f"s{index}",
+                title,
+            )
+            await connection.execute(
+                "INSERT INTO plan_courses (plan_id, course_id) VALUES ($1, $2)",
+                course.plan_id,
+                course_id,
+            )
+        await connection.execute("SET enable_seqscan = off")
+        plan = await connection.fetch(
+            """EXPLAIN SELECT id FROM courses
+               WHERE title_grams(title) @> title_grams('大数据') AND strpos(title, '大数据') > 0"""
+        )
+        assert "courses_title_grams_idx" in "\n".join(row[0] for row in plan)
+    finally:
+        await connection.close()
+
+    async def titles(search: str) -> list[str]:
+        found = await plan_courses(client.app[DB], learner.id, course.plan_id, search=search)
+        return [c.title for c in found]
+
+    assert await titles("大数据") == ["人工智能与大数据应用", "大数据时代的统计"]
+    assert await titles("统") == ["大数据时代的统计"]
+    assert await titles("bim") == ["BIM技术入门"]
+    assert await titles("数据时代") == ["大数据时代的统计"]
+    assert await titles("据大") == []
+    assert len(await titles("  ")) == 4

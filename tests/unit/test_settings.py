@@ -29,6 +29,9 @@ def test_environment_names() -> None:
         "login_max_failures_per_account": "JIXU_LOGIN_MAX_FAILURES_PER_ACCOUNT",
         "login_max_failures_per_address": "JIXU_LOGIN_MAX_FAILURES_PER_ADDRESS",
         "login_failure_window_s": "JIXU_LOGIN_FAILURE_WINDOW_S",
+        "card_max_failures_per_account": "JIXU_CARD_MAX_FAILURES_PER_ACCOUNT",
+        "card_max_failures_per_address": "JIXU_CARD_MAX_FAILURES_PER_ADDRESS",
+        "card_failure_window_s": "JIXU_CARD_FAILURE_WINDOW_S",
         "node_id": "JIXU_NODE_ID",
         "beat_interval_ms": "JIXU_BEAT_INTERVAL_MS",
         "seek_tolerance_s": "JIXU_SEEK_TOLERANCE_S",
@@ -36,6 +39,14 @@ def test_environment_names() -> None:
         "ws_max_frame_bytes": "JIXU_WS_MAX_FRAME_BYTES",
         "ws_messages_per_s": "JIXU_WS_MESSAGES_PER_S",
         "ws_send_queue": "JIXU_WS_SEND_QUEUE",
+        "current_year": "JIXU_CURRENT_YEAR",
+        "sandbox_gateway": "JIXU_SANDBOX_GATEWAY",
+        "gateway_url": "JIXU_GATEWAY_URL",
+        "gateway_app_id": "JIXU_GATEWAY_APP_ID",
+        "gateway_seller_id": "JIXU_GATEWAY_SELLER_ID",
+        "gateway_private_key": "JIXU_GATEWAY_PRIVATE_KEY",
+        "gateway_public_key": "JIXU_GATEWAY_PUBLIC_KEY",
+        "public_url": "JIXU_PUBLIC_URL",
     }
 
 
@@ -96,6 +107,7 @@ def test_environment_names() -> None:
         pytest.param(
             "JIXU_LOGIN_FAILURE_WINDOW_S", "60", "login_failure_window_s", 60, id="failure-window"
         ),
+        pytest.param("JIXU_CURRENT_YEAR", "2018", "current_year", 2018, id="current-year"),
     ],
 )
 def test_reads_environment_variable(name: str, value: str, field: str, expected: object) -> None:
@@ -133,6 +145,7 @@ def test_overrides_beat_the_environment() -> None:
         pytest.param("JIXU_ENV", "staging", id="env"),
         pytest.param("JIXU_SECURE_COOKIES", "yes", id="cookies"),
         pytest.param("JIXU_SESSION_IDLE_S", "0", id="idle-zero"),
+        pytest.param("JIXU_CURRENT_YEAR", "18", id="current-year-short"),
         pytest.param("JIXU_SESSION_IDLE_S", "-5", id="idle-negative"),
         pytest.param("JIXU_SESSION_ABSOLUTE_S", "forever", id="absolute-word"),
         pytest.param("JIXU_LOGIN_MAX_FAILURES_PER_ACCOUNT", "0", id="failures-account"),

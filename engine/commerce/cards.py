@@ -1,0 +1,220 @@
+"""学习卡 (F14): cards sold offline with a number and a password, redeemed once into a balance."""
+
+import asyncio
+import os
+import re
+import secrets
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
+
+import asyncpg
+import structlog
+
+from engine.accounts.passwords import HASHER, dummy_hash, verify_password
+from engine.commerce import balance
+from engine.commerce.throttle import CardThrottle
+from engine.errors import Conflict, DomainError, InvalidInput
+
+log = structlog.get_logger(__name__)
+
+CARD_NO_LENGTH = 16
+# Printed on a card and typed by a person: no 0/O, 1/I/L look-alikes. 31**10 ≈ 2**49.
+PASSWORD_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+PASSWORD_LENGTH = 10
+MAX_PASSWORD_INPUT = 64
+MAX_CARDS_PER_CALL = 100_000
+MAX_VALUE_FEN = 1_000_000_00  # ¥1,000,000: a typo guard, not a business rule
+HASH_THREADS = 8
+# Rounds of drawing numbers for cards whose number was taken (odds: cards issued / 9e14).
+DRAWS = 10
+
+WRONG = "学习卡卡号或密码错误"
+USED = "该学习卡已被使用"
+VOID = "该学习卡已作废"
+
+CARD_NO = re.compile(r"[0-9]{16}")
+
+
+class CardRefused(DomainError):
+    code = "card_invalid"
+
+
+def check_digit(payload: str) -> str:
+    """The Luhn digit of `payload`: it catches any single mistyped digit and most swaps."""
+    total = 0
+    for index, character in enumerate(reversed(payload)):
+        digit = int(character)
+        if index % 2 == 0:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return str(-total % 10)
+
+
+def new_card_no() -> str:
+    """16 digits, random (numbers are not guessable in sequence), the last one a check digit."""
+    payload = str(secrets.randbelow(9) + 1) + "".join(
+        str(secrets.randbelow(10)) for _ in range(CARD_NO_LENGTH - 2)
+    )
+    return payload + check_digit(payload)
+
+
+def new_password() -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
+
+
+def normalize_card_no(value: str) -> str:
+    """As typed: full-width digits, spaces and dashes between groups are all accepted."""
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value))
+
+
+def normalize_password(value: str) -> str:
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value)).upper()
+
+
+def card_no_error(card_no: str) -> str | None:
+    """Why a (normalised) card number cannot be one of ours; None when it can."""
+    if not CARD_NO.fullmatch(card_no):
+        return "学习卡卡号应为16位数字"
+    if check_digit(card_no[:-1]) != card_no[-1]:
+        return "学习卡卡号有误，请核对后重新输入"
+    return None
+
+
+async def generate(
+    pool: asyncpg.Pool, count: int, value_fen: int, batch: str
+) -> list[tuple[str, str]]:
+    """Create `count` active cards worth `value_fen`; return their (card_no, password).
+
+    The passwords exist only in the return value: the database keeps argon2 hashes. The
+    hashing runs in one thread per core (argon2 releases the GIL), off the event loop.
+    All cards of a call are inserted in one transaction: all of them or none.
+    """
+    errors: dict[str, str] = {}
+    if not 1 <= count <= MAX_CARDS_PER_CALL:
+        errors["count"] = f"数量应为1–{MAX_CARDS_PER_CALL}"
+    if not 1 <= value_fen <= MAX_VALUE_FEN:
+        errors["value_fen"] = "面值应为1分至100万元"
+    batch = batch.strip()
+    if not batch or len(batch) > 64:
+        errors["batch"] = "批次名称应为1–64个字符"
+    if errors:
+        raise InvalidInput(errors)
+    passwords = [new_password() for _ in range(count)]
+    hashes = await asyncio.to_thread(_hash_all, passwords)
+    accepted: dict[int, str] = {}
+    async with pool.acquire() as connection, connection.transaction():
+        pending = list(range(count))
+        for _ in range(DRAWS):
+            drawn = {index: new_card_no() for index in pending}
+            inserted = await connection.fetch(
+                """INSERT INTO study_cards (card_no, password_hash, value_fen, batch)
+                   SELECT card_no, password_hash, $3, $4
+                   FROM unnest($1::text[], $2::text[]) AS c (card_no, password_hash)
+                   ON CONFLICT (card_no) DO NOTHING
+                   RETURNING card_no""",
+                list(drawn.values()),
+                [hashes[index] for index in drawn],
+                value_fen,
+                batch,
+            )
+            taken = {row["card_no"] for row in inserted}
+            # A number already on a card, or drawn twice in this round (the first row in
+            # array order got it): those cards draw again.
+            pending = []
+            for index, card_no in drawn.items():
+                if card_no in taken:
+                    taken.discard(card_no)
+                    accepted[index] = card_no
+                else:
+                    pending.append(index)
+            if not pending:
+                break
+        else:
+            raise RuntimeError("could not draw unused card numbers")
+    log.info("study cards generated", count=count, value_fen=value_fen, batch=batch)
+    return [(accepted[index], passwords[index]) for index in range(count)]
+
+
+async def redeem(
+    pool: asyncpg.Pool,
+    throttle: CardThrottle,
+    learner_id: int,
+    card_no: str,
+    password: str,
+    address: str,
+) -> int:
+    """充值: credit the card's value to the learner's balance, once; return the new balance.
+
+    A wrong number or password counts against the learner and the address. A used or void
+    card is named only to someone who gave its password, and that is no guess: it does not
+    count. The password is verified before the card row is locked (argon2 takes tens of
+    milliseconds); the locked row is then checked again, so of any number of concurrent
+    redemptions exactly one credits the card.
+    """
+    card_no, password = normalize_card_no(card_no), normalize_password(password)
+    missing = {
+        field: message
+        for field, message, value in (
+            ("card_no", "请输入学习卡卡号", card_no),
+            ("card_password", "请输入学习卡密码", password),
+        )
+        if not value
+    }
+    if missing:
+        raise InvalidInput(missing)
+    await throttle.check(learner_id, address)
+    # The check digit is public: refusing a mistyped number reveals nothing, so it is not counted.
+    error = card_no_error(card_no)
+    if error is not None:
+        raise InvalidInput({"card_no": error}, error)
+    card = await pool.fetchrow(
+        "SELECT id, password_hash, status FROM study_cards WHERE card_no = $1", card_no
+    )
+    # An unknown number costs the same argon2 verification as a wrong password.
+    known_hash = card["password_hash"] if card is not None else dummy_hash()
+    valid = len(password) <= MAX_PASSWORD_INPUT and await verify_password(known_hash, password)
+    if card is None or not valid:
+        await throttle.record_failure(learner_id, address)
+        log.info("study card refused", learner_id=learner_id, address=address, card=card_no[-4:])
+        raise CardRefused(WRONG)
+    _check_status(card["status"])
+    async with pool.acquire() as connection, connection.transaction():
+        locked = await connection.fetchrow(
+            "SELECT password_hash, status, value_fen FROM study_cards WHERE id = $1 FOR UPDATE",
+            card["id"],
+        )
+        # Nothing deletes cards or changes their passwords; should that change, refuse.
+        if locked is None or locked["password_hash"] != known_hash:
+            raise CardRefused(WRONG)
+        _check_status(locked["status"])
+        await connection.execute(
+            """UPDATE study_cards SET status = 'used', used_by = $2, used_at = now()
+               WHERE id = $1""",
+            card["id"],
+            learner_id,
+        )
+        after = await balance.move(
+            connection, learner_id, locked["value_fen"], "recharge", card_id=card["id"]
+        )
+    log.info(
+        "study card redeemed",
+        learner_id=learner_id,
+        card_id=card["id"],
+        value_fen=locked["value_fen"],
+    )
+    return after
+
+
+def _check_status(status: str) -> None:
+    if status == "used":
+        raise Conflict(USED, code="card_used")
+    if status == "void":
+        raise Conflict(VOID, code="card_void")
+
+
+def _hash_all(passwords: list[str]) -> list[str]:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    # Each hash holds 19 MiB while it runs: a cap keeps a big machine's memory in check.
+    workers = min(HASH_THREADS, cores or 1)
+    with ThreadPoolExecutor(workers, thread_name_prefix="card-hash") as executor:
+        return list(executor.map(HASHER.hash, passwords))

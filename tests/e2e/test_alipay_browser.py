@@ -1,0 +1,96 @@
+"""F12 in Chromium: 支付宝支付 → 前往支付 → the sandbox 收银台 → 确认支付 → 支付成功 → 去学习."""
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from engine import db
+from engine.accounts import service
+from tests.conftest import build_course, unpaid_order
+from tests.e2e.conftest import watch_for_errors
+
+# A hard bound: the run takes about 10 s, of which a cold embedded PostgreSQL is half.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
+
+STEP_TIMEOUT_MS = 5_000
+Payload = Callable[..., dict[str, Any]]
+
+
+async def test_pay_an_order_with_alipay(
+    browser: Browser,
+    portal_url: str,
+    database_url: str,
+    registration: Payload,
+    artifacts: Path,
+) -> None:
+    payload = registration()
+    pool = await db.create_pool(database_url, min_size=1, max_size=1)
+    try:
+        learner = await service.register(pool, payload)
+    finally:
+        await pool.close()
+    course = await build_course(database_url)
+    order = await unpaid_order(database_url, learner.id, course)
+
+    context = await browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    context.set_default_navigation_timeout(STEP_TIMEOUT_MS)
+    page = await context.new_page()
+    problems = watch_for_errors(page)
+    try:
+        await page.goto(f"{portal_url}/login")
+        await page.get_by_label("用户名").fill(payload["username"])
+        await page.get_by_label("密码").fill(payload["password"])
+        await page.get_by_role("button", name="登录").click()
+        await expect(page).to_have_url(f"{portal_url}/")
+
+        await page.goto(f"{portal_url}/orders/{order.id}/pay")
+        await expect(page.get_by_role("heading", name="支付方式选择")).to_be_visible()
+        await expect(page.locator(".summary")).to_contain_text(order.out_trade_no)
+        submit = page.locator("#pay-submit")
+        # Choosing a bank chooses 银行卡支付 and the button reads 确认支付 (F13) …
+        await page.get_by_label("工商银行", exact=True).check()
+        await expect(page.get_by_label("银行卡支付", exact=True)).to_be_checked()
+        await expect(submit).to_have_text("确认支付")
+        # … and 支付宝支付 reads 前往支付 (F12).
+        await page.get_by_label("支付宝支付", exact=True).check()
+        await expect(submit).to_have_text("前往支付")
+        await expect(page.get_by_label("工商银行", exact=True)).not_to_be_checked()
+        await page.screenshot(path=artifacts / "alipay-choose.png", full_page=True)
+        await page.get_by_role("button", name="前往支付").click()
+
+        await expect(page).to_have_url(re.compile(r"/sandbox/gateway\?"))
+        await expect(page.get_by_role("heading", name="支付宝收银台")).to_be_visible()
+        await expect(page.locator(".summary")).to_contain_text("10.00元")
+        await expect(page.locator(".summary")).to_contain_text("测试课程")
+        await expect(page.get_by_role("link", name="取消")).to_have_attribute(
+            "href", f"{portal_url}/orders/{order.id}/pay"
+        )
+        await page.screenshot(path=artifacts / "alipay-gateway.png", full_page=True)
+        await page.get_by_role("button", name="确认支付").click()
+
+        await expect(page).to_have_url(f"{portal_url}/orders/{order.id}/paid")
+        await expect(page.get_by_role("heading", name="支付成功")).to_be_visible()
+        await expect(page.get_by_role("link", name="查看订单")).to_have_attribute(
+            "href", f"/orders/{order.id}"
+        )
+        study = page.get_by_role("link", name="去学习")
+        await expect(study).to_have_attribute("href", f"/plans/{course.plan_id}")
+        await page.screenshot(path=artifacts / "alipay-paid.png", full_page=True)
+
+        await study.click()
+        await expect(page).to_have_url(f"{portal_url}/plans/{course.plan_id}")
+        await expect(page.locator(f'[data-course="{course.course_id}"]')).to_contain_text(
+            "测试课程"
+        )
+        await page.screenshot(path=artifacts / "alipay-study.png", full_page=True)
+    except Exception:
+        await page.screenshot(path=artifacts / "alipay-failure.png", full_page=True)
+        raise
+    finally:
+        await context.close()
+    assert problems == []

@@ -1,0 +1,131 @@
+"""The learner's learning pages (F7–F9, F15–F19): 我的课程, a plan, a course, the player."""
+
+import math
+
+from aiohttp import web
+
+from engine.appkeys import CLOCK, DB, PROGRESS, SETTINGS
+from engine.catalog import service as catalog
+from engine.commerce import cart
+from engine.errors import NotFound
+from engine.progress.service import NOT_WATCHABLE
+from web.pages import page_user
+from web.render import render_page
+from web.requests import path_id
+
+PLAN_STATES = {"pending": "待激活", "learning": "学习中", "passed": "已通过"}
+PLAN_KINDS = {"public": "公需科目", "professional": "专业科目"}
+# Marks of the 关键目录 on the playback page, in seconds.
+KEY_POINT_STEP_S = 30
+# How much of a course a learner may watch before choosing it (F10).
+PREVIEW_S = 180
+
+
+def plan_tabs(year: int) -> list[tuple[str, str]]:
+    """(key, label) of 我的课程's tabs, in catalog.PLAN_TABS order, worded as the manual does."""
+    labels = {
+        "all": "全部",
+        "public": f"{year}年公需课",
+        "catch-up": f"{year - catalog.CATCH_UP_YEARS}-{year - 1}年公需课补学计划",
+        "professional": f"{year}年专业科目计划",
+    }
+    return [(key, labels[key]) for key in catalog.PLAN_TABS]
+
+
+async def plans_page(request: web.Request) -> web.Response:
+    user = page_user(request)
+    year = catalog.learning_year(request.app[SETTINGS].current_year, request.app[CLOCK]())
+    tab = request.query.get("tab", "all")
+    if tab not in catalog.PLAN_TABS:
+        tab = "all"
+    plans = await catalog.list_plans(request.app[DB], user.id)
+    context = {
+        "active": "courses",
+        "tabs": plan_tabs(year),
+        "tab": tab,
+        "plans": [plan for plan in plans if catalog.in_tab(plan, tab, year)],
+        "states": PLAN_STATES,
+        "kinds": PLAN_KINDS,
+    }
+    return render_page(request, "plans.html", context)
+
+
+async def activate_plan(request: web.Request) -> web.StreamResponse:
+    user = page_user(request)
+    plan = await catalog.activate(request.app[DB], user.id, path_id(request, "plan_id"))
+    raise web.HTTPFound(f"/plans/{plan.id}")
+
+
+async def plan_page(request: web.Request) -> web.Response:
+    """A plan: 已选课程 (F9), or 全部 with search and 选课 (F10)."""
+    user = page_user(request)
+    plan_id = path_id(request, "plan_id")
+    tab = "all" if request.query.get("tab") == "all" else "selected"
+    query = request.query.get("q", "").strip()
+    plan = await catalog.get_plan(request.app[DB], user.id, plan_id)
+    courses = await catalog.plan_courses(
+        request.app[DB], user.id, plan_id, selected_only=tab == "selected", search=query or None
+    )
+    in_cart = {item.course_id for item in (await cart.get_cart(request.app[DB], user.id)).items}
+    context = {
+        "active": "courses",
+        "plan": plan,
+        "courses": courses,
+        "tab": tab,
+        "query": query,
+        "in_cart": in_cart,
+        "states": PLAN_STATES,
+        "kinds": PLAN_KINDS,
+    }
+    return render_page(request, "plan.html", context)
+
+
+async def course_page(request: web.Request) -> web.Response:
+    user = page_user(request)
+    course = await request.app[PROGRESS].course_detail(
+        request.app[DB], user.id, path_id(request, "course_id")
+    )
+    return render_page(request, "course.html", {"active": "courses", "course": course})
+
+
+async def chapter_page(request: web.Request) -> web.Response:
+    user = page_user(request)
+    course_id, chapter_id = path_id(request, "course_id"), path_id(request, "chapter_id")
+    course = await request.app[PROGRESS].course_detail(request.app[DB], user.id, course_id)
+    chapter = next((chapter for chapter in course.chapters if chapter.id == chapter_id), None)
+    if chapter is None:
+        raise NotFound("章节不存在")
+    context = {
+        "active": "courses",
+        "course": course,
+        "chapter": chapter,
+        "media": await catalog.chapter_media(request.app[DB], course_id, chapter_id),
+        # 重新学习 starts from 0; otherwise the server resumes where the learner left off.
+        "start": "0" if request.query.get("start") == "0" else "",
+        "key_points": range(0, math.ceil(chapter.duration_s), KEY_POINT_STEP_S),
+        "refusal": None if course.selected else NOT_WATCHABLE,
+    }
+    return render_page(request, "player.html", context)
+
+
+async def preview_page(request: web.Request) -> web.Response:
+    """F10's preview: course details, the teacher, and the first minutes of the first chapter.
+
+    It has no websocket: a preview never credits anything.
+    """
+    user = page_user(request)
+    course = await request.app[PROGRESS].course_detail(
+        request.app[DB], user.id, path_id(request, "course_id")
+    )
+    first = course.chapters[0] if course.chapters else None
+    plan = request.query.get("plan", "")
+    context = {
+        "active": "courses",
+        "course": course,
+        "media": await catalog.chapter_media(request.app[DB], course.id, first.id)
+        if first
+        else None,
+        "preview_s": PREVIEW_S,
+        "plan_id": int(plan) if plan.isdigit() and len(plan) <= 18 else None,
+    }
+    return render_page(request, "preview.html", context)
