@@ -42,6 +42,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ws_max_frame_bytes: Annotated[int, msgspec.Meta(ge=256)] = 8 * 1024
     ws_messages_per_s: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     ws_send_queue: Annotated[int, msgspec.Meta(ge=1)] = 64
+    # How often a long-lived socket re-checks (and so keeps alive) its login session.
+    ws_auth_recheck_s: Annotated[float, msgspec.Meta(ge=0)] = 60.0
     # The year whose plans are "this year's" (F7 tabs); None: the calendar year in China.
     current_year: Annotated[int, msgspec.Meta(ge=2000, le=2100)] | None = None
     # Online payment (F12, F13). The built-in sandbox gateway; None: on unless production.

@@ -30,8 +30,8 @@ FROM plans p LEFT JOIN enrolments e ON e.plan_id = p.id AND e.learner_id = $1
 # Whole percent of a course covered by the learner; 100 only with every chapter complete.
 COURSE_PROGRESS = """
 (SELECT CASE WHEN bool_and(coalesce(cp.complete, false)) THEN 100
-             ELSE least(99, floor(100 * sum(least(coalesce(cp.hwm_s, 0), ch.duration_s))
-                                  / sum(ch.duration_s)))::int END
+             ELSE least(99, coalesce(floor(100 * sum(least(coalesce(cp.hwm_s, 0), ch.duration_s))
+                                           / sum(ch.duration_s)), 0))::int END
  FROM chapters ch
  LEFT JOIN chapter_progress cp ON cp.chapter_id = ch.id AND cp.learner_id = $1
  WHERE ch.course_id = c.id)

@@ -46,11 +46,15 @@ class CourseTally(msgspec.Struct, frozen=True):
         )
 
     def progress(self, hwm_s: float, complete: bool) -> int:
-        """Whole percent of the course covered; 100 only when every chapter is complete."""
+        """Whole percent of the course covered; 100 only when every chapter is complete.
+
+        A course without chapters has nothing to complete: 0.
+        """
+        if not self.total_s:
+            return 0
         if self.others_complete and complete:
             return 100
-        covered = self.others_covered_s + hwm_s
-        return min(99, math.floor(100 * covered / self.total_s)) if self.total_s else 0
+        return min(99, math.floor(100 * (self.others_covered_s + hwm_s) / self.total_s))
 
 
 class Playing(msgspec.Struct, frozen=True):

@@ -95,9 +95,9 @@ class Connection:
         return True
 
     async def finish(self) -> None:
-        """Stop the writer once the socket is done."""
+        """Stop the writer once the socket is done: drained, or at once for a dropped client."""
         if self.writer is not None and not self.writer.done():
-            if len(self.queue) >= self.queue_size:
+            if self.closing is not None or len(self.queue) >= self.queue_size:
                 self.writer.cancel()
             else:
                 self._enqueue(None)  # the writer sends what is queued, then stops

@@ -13,8 +13,6 @@ from engine.sessions.connection import LOST_AUTHENTICATION, Connection
 
 # Malformed frames tolerated before the connection is closed as a policy violation.
 GARBAGE_LIMIT = 10
-# How often a long-lived socket re-checks (and so keeps alive) its login session.
-AUTH_RECHECK_S = 60.0
 
 
 async def serve_socket(
@@ -54,7 +52,7 @@ async def serve_socket(
             except msgspec.DecodeError as exc:
                 _refuse(conn, "bad_message", f"消息格式不正确：{exc}")
                 continue
-            if time.monotonic() - conn.auth_checked_at > AUTH_RECHECK_S:
+            if time.monotonic() - conn.auth_checked_at >= settings.ws_auth_recheck_s:
                 conn.auth_checked_at = time.monotonic()
                 if await app[LOGIN_SESSIONS].resolve(token) is None:
                     conn.close(LOST_AUTHENTICATION, "session ended")

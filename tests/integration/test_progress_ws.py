@@ -1,5 +1,6 @@
 """The progress core over a real websocket: what earns credit and what does not."""
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,13 @@ from engine.appkeys import FLUSHER
 from tests.conftest import Clock, Course, Learner, build_course, enrol, new_learner
 
 Payload = Callable[..., dict[str, Any]]
+
+
+async def close_code(ws: aiohttp.ClientWebSocketResponse) -> int | None:
+    """Read until the server closes the socket; the code it closed with."""
+    async for _ in ws:
+        pass
+    return ws.close_code
 
 
 class Player:
@@ -323,11 +331,7 @@ async def test_a_socket_sending_only_garbage_is_closed(
     ws = await client.ws_connect("/ws", headers=learner.headers)
     for _ in range(10):
         await ws.send_str("garbage")
-    closed = None
-    async for message in ws:
-        if message.type is aiohttp.WSMsgType.CLOSE:
-            closed = message
-    assert ws.close_code == 1008 or (closed is not None and closed.data == 1008)
+    assert await close_code(ws) == aiohttp.WSCloseCode.POLICY_VIOLATION
 
 
 async def test_message_rate_is_limited(client: TestClient, learner: Learner, clock: Clock) -> None:
@@ -372,3 +376,48 @@ async def test_flushed_progress_reaches_postgres(
     assert row["hwm_s"] == pytest.approx(20.0)
     assert row["position_s"] == pytest.approx(20.0)
     assert row["complete"] is False
+
+
+async def test_an_oversized_frame_closes_the_socket(
+    client: TestClient, learner: Learner, clock: Clock
+) -> None:
+    ws = await client.ws_connect("/ws", headers=learner.headers)
+    await ws.send_str('{"type": "hello", "tab": "' + "x" * 20_000 + '"}')
+    assert await close_code(ws) == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
+
+
+async def test_shutdown_closes_sockets_as_going_away(
+    aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload
+) -> None:
+    from web.app import create_portal
+
+    node = await aiohttp_client(create_portal(settings, clock=clock))
+    learner = await new_learner(node, registration)
+    ws = await node.ws_connect("/ws", headers=learner.headers)
+    await ws.send_json({"type": "ping"})
+    await ws.receive_json(timeout=5)
+    # The server alone shuts down (closing the client would close the socket from this side).
+    closing = asyncio.ensure_future(node.server.close())
+    assert await close_code(ws) == aiohttp.WSCloseCode.GOING_AWAY
+    await closing
+    await node.close()
+
+
+async def test_a_socket_whose_login_ended_is_closed(
+    aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload
+) -> None:
+    import msgspec
+
+    from web.app import create_portal
+
+    node = await aiohttp_client(
+        create_portal(msgspec.structs.replace(settings, ws_auth_recheck_s=0), clock=clock)
+    )
+    learner = await new_learner(node, registration)
+    ws = await node.ws_connect("/ws", headers=learner.headers)
+    await ws.send_json({"type": "ping"})
+    assert (await ws.receive_json(timeout=5))["type"] == "pong"
+    await node.post("/api/v1/auth/logout", headers=learner.headers)
+    await ws.send_json({"type": "ping"})
+    assert await close_code(ws) == 4001
+    await node.close()

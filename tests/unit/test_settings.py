@@ -39,6 +39,7 @@ def test_environment_names() -> None:
         "ws_max_frame_bytes": "JIXU_WS_MAX_FRAME_BYTES",
         "ws_messages_per_s": "JIXU_WS_MESSAGES_PER_S",
         "ws_send_queue": "JIXU_WS_SEND_QUEUE",
+        "ws_auth_recheck_s": "JIXU_WS_AUTH_RECHECK_S",
         "current_year": "JIXU_CURRENT_YEAR",
         "sandbox_gateway": "JIXU_SANDBOX_GATEWAY",
         "gateway_url": "JIXU_GATEWAY_URL",

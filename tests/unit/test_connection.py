@@ -1,0 +1,61 @@
+"""A connection's send queue: a client too far behind is dropped, never waited for."""
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from engine.sessions.connection import TOO_SLOW, Connection
+from engine.sessions.protocol import Pong
+
+
+class StalledSocket:
+    """An in-memory websocket whose peer never reads: every send waits forever."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.close_code: int | None = None
+        self.sent = 0
+
+    async def send_frame(self, data: bytes, opcode: Any) -> None:
+        self.sent += 1
+        await asyncio.Event().wait()
+
+    async def close(self, *, code: int, message: bytes = b"") -> bool:
+        self.closed, self.close_code = True, code
+        return True
+
+
+async def test_a_client_too_far_behind_is_disconnected() -> None:
+    socket = StalledSocket()
+    connection = Connection(
+        socket,  # type: ignore[arg-type]
+        web.Application(),
+        conn_id="c1",
+        learner_id=1,
+        token="t",
+        queue_size=4,
+        messages_per_s=10,
+    )
+    connection.start()
+    for _ in range(10):
+        connection.send(Pong(server_now_ms=0))  # returns at once, whatever the socket does
+    assert connection.closing is not None
+    await connection.closing
+    assert socket.close_code == TOO_SLOW
+    assert socket.sent == 1
+    await connection.finish()
+
+
+async def test_the_message_rate_is_a_token_bucket() -> None:
+    connection = Connection(
+        StalledSocket(),  # type: ignore[arg-type]
+        web.Application(),
+        conn_id="c2",
+        learner_id=1,
+        token="t",
+        queue_size=4,
+        messages_per_s=5,
+    )
+    allowed = [connection.allow() for _ in range(20)]
+    assert allowed.count(True) == 10  # a burst of two seconds' worth
