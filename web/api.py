@@ -1,6 +1,6 @@
 """JSON API handlers of PROTOCOL.md: authentication, the user, reference data."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -22,13 +22,15 @@ from engine.catalog import service as catalog
 from engine.commerce import account as commerce_account
 from engine.commerce import cards, orders
 from engine.commerce import cart as commerce_cart
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput
 from web.payments import receive_notification, start_payment
 from web.render import json_response
 from web.requests import (
     TOKEN,
     clear_session_cookie,
     client_address,
+    parse_date,
+    path_id,
     require_user,
     set_session_cookie,
 )
@@ -124,14 +126,14 @@ async def plans(request: web.Request) -> web.Response:
 
 async def activate_plan(request: web.Request) -> web.Response:
     user = require_user(request)
-    plan = await catalog.activate(request.app[DB], user.id, _path_id(request, "plan_id"))
+    plan = await catalog.activate(request.app[DB], user.id, path_id(request, "plan_id"))
     return json_response({"plan": plan})
 
 
 async def plan_courses(request: web.Request) -> web.Response:
     user = require_user(request)
     courses = await catalog.plan_courses(
-        request.app[DB], user.id, _path_id(request, "plan_id"), search=request.query.get("q")
+        request.app[DB], user.id, path_id(request, "plan_id"), search=request.query.get("q")
     )
     return json_response({"courses": courses})
 
@@ -139,16 +141,9 @@ async def plan_courses(request: web.Request) -> web.Response:
 async def course(request: web.Request) -> web.Response:
     user = require_user(request)
     detail = await request.app[PROGRESS].course_detail(
-        request.app[DB], user.id, _path_id(request, "course_id")
+        request.app[DB], user.id, path_id(request, "course_id")
     )
     return json_response({"course": detail})
-
-
-def _path_id(request: web.Request, name: str) -> int:
-    value = request.match_info[name]
-    if not value.isdigit() or len(value) > 18:
-        raise NotFound("页面不存在")
-    return int(value)
 
 
 async def cart(request: web.Request) -> web.Response:
@@ -171,7 +166,7 @@ async def remove_from_cart(request: web.Request) -> web.Response:
     if not plan_id.isdigit():
         raise InvalidInput({"plan_id": "请指定培训计划"})
     updated = await commerce_cart.remove(
-        request.app[DB], user.id, int(plan_id), _path_id(request, "course_id")
+        request.app[DB], user.id, int(plan_id), path_id(request, "course_id")
     )
     return json_response({"cart": updated})
 
@@ -191,21 +186,21 @@ async def list_orders(request: web.Request) -> web.Response:
         user.id,
         status=query.get("status") or None,
         course=query.get("q") or None,
-        since=_query_date(query.get("from"), "from"),
-        until=_query_date(query.get("to"), "to"),
+        since=parse_date(query.get("from"), "from"),
+        until=parse_date(query.get("to"), "to"),
     )
     return json_response({"orders": found})
 
 
 async def get_order(request: web.Request) -> web.Response:
     user = require_user(request)
-    order = await orders.get_order(request.app[DB], user.id, _path_id(request, "order_id"))
+    order = await orders.get_order(request.app[DB], user.id, path_id(request, "order_id"))
     return json_response({"order": order})
 
 
 async def delete_order(request: web.Request) -> web.Response:
     user = require_user(request)
-    order = await orders.cancel(request.app[DB], user.id, _path_id(request, "order_id"))
+    order = await orders.cancel(request.app[DB], user.id, path_id(request, "order_id"))
     return json_response({"order": order})
 
 
@@ -214,15 +209,6 @@ def _body_id(body: dict[str, Any], field: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
         return value
     raise InvalidInput({field: "编号不正确"})
-
-
-def _query_date(value: str | None, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput({field: "日期格式应为年-月-日"}) from None
 
 
 async def account(request: web.Request) -> web.Response:
@@ -267,7 +253,7 @@ async def pay_order(request: web.Request) -> web.Response:
     started = await start_payment(
         request,
         user.id,
-        _path_id(request, "order_id"),
+        path_id(request, "order_id"),
         method if isinstance(method, str) else "",
         bank if isinstance(bank, str) else None,
     )

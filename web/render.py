@@ -1,7 +1,7 @@
 """Responses: JSON via msgspec, pages via Jinja2, and errors in either form."""
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import aiohttp_jinja2
@@ -10,13 +10,12 @@ from aiohttp import web
 
 from engine.accounts.options import FORM_OPTIONS
 from engine.appkeys import SETTINGS
+from engine.localtime import CHINA
 from web.flash import clear_flash, read_flash
 from web.navigation import VISIBLE_NAVIGATION
 from web.requests import CART_COUNT, CSRF_TOKEN, current_user, is_api
 
 _encoder = msgspec.json.Encoder()
-# Asia/Shanghai has kept +08:00 without daylight saving since 1991.
-CHINA = timezone(timedelta(hours=8))
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:

@@ -1,9 +1,11 @@
 """Per-request state set by the middlewares, and helpers that read it."""
 
+from datetime import date
+
 from aiohttp import web
 
 from engine.accounts.types import User
-from engine.errors import NotAuthenticated, NotFound
+from engine.errors import InvalidInput, NotAuthenticated, NotFound
 from engine.settings import Settings
 
 SESSION_COOKIE = "jixu_session"
@@ -52,6 +54,16 @@ def set_session_cookie(response: web.StreamResponse, token: str, settings: Setti
 
 def clear_session_cookie(response: web.StreamResponse) -> None:
     response.del_cookie(SESSION_COOKIE, path="/")
+
+
+def parse_date(value: str | None, field: str) -> date | None:
+    """A 年-月-日 date from a query or form; InvalidInput naming the field otherwise."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput({field: "日期格式应为年-月-日"}) from None
 
 
 def path_id(request: web.Request, name: str) -> int:

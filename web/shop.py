@@ -1,6 +1,6 @@
 """Page handlers of buying: the 购物车, checkout, 我的订单, and the course preview."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -10,7 +10,7 @@ from engine.errors import DomainError, InvalidInput
 from web.flash import flash_redirect
 from web.pages import form_fields, page_user
 from web.render import render_page
-from web.requests import path_id
+from web.requests import parse_date, path_id
 
 
 def _now(request: web.Request) -> datetime:
@@ -74,8 +74,8 @@ async def orders_page(request: web.Request) -> web.Response:
             user.id,
             status=values["status"] or None,
             course=values["q"] or None,
-            since=_date(values["from"], "from"),
-            until=_date(values["to"], "to"),
+            since=parse_date(values["from"], "from"),
+            until=parse_date(values["to"], "to"),
         )
     except InvalidInput as exc:
         errors = exc.fields
@@ -117,12 +117,3 @@ def _form_id(fields: dict[str, str], name: str) -> int:
     if not value.isdigit() or len(value) > 18:
         raise InvalidInput({name: "编号不正确"})
     return int(value)
-
-
-def _date(value: str, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput({field: "日期格式应为年-月-日"}) from None

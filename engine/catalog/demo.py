@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
@@ -22,13 +22,13 @@ import structlog
 from engine.catalog import demo_titles as words
 from engine.catalog import store
 from engine.catalog.store import ChapterRow, CourseRow, PlanCourseRow, PlanRow, TeacherRow
+from engine.localtime import CHINA
 
 log = structlog.get_logger(__name__)
 
 MANIFEST = Path(__file__).resolve().parents[2] / "static" / "media" / "demo" / "clips.json"
 MEDIA_URL = "/static/media/demo/"
 # Asia/Shanghai has kept +08:00 without daylight saving since 1991.
-CHINA = timezone(timedelta(hours=8))
 # Far in the future on purpose: in the demo a learner can still study the 2014 plan.
 DEMO_CLOSES_AT = datetime(2035, 12, 31, 23, 59, 59, tzinfo=CHINA)
 PRICE_PER_HOUR_FEN = 500  # 5 元/学时 (manual §2)

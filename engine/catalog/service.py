@@ -1,15 +1,12 @@
 """Use cases of the catalogue for learners: their plans, activation, a plan's courses."""
 
-from datetime import UTC, datetime, timedelta, timezone
-
 import asyncpg
 
 from engine.catalog.types import CourseSummary, PlanSummary
 from engine.db import Executor
 from engine.errors import NotFound
+from engine.localtime import china_time
 
-# Asia/Shanghai has kept +08:00 without daylight saving since 1991.
-CHINA = timezone(timedelta(hours=8))
 # F7's tabs of 我的课程: every plan, this year's public plan, the earlier years' public plans
 # still to catch up on, this year's professional plans.
 PLAN_TABS = ("all", "public", "catch-up", "professional")
@@ -126,7 +123,7 @@ def learning_year(configured: int | None, now_ms: int) -> int:
     """The year whose plans count as this year's: the configured one, else today's in China."""
     if configured is not None:
         return configured
-    return datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(CHINA).year
+    return china_time(now_ms).year
 
 
 def in_tab(plan: PlanSummary, tab: str, year: int) -> bool:

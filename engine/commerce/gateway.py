@@ -8,7 +8,7 @@ marks an order paid, and a signed return of the browser, which only shows the re
 
 import asyncio
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from engine.commerce import orders, signing
 from engine.commerce.types import Order
 from engine.errors import DomainError, NotFound
+from engine.localtime import CHINA
 from engine.settings import ENVIRONMENT_NAMES, Settings, SettingsError
 
 log = structlog.get_logger(__name__)
@@ -28,7 +29,6 @@ log = structlog.get_logger(__name__)
 PROVIDERS = frozenset({"alipay", "bank"})
 PAGE_PAY = "alipay.trade.page.pay"
 PAID_TRADE_STATUSES = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 # The portal's own addresses that gateways call back (routes in web/routes.py).
 NOTIFY_PATH = "/api/v1/payments/{provider}/notify"

@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from engine.commerce import signing
 from engine.commerce.gateway import (
-    CHINA,
     PAGE_PAY,
     TIMESTAMP_FORMAT,
     Gateway,
@@ -29,6 +28,7 @@ from engine.commerce.gateway import (
     sandbox_key,
 )
 from engine.commerce.payments import BANKS
+from engine.localtime import CHINA
 from engine.settings import Settings
 
 log = structlog.get_logger(__name__)
