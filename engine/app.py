@@ -1,6 +1,7 @@
 """The engine application: settings, resources and background loops in cleanup contexts."""
 
 import asyncio
+import random
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
@@ -18,6 +19,8 @@ from engine.appkeys import (
     CARD_THROTTLE,
     CLOCK,
     DB,
+    EXAM_SWEEPER,
+    EXAMS,
     FLUSHER,
     GATEWAY,
     HUB,
@@ -34,11 +37,15 @@ from engine.appkeys import (
 from engine.commerce.gateway import open_gateway, sandbox_enabled
 from engine.commerce.sandbox import open_sandbox
 from engine.commerce.throttle import CardThrottle
-from engine.kv import Batcher, create_redis, script_source
+from engine.exams.service import Exams
+from engine.exams.sweeper import Sweeper
+from engine.exams.types import Result
+from engine.kv import Batcher, create_redis, load_script, script_source
 from engine.loops import Loops
 from engine.metrics import Metrics
 from engine.progress.flusher import Flusher
 from engine.progress.service import Progress, Rules
+from engine.sessions.exam_feed import ExamTicker, push_result
 from engine.sessions.hub import Hub
 from engine.settings import Settings
 
@@ -66,7 +73,7 @@ def create_app(settings: Settings, *, clock: Callable[[], int] = system_clock) -
     app[CLOCK] = clock
     app[METRICS] = Metrics()
     app[LOOPS] = Loops()
-    app.cleanup_ctx.extend([_postgres, _redis, _services, _flusher, _hub])
+    app.cleanup_ctx.extend([_postgres, _redis, _services, _flusher, _hub, _exam_loops])
     app.on_shutdown.append(_close_sockets)
     return app
 
@@ -106,6 +113,12 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     await batcher.load()
     app[BATCHER] = batcher
     app[PROGRESS] = Progress(batcher, play.sha, beat.sha, Rules.from_settings(settings))
+    app[EXAMS] = Exams(
+        redis,
+        load_script(redis, "engine.exams", "save"),
+        load_script(redis, "engine.exams", "close"),
+        rng=random.SystemRandom(),
+    )
     gateway = await open_gateway(settings)
     app[GATEWAY] = gateway
     sandbox = None
@@ -138,6 +151,25 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     app[LOOPS].stopping = True
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+
+
+async def _exam_loops(app: web.Application) -> AsyncIterator[None]:
+    """The exam sweeper (auto-submission at the deadline) and the countdown ticker."""
+    hub, exams = app[HUB], app[EXAMS]
+
+    async def deliver(result: Result) -> None:
+        await push_result(hub, exams, result)
+
+    sweeper = Sweeper(exams, app[DB], app[CLOCK], deliver)
+    ticker = ExamTicker(hub, app[CLOCK])
+    app[EXAM_SWEEPER] = sweeper
+    sweeping = app[LOOPS].start("exam_sweeper", sweeper.run())
+    ticking = app[LOOPS].start("exam_ticker", ticker.run())
+    yield
+    app[LOOPS].stopping = True
+    sweeper.stopping.set()
+    ticker.stopping.set()
+    await asyncio.gather(sweeping, ticking)
 
 
 async def _close_sockets(app: web.Application) -> None:

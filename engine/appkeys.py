@@ -10,6 +10,8 @@ from engine.accounts.throttle import LoginThrottle
 from engine.commerce.gateway import Gateway
 from engine.commerce.sandbox import Sandbox
 from engine.commerce.throttle import CardThrottle
+from engine.exams.service import Exams
+from engine.exams.sweeper import Sweeper
 from engine.kv import Batcher, Redis
 from engine.loops import Loops
 from engine.metrics import Metrics
@@ -32,6 +34,8 @@ CARD_THROTTLE = web.AppKey("card_throttle", CardThrottle)
 PROGRESS = web.AppKey("progress", Progress)
 FLUSHER = web.AppKey("flusher", Flusher)
 HUB = web.AppKey("hub", Hub)
+EXAMS = web.AppKey("exams", Exams)
+EXAM_SWEEPER = web.AppKey("exam_sweeper", Sweeper)
 LOOPS = web.AppKey("loops", Loops)
 # The payment gateway (None: online payment off) and the built-in sandbox gateway, if on.
 GATEWAY: web.AppKey[Gateway | None] = web.AppKey("gateway")

@@ -13,6 +13,7 @@ from engine.appkeys import (
     CARD_THROTTLE,
     CLOCK,
     DB,
+    EXAMS,
     LOGIN_SESSIONS,
     LOGIN_THROTTLE,
     PROGRESS,
@@ -144,6 +145,20 @@ async def course(request: web.Request) -> web.Response:
         request.app[DB], user.id, path_id(request, "course_id")
     )
     return json_response({"course": detail})
+
+
+async def exams(request: web.Request) -> web.Response:
+    user = require_user(request)
+    listed = await request.app[EXAMS].list_for(request.app[DB], user.id, request.app[CLOCK]())
+    return json_response({"exams": listed})
+
+
+async def start_attempt(request: web.Request) -> web.Response:
+    user = require_user(request)
+    attempt = await request.app[EXAMS].start(
+        request.app[DB], user.id, path_id(request, "exam_id"), request.app[CLOCK]()
+    )
+    return json_response({"attempt": attempt}, status=201)
 
 
 async def cart(request: web.Request) -> web.Response:

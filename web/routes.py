@@ -40,6 +40,8 @@ def setup_routes(app: web.Application) -> None:
             web.post("/api/v1/payments/{provider}/notify", api.payment_notify),
             web.get("/api/v1/account", api.account),
             web.post("/api/v1/account/recharge", api.recharge),
+            web.get("/api/v1/exams", api.exams),
+            web.post("/api/v1/exams/{exam_id}/attempts", api.start_attempt),
             web.get("/", pages.index),
             web.get("/login", pages.login_page),
             web.post("/login", pages.login),

@@ -91,9 +91,10 @@ WHERE s.learner_id = a.learner_id AND s.course_id = a.course_id AND s.completed_
 RETURNING s.learner_id, s.plan_id
 """
 
-# Hours earned in a plan: completed courses the plan does not examine (an examined course's
-# hours follow its exam). The plan is passed when every compulsory course is earned and the
-# elective hours reach the requirement. A plan once passed stays passed.
+# Hours earned in a plan: completed courses the plan does not examine, and completed examined
+# courses whose exam (the course's, for this plan or every plan) the learner has passed. The
+# plan is passed when every compulsory course is earned and the elective hours reach the
+# requirement. A plan once passed stays passed.
 REFRESH_ENROLMENTS = """
 WITH earned AS (
     SELECT e.learner_id, e.plan_id, pc.course_id, pc.compulsory, c.hour_tenths
@@ -102,7 +103,11 @@ WITH earned AS (
     JOIN selections s ON s.learner_id = e.learner_id AND s.plan_id = e.plan_id
     JOIN plan_courses pc ON pc.plan_id = s.plan_id AND pc.course_id = s.course_id
     JOIN courses c ON c.id = s.course_id
-    WHERE s.completed_at IS NOT NULL AND NOT pc.examined
+    WHERE s.completed_at IS NOT NULL
+      AND (NOT pc.examined OR EXISTS (
+          SELECT 1 FROM exam_results r JOIN exams x ON x.id = r.exam_id
+          WHERE r.learner_id = s.learner_id AND r.passed AND x.course_id = s.course_id
+            AND (x.plan_id IS NULL OR x.plan_id = s.plan_id)))
 ), verdict AS (
     SELECT a.learner_id, a.plan_id,
            coalesce((SELECT sum(hour_tenths) FROM earned x

@@ -3,11 +3,13 @@
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from engine.appkeys import CLOCK, DB, HUB, PROGRESS, SETTINGS
+from engine.appkeys import CLOCK, DB, EXAMS, HUB, PROGRESS, SETTINGS
 from engine.errors import DomainError
+from engine.exams.types import JoinedExam
 from engine.progress.types import BeatOutcome, chapter_percent
 from engine.sessions import protocol
 from engine.sessions.connection import Connection, Playback
+from engine.sessions.exam_feed import push_result, result_message
 
 Handler = Callable[[Connection, Any], Awaitable[None]]
 
@@ -108,12 +110,83 @@ def _ack(seq: int, outcome: BeatOutcome, playback: Playback) -> protocol.Ack:
     )
 
 
+async def handle_exam_join(conn: Connection, message: protocol.ExamJoin) -> None:
+    app = conn.app
+    now_ms = app[CLOCK]()
+    joined, drafts, result = await app[EXAMS].join(
+        app[DB], conn.learner_id, message.attempt, conn.id, app[HUB].node_id, now_ms
+    )
+    if result is not None:
+        conn.send(result_message(result))
+        return
+    conn.exams[joined.attempt_id] = joined
+    conn.send(
+        protocol.ExamState(
+            attempt=joined.attempt_id,
+            deadline_ms=joined.deadline_ms,
+            server_now_ms=now_ms,
+            answers=drafts.answers,
+            flags=drafts.flags,
+        )
+    )
+
+
+async def handle_exam_answer(conn: Connection, message: protocol.ExamAnswer) -> None:
+    await conn.app[EXAMS].save(
+        conn.learner_id,
+        _joined(conn, message.attempt),
+        message.question,
+        message.answer,
+        False,
+        conn.app[CLOCK](),
+    )
+    conn.send(
+        protocol.ExamSaved(attempt=message.attempt, question=message.question, seq=message.seq)
+    )
+
+
+async def handle_exam_flag(conn: Connection, message: protocol.ExamFlag) -> None:
+    await conn.app[EXAMS].save(
+        conn.learner_id,
+        _joined(conn, message.attempt),
+        message.question,
+        None,
+        message.flagged,
+        conn.app[CLOCK](),
+    )
+    conn.send(
+        protocol.ExamSaved(attempt=message.attempt, question=message.question, seq=message.seq)
+    )
+
+
+async def handle_exam_submit(conn: Connection, message: protocol.ExamSubmit) -> None:
+    app = conn.app
+    result, graded_now = await app[EXAMS].submit(
+        app[DB], conn.learner_id, message.attempt, app[CLOCK]()
+    )
+    conn.exams.pop(message.attempt, None)
+    conn.send(result_message(result))
+    if graded_now:
+        await push_result(app[HUB], app[EXAMS], result, skip=conn.id)
+
+
+def _joined(conn: Connection, attempt_id: int) -> JoinedExam:
+    joined = conn.exams.get(attempt_id)
+    if joined is None:
+        raise DomainError("请先进入考试", code="not_joined")
+    return joined
+
+
 HANDLERS: dict[type[protocol.Message], Handler] = {
     protocol.Hello: handle_session_hello,
     protocol.Ping: handle_session_ping,
     protocol.Play: handle_progress_play,
     protocol.Beat: handle_progress_beat,
     protocol.Stop: handle_progress_stop,
+    protocol.ExamJoin: handle_exam_join,
+    protocol.ExamAnswer: handle_exam_answer,
+    protocol.ExamFlag: handle_exam_flag,
+    protocol.ExamSubmit: handle_exam_submit,
 }
 
 

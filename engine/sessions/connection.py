@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 from aiohttp import WSMsgType, web
 
+from engine.exams.types import JoinedExam
 from engine.progress.types import CourseTally
 from engine.sessions.protocol import Message, encoder
 
@@ -44,6 +45,7 @@ class Connection:
         self.token = token
         self.log = structlog.get_logger("engine.sessions").bind(conn=conn_id, learner=learner_id)
         self.playback: Playback | None = None
+        self.exams: dict[int, JoinedExam] = {}  # attempts this socket joined, by id
         # The send queue: a list and one future rather than an asyncio.Queue, whose four
         # deques cost ~3 KiB on each of tens of thousands of mostly idle sockets.
         self.queue: list[bytes | None] = []

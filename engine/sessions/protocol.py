@@ -42,7 +42,29 @@ class Ping(Message, tag="ping"):
     pass
 
 
-ClientMessage = Hello | Play | Beat | Stop | Ping
+class ExamJoin(Message, tag="exam.join"):
+    attempt: Id
+
+
+class ExamAnswer(Message, tag="exam.answer"):
+    attempt: Id
+    question: Id
+    answer: Annotated[list[Annotated[str, msgspec.Meta(max_length=1)]], msgspec.Meta(max_length=8)]
+    seq: Seq
+
+
+class ExamFlag(Message, tag="exam.flag"):
+    attempt: Id
+    question: Id
+    flagged: bool
+    seq: Seq | None = None
+
+
+class ExamSubmit(Message, tag="exam.submit"):
+    attempt: Id
+
+
+ClientMessage = Hello | Play | Beat | Stop | Ping | ExamJoin | ExamAnswer | ExamFlag | ExamSubmit
 
 # Server → client
 
@@ -81,6 +103,33 @@ class Superseded(Message, tag="superseded"):
 
 class Pong(Message, tag="pong"):
     server_now_ms: int
+
+
+class ExamState(Message, tag="exam.state"):
+    attempt: int
+    deadline_ms: int
+    server_now_ms: int
+    answers: dict[int, list[str]]  # question → shown option keys
+    flags: list[int]
+
+
+class ExamSaved(Message, tag="exam.saved", omit_defaults=True):
+    attempt: int
+    question: int
+    seq: int | None = None
+
+
+class ExamTick(Message, tag="exam.tick"):
+    attempt: int
+    remaining_ms: int
+    server_now_ms: int
+
+
+class ExamResult(Message, tag="exam.result"):
+    attempt: int
+    score: int
+    passed: bool
+    total_score: int
 
 
 class Error(Message, tag="error"):

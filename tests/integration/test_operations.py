@@ -35,6 +35,8 @@ async def test_healthz_is_ok_when_both_answer(client: TestClient) -> None:
         "redis": "ok",
         "flusher": "ok",
         "bus": "ok",
+        "exam_sweeper": "ok",
+        "exam_ticker": "ok",
     }
 
 

@@ -1,0 +1,265 @@
+"""Exam use cases: list, start, join, save drafts, submit (by the learner or the deadline)."""
+
+import random
+from typing import Any
+
+import asyncpg
+import msgspec
+from redis.commands.core import AsyncScript
+
+from engine.db import Executor
+from engine.errors import Conflict, DomainError, NotFound
+from engine.exams import grading, keys, store
+from engine.exams.eligibility import refusal
+from engine.exams.types import JoinedExam, Question, Result
+from engine.kv import Redis
+from engine.progress.store import refresh_enrolments
+
+_list_decoder = msgspec.json.Decoder(list[str])
+_encoder = msgspec.json.Encoder()
+
+SAVE_REFUSALS = {
+    "deadline_passed": "考试时间已到，答案未能保存",
+    "submitted": "试卷已提交，不能再作答",
+    "missing": "考试记录已失效，请重新进入考试",
+}
+
+
+class Drafts(msgspec.Struct, frozen=True):
+    answers: dict[int, list[str]]
+    flags: list[int]
+
+
+class Exams:
+    def __init__(
+        self, redis: Redis, save: AsyncScript, close: AsyncScript, *, rng: random.Random
+    ) -> None:
+        self.redis = redis
+        self.save_script = save
+        self.close_script = close
+        self.rng = rng
+
+    async def list_for(self, db: Executor, learner_id: int, now_ms: int) -> list[dict[str, Any]]:
+        """我的考试: each exam with attempts left, best score and why it cannot start now."""
+        return [
+            {
+                "id": exam.id,
+                "title": exam.title,
+                "plan_id": exam.plan_id,
+                "course_id": exam.course_id,
+                "opens_ms": exam.opens_ms,
+                "closes_ms": exam.closes_ms,
+                "duration_s": exam.duration_s,
+                "pass_score": exam.pass_score,
+                "total_score": exam.total_score,
+                "attempts_left": max(0, exam.attempts_allowed - exam.attempts_used),
+                "best_score": exam.best_score,
+                "eligible": (reason := refusal(exam, now_ms)) is None,
+                "reason": reason,
+            }
+            for exam in await store.summaries(db, learner_id)
+        ]
+
+    async def start(
+        self, pool: asyncpg.Pool, learner_id: int, exam_id: int, now_ms: int
+    ) -> dict[str, Any]:
+        """A new attempt (or the one still open) with its paper, never its answers."""
+        async with pool.acquire() as db, db.transaction():
+            found = await store.summaries(db, learner_id, exam_id)
+            if not found:
+                raise NotFound("考试不存在")
+            exam = found[0]
+            attempt = await store.open_attempt(db, learner_id, exam_id, now_ms, keys.GRACE_MS)
+            if attempt is None:
+                reason = refusal(exam, now_ms)
+                if reason is not None:
+                    raise DomainError(reason, code="not_eligible")
+                recipe, _ = await store.exam_rules(db, exam_id)
+                bank = await store.bank(db, exam.course_id)
+                try:
+                    paper = grading.draw_paper(bank, recipe, self.rng)
+                except grading.BankTooSmall:
+                    raise DomainError("题库题目不足，暂不能组卷", code="bank_too_small") from None
+                by_id = {question.id: question for question in bank}
+                deadline_ms = min(now_ms + exam.duration_s * 1000, exam.closes_ms)
+                try:
+                    attempt = await store.insert_attempt(
+                        db,
+                        learner_id,
+                        exam_id,
+                        exam.attempts_used + 1,
+                        now_ms,
+                        deadline_ms,
+                        paper,
+                        sum(by_id[item.question].score for item in paper),
+                    )
+                except asyncpg.UniqueViolationError:
+                    raise Conflict("考试已在另一处开始，请刷新") from None
+            bank_of_paper = await store.questions(db, [item.question for item in attempt.paper])
+        await self._open_in_redis(attempt, now_ms)
+        return {
+            "id": attempt.id,
+            "deadline_ms": attempt.deadline_ms,
+            "server_now_ms": now_ms,
+            "questions": [
+                _public_question(bank_of_paper[item.question], item.order) for item in attempt.paper
+            ],
+        }
+
+    async def _open_in_redis(self, attempt: store.AttemptRow, now_ms: int) -> None:
+        ttl = attempt.deadline_ms + keys.GRACE_MS + keys.KEEP_MS - now_ms
+        key = keys.attempt_key(attempt.learner_id, attempt.id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            # HSETNX: reopening must not turn a closing attempt back to in_progress.
+            pipe.hsetnx(key, "status", "in_progress")
+            pipe.hset(key, mapping={"deadline": attempt.deadline_ms, "exam": attempt.exam_id})
+            pipe.pexpire(key, max(ttl, 1))
+            await pipe.execute()
+
+    async def join(
+        self,
+        db: Executor,
+        learner_id: int,
+        attempt_id: int,
+        conn_id: str,
+        node_id: str,
+        now_ms: int,
+    ) -> tuple[JoinedExam, Drafts, Result | None]:
+        """The attempt's drafts for a (re)joining socket, or its result once graded."""
+        attempt = await store.attempt(db, learner_id, attempt_id)
+        if attempt is None:
+            raise NotFound("考试记录不存在")
+        bank = await store.questions(db, [item.question for item in attempt.paper])
+        joined = JoinedExam(
+            attempt.id,
+            attempt.deadline_ms,
+            {item.question: (bank[item.question].kind, len(item.order)) for item in attempt.paper},
+        )
+        if attempt.status != "in_progress":
+            return joined, Drafts(attempt.answers, attempt.flags), _result(attempt)
+        await self._open_in_redis(attempt, now_ms)
+        ttl = attempt.deadline_ms + keys.GRACE_MS + keys.KEEP_MS - now_ms
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(keys.answers_key(learner_id, attempt_id))
+            pipe.smembers(keys.flags_key(learner_id, attempt_id))
+            pipe.hset(keys.sockets_key(learner_id, attempt_id), conn_id, node_id)
+            pipe.pexpire(keys.sockets_key(learner_id, attempt_id), max(ttl, 1))
+            answers, flags, _, _ = await pipe.execute()
+        return joined, _drafts(answers, flags), None
+
+    async def save(
+        self,
+        learner_id: int,
+        joined: JoinedExam,
+        question: int,
+        answer: list[str] | None,
+        flagged: bool,
+        now_ms: int,
+    ) -> None:
+        """Store an answer (or, with `answer` None, a flag); returns only once stored."""
+        shape = joined.questions.get(question)
+        if shape is None:
+            raise DomainError("试卷中没有这道题", code="bad_question")
+        if answer is not None and not grading.valid_answer(shape[0], shape[1], answer):
+            raise DomainError("答案不符合题型要求", code="bad_answer")
+        operation = "answer" if answer is not None else ("flag" if flagged else "unflag")
+        outcome = await self.save_script(
+            keys.attempt_keys(learner_id, joined.attempt_id),
+            [
+                question,
+                operation,
+                _encoder.encode(answer).decode() if answer is not None else "",
+                now_ms,
+                keys.GRACE_MS,
+                keys.KEEP_MS,
+            ],
+        )
+        if outcome != "ok":
+            raise DomainError(SAVE_REFUSALS[outcome], code=outcome)
+
+    async def submit(
+        self, pool: asyncpg.Pool, learner_id: int, attempt_id: int, now_ms: int
+    ) -> tuple[Result, bool]:
+        """Grade the attempt at the learner's request; (result, graded now) — a repeat is
+        answered with the result already given."""
+        async with pool.acquire() as db, db.transaction():
+            attempt = await store.lock_attempt(db, learner_id, attempt_id)
+            if attempt is None:
+                raise NotFound("考试记录不存在")
+            if attempt.status != "in_progress":
+                return _result(attempt), False
+            return await self._grade(db, attempt, now_ms, "learner"), True
+
+    async def submit_due(self, pool: asyncpg.Pool, now_ms: int) -> Result | None:
+        """Claim one attempt past its deadline and grace, and grade it; None when none is due."""
+        async with pool.acquire() as db, db.transaction():
+            attempt = await store.claim_due(db, now_ms, keys.GRACE_MS)
+            if attempt is None:
+                return None
+            return await self._grade(db, attempt, now_ms, "deadline")
+
+    async def _grade(
+        self, db: Executor, attempt: store.AttemptRow, now_ms: int, submitted_by: str
+    ) -> Result:
+        # Redis first: once closed there, no answer can be acknowledged that grading misses.
+        found, raw_answers, raw_flags = await self.close_script(
+            keys.attempt_keys(attempt.learner_id, attempt.id), []
+        )
+        drafts = (
+            _drafts(dict(zip(raw_answers[::2], raw_answers[1::2], strict=True)), raw_flags)
+            if found
+            else Drafts(attempt.answers, attempt.flags)
+        )
+        bank: dict[int, Question] = await store.questions(
+            db, [item.question for item in attempt.paper]
+        )
+        _, partial = await store.exam_rules(db, attempt.exam_id)
+        score = grading.grade(attempt.paper, bank, drafts.answers, partial_credit=partial)
+        passed = await store.grade(
+            db, attempt, drafts.answers, sorted(drafts.flags), score, now_ms, submitted_by
+        )
+        if passed is None:  # graded meanwhile (only without the row lock): report that
+            graded = await store.attempt(db, attempt.learner_id, attempt.id)
+            assert graded is not None
+            return _result(graded)
+        plans = await store.plans_of_exam(db, attempt.learner_id, attempt.exam_id)
+        if plans:
+            await refresh_enrolments(db, [attempt.learner_id] * len(plans), plans)
+        return Result(attempt.id, attempt.learner_id, score, passed, attempt.total_score)
+
+    async def sockets(self, learner_id: int, attempt_id: int) -> dict[str, str]:
+        """The sockets that joined the attempt: connection id → node id."""
+        joined: Any = await self.redis.hgetall(keys.sockets_key(learner_id, attempt_id))
+        return dict(joined)
+
+
+def _drafts(answers: dict[str, str], flags: list[str] | set[str]) -> Drafts:
+    return Drafts(
+        {int(question): _list_decoder.decode(value) for question, value in answers.items()},
+        sorted(int(question) for question in flags),
+    )
+
+
+def _result(attempt: store.AttemptRow) -> Result:
+    return Result(
+        attempt.id,
+        attempt.learner_id,
+        attempt.score or 0,
+        bool(attempt.passed),
+        attempt.total_score,
+    )
+
+
+def _public_question(question: Question, order: list[str]) -> dict[str, Any]:
+    """A question as the paper shows it: options re-keyed in shown order, no answer."""
+    texts = {option.key: option.text for option in question.options}
+    return {
+        "id": question.id,
+        "type": question.kind,
+        "stem": question.stem,
+        "options": [
+            {"key": grading.SHOWN_KEYS[index], "text": texts[key]}
+            for index, key in enumerate(order)
+        ],
+        "score": question.score,
+    }

@@ -1,0 +1,66 @@
+"""Exam values: questions of the bank, drawn papers, joined attempts and results."""
+
+from typing import Literal
+
+import msgspec
+
+QuestionKind = Literal["single", "multiple", "true_false"]
+# The order in which a paper groups its questions: 单选题, 多选题, 判断题.
+KINDS: tuple[QuestionKind, ...] = ("single", "multiple", "true_false")
+
+
+class Option(msgspec.Struct, frozen=True):
+    key: str
+    text: str
+
+
+class Question(msgspec.Struct, frozen=True):
+    """A question of the bank, with its correct keys: never sent before submission."""
+
+    id: int
+    kind: QuestionKind
+    stem: str
+    options: list[Option]
+    answer: frozenset[str]
+    score: int
+
+
+class PaperItem(msgspec.Struct, frozen=True, array_like=True):
+    """One question of an attempt and its options' original keys in the order shown."""
+
+    question: int
+    order: list[str]
+
+
+class JoinedExam(msgspec.Struct):
+    """What a socket that joined an attempt needs to check answers without a round trip."""
+
+    attempt_id: int
+    deadline_ms: int
+    questions: dict[int, tuple[QuestionKind, int]]  # question → kind, option count
+
+
+class Result(msgspec.Struct, frozen=True):
+    attempt_id: int
+    learner_id: int
+    score: int
+    passed: bool
+    total_score: int
+
+
+class ExamSummary(msgspec.Struct, frozen=True):
+    """An exam as one learner sees it: the rows of 我的考试."""
+
+    id: int
+    title: str
+    plan_id: int
+    course_id: int
+    opens_ms: int
+    closes_ms: int
+    duration_s: int
+    pass_score: int
+    total_score: int
+    attempts_allowed: int
+    attempts_used: int
+    best_score: int | None
+    course_complete: bool

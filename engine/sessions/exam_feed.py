@@ -1,0 +1,77 @@
+"""Unprompted exam messages: `exam.tick` to joined sockets, `exam.result` to every socket
+that joined an attempt, on whichever node holds it."""
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import structlog
+
+from engine.exams.service import Exams
+from engine.exams.types import Result
+from engine.sessions import protocol
+from engine.sessions.hub import Hub
+
+log = structlog.get_logger(__name__)
+
+# PROTOCOL.md: a tick at least every 15 s while joined.
+TICK_INTERVAL_S = 10.0
+# A joined attempt this long past its deadline stops ticking: its result has been pushed.
+TICK_AFTER_DEADLINE_MS = 60_000
+
+
+def result_message(result: Result) -> protocol.ExamResult:
+    return protocol.ExamResult(
+        attempt=result.attempt_id,
+        score=result.score,
+        passed=result.passed,
+        total_score=result.total_score,
+    )
+
+
+async def push_result(hub: Hub, exams: Exams, result: Result, *, skip: str = "") -> None:
+    """Send the result to the attempt's joined sockets (but `skip`), on any node."""
+    message = result_message(result)
+    for conn_id, node_id in (await exams.sockets(result.learner_id, result.attempt_id)).items():
+        if conn_id != skip:
+            await hub.send_to(node_id, conn_id, message)
+        connection = hub.connections.get(conn_id)
+        if connection is not None:
+            connection.exams.pop(result.attempt_id, None)
+
+
+class ExamTicker:
+    """Resyncs the countdown of every socket on this node that joined an attempt."""
+
+    def __init__(
+        self, hub: Hub, clock: Callable[[], int], *, interval_s: float = TICK_INTERVAL_S
+    ) -> None:
+        self.hub = hub
+        self.clock = clock
+        self.interval_s = interval_s
+        self.stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        while not self.stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), self.interval_s)
+            self.run_once()
+
+    def run_once(self) -> int:
+        """Queue one tick per joined attempt; returns how many."""
+        now_ms = self.clock()
+        sent = 0
+        for connection in list(self.hub.connections.values()):
+            for attempt_id, joined in list(connection.exams.items()):
+                if now_ms > joined.deadline_ms + TICK_AFTER_DEADLINE_MS:
+                    del connection.exams[attempt_id]
+                    continue
+                connection.send(
+                    protocol.ExamTick(
+                        attempt=attempt_id,
+                        remaining_ms=max(0, joined.deadline_ms - now_ms),
+                        server_now_ms=now_ms,
+                    )
+                )
+                sent += 1
+        return sent
