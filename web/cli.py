@@ -257,6 +257,16 @@ def _serve(settings: Settings) -> None:
             print=None,
             access_log=None,
             shutdown_timeout=10,
+            loop=_event_loop(),
         )
     except db.PendingMigrations as exc:
         sys.exit(f"jixu: {exc}")
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it is installed (not on Windows): a beat costs ~10% less CPU on it."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
