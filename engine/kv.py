@@ -31,6 +31,10 @@ PACK_COMMAND = _hiredis_packer()
 
 # A batch that Redis has not answered within this long fails for each of its callers.
 BATCH_TIMEOUT_S = 5.0
+# Batches on their way at once. Calls made meanwhile wait for the next batch, which so
+# grows with the load instead of the batches multiplying: an overloaded node would
+# otherwise hold a pooled connection per event-loop tick until the pool ran dry.
+MAX_BATCHES_IN_FLIGHT = 2
 
 
 # Connections one client may open. When all are busy a caller waits for one, up to
@@ -95,10 +99,19 @@ class Batcher:
             await self.client.script_load(script.script)
 
     def _start_flush(self) -> None:
-        batch, self._pending, self._scheduled = self._pending, [], False
+        self._scheduled = False
+        if not self._pending or len(self._flushes) >= MAX_BATCHES_IN_FLIGHT:
+            return  # the batch in flight starts this one when it is done
+        batch, self._pending = self._pending, []
         task = asyncio.create_task(self._flush(batch))
         self._flushes.add(task)
-        task.add_done_callback(self._flushes.discard)
+        task.add_done_callback(self._flush_done)
+
+    def _flush_done(self, task: "asyncio.Task[None]") -> None:
+        self._flushes.discard(task)
+        if self._pending and not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._start_flush)
 
     async def _flush(
         self, batch: list[tuple[Sequence[Command], asyncio.Future[list[Any]]]]
@@ -165,6 +178,9 @@ class Batcher:
         return replies
 
     async def drain(self) -> None:
-        """Wait for the pipelines in flight (on shutdown)."""
-        if self._flushes:
-            await asyncio.gather(*self._flushes, return_exceptions=True)
+        """Wait for the pipelines in flight and those waiting for them (on shutdown)."""
+        while self._flushes or self._pending:
+            if self._flushes:
+                await asyncio.gather(*self._flushes, return_exceptions=True)
+            else:
+                await asyncio.sleep(0)  # a flush is scheduled for the next tick

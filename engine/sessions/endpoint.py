@@ -1,5 +1,6 @@
 """The life of one websocket: register, read and dispatch messages in order, clean up."""
 
+import random
 import secrets
 import time
 
@@ -34,6 +35,9 @@ async def serve_socket(
         queue_size=settings.ws_send_queue,
         messages_per_s=settings.ws_messages_per_s,
     )
+    # Sockets that connect together (clients coming back after a restart) would otherwise
+    # re-check their logins together, one Redis call each, and starve everything else.
+    conn.auth_checked_at -= random.random() * settings.ws_auth_recheck_s
     hub = app[HUB]
     hub.add(conn)
     conn.start()
