@@ -12,7 +12,7 @@ class NavItem(NamedTuple):
 NAVIGATION = (
     NavItem("courses", "我的课程", "/plans"),
     NavItem("history", "历史课程", None),
-    NavItem("exams", "我的考试", None),
+    NavItem("exams", "我的考试", "/exams"),
     NavItem("archive", "我的档案", None),
     NavItem("orders", "我的订单", "/orders"),
     NavItem("account", "我的账户", "/account"),

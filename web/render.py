@@ -40,8 +40,10 @@ def yuan(fen: int) -> str:
     return f"{sign}¥{whole:,}.{cents:02d}"
 
 
-def local_time(moment: datetime) -> str:
-    """A stored (UTC) time as China reads it: 2018-05-01 14:30."""
+def local_time(moment: datetime | int) -> str:
+    """A stored (UTC) time, or epoch milliseconds, as China reads it: 2018-05-01 14:30."""
+    if isinstance(moment, int):
+        moment = datetime.fromtimestamp(moment / 1000, CHINA)
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web import api, health, learning, pages, payments, sandbox, shop, ws
+from web import api, exams, health, learning, pages, payments, sandbox, shop, ws
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 mimetypes.add_type("application/manifest+json", ".webmanifest")
@@ -62,6 +62,10 @@ def setup_routes(app: web.Application) -> None:
             web.get("/courses/{course_id}", learning.course_page),
             web.get("/courses/{course_id}/chapters/{chapter_id}", learning.chapter_page),
             web.get("/courses/{course_id}/preview", learning.preview_page),
+            web.get("/exams", exams.exams_page),
+            web.post("/exams/{exam_id}/attempts", exams.start),
+            web.get("/exams/attempts/{attempt_id}", exams.paper_page),
+            web.get("/exams/attempts/{attempt_id}/result", exams.result_page),
             web.get("/cart", shop.cart_page),
             web.post("/cart/items", shop.add_to_cart),
             web.post("/cart/items/delete", shop.remove_from_cart),

@@ -11,7 +11,7 @@ from engine.db import Executor
 from engine.errors import Conflict, DomainError, NotFound
 from engine.exams import grading, keys, store
 from engine.exams.eligibility import refusal
-from engine.exams.types import JoinedExam, Question, Result
+from engine.exams.types import AttemptView, ExamSummary, JoinedExam, Question, Result
 from engine.kv import Redis
 from engine.progress.store import refresh_enrolments
 
@@ -41,24 +41,62 @@ class Exams:
 
     async def list_for(self, db: Executor, learner_id: int, now_ms: int) -> list[dict[str, Any]]:
         """我的考试: each exam with attempts left, best score and why it cannot start now."""
-        return [
-            {
-                "id": exam.id,
-                "title": exam.title,
-                "plan_id": exam.plan_id,
-                "course_id": exam.course_id,
-                "opens_ms": exam.opens_ms,
-                "closes_ms": exam.closes_ms,
-                "duration_s": exam.duration_s,
-                "pass_score": exam.pass_score,
-                "total_score": exam.total_score,
-                "attempts_left": max(0, exam.attempts_allowed - exam.attempts_used),
-                "best_score": exam.best_score,
-                "eligible": (reason := refusal(exam, now_ms)) is None,
-                "reason": reason,
-            }
-            for exam in await store.summaries(db, learner_id)
-        ]
+        listed = []
+        for exam in await store.summaries(db, learner_id):
+            open_attempt = _answerable(exam, now_ms)
+            reason = None if open_attempt is not None else refusal(exam, now_ms)
+            listed.append(
+                {
+                    "id": exam.id,
+                    "title": exam.title,
+                    "plan_id": exam.plan_id,
+                    "plan_title": exam.plan_title,
+                    "course_id": exam.course_id,
+                    "opens_ms": exam.opens_ms,
+                    "closes_ms": exam.closes_ms,
+                    "duration_s": exam.duration_s,
+                    "pass_score": exam.pass_score,
+                    "total_score": exam.total_score,
+                    "attempts_left": _attempts_left(exam),
+                    "best_score": exam.best_score,
+                    "open_attempt": open_attempt,
+                    "eligible": reason is None,
+                    "reason": reason,
+                }
+            )
+        return listed
+
+    async def view(
+        self, db: Executor, learner_id: int, attempt_id: int, *, with_paper: bool
+    ) -> AttemptView:
+        """One of the learner's attempts with its exam; its questions as shown (never their
+        answers) when `with_paper`."""
+        attempt = await store.attempt(db, learner_id, attempt_id)
+        if attempt is None:
+            raise NotFound("考试记录不存在")
+        found = await store.summaries(db, learner_id, attempt.exam_id)
+        if not found:
+            raise NotFound("考试不存在")
+        questions: list[dict[str, Any]] = []
+        if with_paper:
+            bank = await store.questions(db, [item.question for item in attempt.paper])
+            questions = [
+                _public_question(bank[item.question], item.order) for item in attempt.paper
+            ]
+        return AttemptView(
+            id=attempt.id,
+            number=attempt.number,
+            exam=found[0],
+            attempts_left=_attempts_left(found[0]),
+            deadline_ms=attempt.deadline_ms,
+            submitted=attempt.status != "in_progress",
+            score=attempt.score,
+            passed=attempt.passed,
+            total_score=attempt.total_score,
+            submitted_ms=attempt.submitted_ms,
+            submitted_by=attempt.submitted_by,
+            questions=questions,
+        )
 
     async def start(
         self, pool: asyncpg.Pool, learner_id: int, exam_id: int, now_ms: int
@@ -231,6 +269,18 @@ class Exams:
         """The sockets that joined the attempt: connection id → node id."""
         joined: Any = await self.redis.hgetall(keys.sockets_key(learner_id, attempt_id))
         return dict(joined)
+
+
+def _attempts_left(exam: ExamSummary) -> int:
+    return max(0, exam.attempts_allowed - exam.attempts_used)
+
+
+def _answerable(exam: ExamSummary, now_ms: int) -> int | None:
+    """The id of the learner's attempt at this exam still taking answers, if any."""
+    attempt = exam.open_attempt
+    if attempt is None or attempt.deadline_ms + keys.GRACE_MS < now_ms:
+        return None
+    return attempt.id
 
 
 def _drafts(answers: dict[str, str], flags: list[str] | set[str]) -> Drafts:

@@ -6,7 +6,7 @@ from typing import Any
 import msgspec
 
 from engine.db import Executor
-from engine.exams.types import ExamSummary, Option, PaperItem, Question
+from engine.exams.types import ExamSummary, OpenAttempt, Option, PaperItem, Question
 
 _paper_decoder = msgspec.json.Decoder(list[PaperItem])
 _options_decoder = msgspec.json.Decoder(list[Option])
@@ -23,27 +23,38 @@ def ms(moment: datetime) -> int:
 
 
 # The exams of courses the learner has selected in a plan the exam belongs to; `$2` NULL
-# for all of them. 100% progress: no chapter of the course left incomplete.
+# for all of them. 100% progress: no chapter of the course left incomplete. The attempt
+# still in progress, if any, comes along so the page can offer to go back to it.
 SUMMARIES = """
-SELECT x.id, x.title,
-       coalesce(x.plan_id, (SELECT min(s.plan_id) FROM selections s
-                            WHERE s.learner_id = $1 AND s.course_id = x.course_id)) AS plan_id,
-       x.course_id, x.opens_at, x.closes_at, x.duration_s, x.pass_score, x.total_score,
-       x.attempts_allowed,
-       (SELECT count(*) FROM exam_attempts a
-        WHERE a.exam_id = x.id AND a.learner_id = $1)::int AS attempts_used,
-       r.best_score,
-       NOT EXISTS (SELECT 1 FROM chapters ch
-                   LEFT JOIN chapter_progress p ON p.chapter_id = ch.id AND p.learner_id = $1
-                   WHERE ch.course_id = x.course_id AND NOT coalesce(p.complete, false))
-           AS course_complete
-FROM exams x
-LEFT JOIN exam_results r ON r.exam_id = x.id AND r.learner_id = $1
-WHERE ($2::bigint IS NULL OR x.id = $2)
-  AND EXISTS (SELECT 1 FROM selections s
-              WHERE s.learner_id = $1 AND s.course_id = x.course_id
-                AND (x.plan_id IS NULL OR s.plan_id = x.plan_id))
-ORDER BY x.closes_at, x.id
+SELECT e.*, p.title AS plan_title
+FROM (
+    SELECT x.id, x.title,
+           coalesce(x.plan_id, (SELECT min(s.plan_id) FROM selections s
+                                WHERE s.learner_id = $1 AND s.course_id = x.course_id))
+               AS plan_id,
+           x.course_id, x.opens_at, x.closes_at, x.duration_s, x.pass_score, x.total_score,
+           x.attempts_allowed,
+           (SELECT count(*) FROM exam_attempts a
+            WHERE a.exam_id = x.id AND a.learner_id = $1)::int AS attempts_used,
+           r.best_score,
+           NOT EXISTS (SELECT 1 FROM chapters ch
+                       LEFT JOIN chapter_progress p ON p.chapter_id = ch.id AND p.learner_id = $1
+                       WHERE ch.course_id = x.course_id AND NOT coalesce(p.complete, false))
+               AS course_complete,
+           o.id AS open_attempt_id, o.deadline AS open_deadline
+    FROM exams x
+    LEFT JOIN exam_results r ON r.exam_id = x.id AND r.learner_id = $1
+    LEFT JOIN LATERAL (SELECT a.id, a.deadline FROM exam_attempts a
+                       WHERE a.exam_id = x.id AND a.learner_id = $1
+                         AND a.status = 'in_progress'
+                       ORDER BY a.id DESC LIMIT 1) o ON true
+    WHERE ($2::bigint IS NULL OR x.id = $2)
+      AND EXISTS (SELECT 1 FROM selections s
+                  WHERE s.learner_id = $1 AND s.course_id = x.course_id
+                    AND (x.plan_id IS NULL OR s.plan_id = x.plan_id))
+) e
+LEFT JOIN plans p ON p.id = e.plan_id
+ORDER BY e.closes_at, e.id
 """
 
 
@@ -54,6 +65,7 @@ async def summaries(db: Executor, learner_id: int, exam_id: int | None = None) -
             id=row["id"],
             title=row["title"],
             plan_id=row["plan_id"],
+            plan_title=row["plan_title"] or "",
             course_id=row["course_id"],
             opens_ms=ms(row["opens_at"]),
             closes_ms=ms(row["closes_at"]),
@@ -64,6 +76,11 @@ async def summaries(db: Executor, learner_id: int, exam_id: int | None = None) -
             attempts_used=row["attempts_used"],
             best_score=row["best_score"],
             course_complete=row["course_complete"],
+            open_attempt=(
+                OpenAttempt(row["open_attempt_id"], ms(row["open_deadline"]))
+                if row["open_attempt_id"] is not None
+                else None
+            ),
         )
         for row in rows
     ]
@@ -109,6 +126,7 @@ class AttemptRow(msgspec.Struct, frozen=True):
     id: int
     exam_id: int
     learner_id: int
+    number: int
     deadline_ms: int
     status: str
     paper: list[PaperItem]
@@ -117,10 +135,12 @@ class AttemptRow(msgspec.Struct, frozen=True):
     passed: bool | None
     answers: dict[int, list[str]]
     flags: list[int]
+    submitted_ms: int | None
+    submitted_by: str | None
 
 
-ATTEMPT_COLUMNS = """id, exam_id, learner_id, deadline, status, paper, total_score, score, passed,
-                     answers, flags"""
+ATTEMPT_COLUMNS = """id, exam_id, learner_id, number, deadline, status, paper, total_score, score,
+                     passed, answers, flags, submitted_at, submitted_by"""
 
 
 def _attempt(row: Any) -> AttemptRow:
@@ -128,6 +148,7 @@ def _attempt(row: Any) -> AttemptRow:
         id=row["id"],
         exam_id=row["exam_id"],
         learner_id=row["learner_id"],
+        number=row["number"],
         deadline_ms=ms(row["deadline"]),
         status=row["status"],
         paper=_paper_decoder.decode(row["paper"]),
@@ -136,6 +157,8 @@ def _attempt(row: Any) -> AttemptRow:
         passed=row["passed"],
         answers=_answers_decoder.decode(row["answers"]),
         flags=list(row["flags"]),
+        submitted_ms=ms(row["submitted_at"]) if row["submitted_at"] else None,
+        submitted_by=row["submitted_by"],
     )
 
 

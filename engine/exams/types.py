@@ -1,6 +1,6 @@
 """Exam values: questions of the bank, drawn papers, joined attempts and results."""
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -48,12 +48,20 @@ class Result(msgspec.Struct, frozen=True):
     total_score: int
 
 
+class OpenAttempt(msgspec.Struct, frozen=True):
+    """An attempt not yet graded: the learner may go back to it until its deadline."""
+
+    id: int
+    deadline_ms: int
+
+
 class ExamSummary(msgspec.Struct, frozen=True):
     """An exam as one learner sees it: the rows of 我的考试."""
 
     id: int
     title: str
     plan_id: int
+    plan_title: str
     course_id: int
     opens_ms: int
     closes_ms: int
@@ -64,3 +72,21 @@ class ExamSummary(msgspec.Struct, frozen=True):
     attempts_used: int
     best_score: int | None
     course_complete: bool
+    open_attempt: OpenAttempt | None = None
+
+
+class AttemptView(msgspec.Struct, frozen=True):
+    """An attempt with its exam, as the exam page and the result page show it."""
+
+    id: int
+    number: int
+    exam: ExamSummary
+    attempts_left: int
+    deadline_ms: int
+    submitted: bool
+    score: int | None
+    passed: bool | None
+    total_score: int
+    submitted_ms: int | None
+    submitted_by: str | None
+    questions: list[dict[str, Any]]  # as shown, without answers; empty unless asked for

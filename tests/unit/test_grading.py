@@ -97,6 +97,7 @@ def summary(**overrides: object) -> ExamSummary:
         "id": 1,
         "title": "考试",
         "plan_id": 1,
+        "plan_title": "计划",
         "course_id": 1,
         "opens_ms": 1000,
         "closes_ms": 5000,
