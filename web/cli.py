@@ -19,9 +19,10 @@ import structlog
 from aiohttp import web
 
 from engine import db
-from engine.catalog.demo import PLANS, seed_demo, seed_demo_if_empty
+from engine.catalog.demo import PLANS
 from engine.commerce import cards, orders
 from engine.commerce.types import Order
+from engine.demo import seed_demo, seed_demo_if_empty
 from engine.embedded import embedded_servers
 from engine.errors import DomainError
 from engine.logs import configure_logging

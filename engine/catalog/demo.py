@@ -2,29 +2,23 @@
 
 Five yearly public plans (公需科目, 2014–2018) and the six 2018 professional plans (专业科目).
 Everything is derived from fixed seeds, so every machine builds the same catalogue, and
-rows are keyed by code, so seeding again changes nothing. Chapters play the committed demo
-clips (scripts/make_demo_media.py): a 3-hour course is a few minutes of video here, which
-keeps the demo testable by hand.
+rows are keyed by code, so seeding again (engine/demo.py) changes nothing. Chapters play
+the committed demo clips (scripts/make_demo_media.py): a 3-hour course is a few minutes of
+video here, which keeps the demo testable by hand.
 """
 
 import itertools
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import asyncpg
 import msgspec
-import structlog
 
 from engine.catalog import demo_titles as words
-from engine.catalog import store
 from engine.catalog.store import ChapterRow, CourseRow, PlanCourseRow, PlanRow, TeacherRow
 from engine.localtime import CHINA
-
-log = structlog.get_logger(__name__)
 
 MANIFEST = Path(__file__).resolve().parents[2] / "static" / "media" / "demo" / "clips.json"
 MEDIA_URL = "/static/media/demo/"
@@ -43,8 +37,6 @@ TEACHERS_PER_CATEGORY = {
     "public": 40, "engineering": 32, "economics": 18, "accounting": 6, "law": 10,
     "human-resources": 10, "culture": 10,
 }  # fmt: skip
-# Serialises concurrent demo seeders (two `jixu run` on one database).
-DEMO_LOCK_ID = 0x4A495844  # "JIXD"
 
 
 @dataclass(frozen=True)
@@ -100,16 +92,6 @@ class DemoCatalogue:
     courses: list[CourseRow] = field(default_factory=list)
     chapters: list[ChapterRow] = field(default_factory=list)
     links: list[PlanCourseRow] = field(default_factory=list)
-
-
-@dataclass
-class DemoReport:
-    plans_created: int
-    teachers_created: int
-    courses_created: int
-    chapters_created: int
-    links_created: int
-    seconds: float
 
 
 def load_clips(path: Path = MANIFEST) -> list[Clip]:
@@ -265,30 +247,3 @@ def chapter_row(course_code: str, position: int, count: int, clip: Clip) -> Chap
         media=MEDIA_URL + clip.file,
         duration_s=clip.duration_s,
     )
-
-
-async def seed_demo(pool: asyncpg.Pool, manifest: Path = MANIFEST) -> DemoReport:
-    """Create what is missing of the demo catalogue; never changes what exists."""
-    started = time.perf_counter()
-    catalogue = build_catalogue(load_clips(manifest))
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.execute("SELECT pg_advisory_xact_lock($1)", DEMO_LOCK_ID)
-        # Order matters: each insert finds the rows it refers to by their codes.
-        report = DemoReport(
-            plans_created=await store.insert_plans(connection, catalogue.plans),
-            teachers_created=await store.insert_teachers(connection, catalogue.teachers),
-            courses_created=await store.insert_courses(connection, catalogue.courses),
-            chapters_created=await store.insert_chapters(connection, catalogue.chapters),
-            links_created=await store.insert_plan_courses(connection, catalogue.links),
-            seconds=0.0,
-        )
-    report.seconds = round(time.perf_counter() - started, 3)
-    log.info("demo catalogue seeded", **vars(report))
-    return report
-
-
-async def seed_demo_if_empty(pool: asyncpg.Pool, manifest: Path = MANIFEST) -> DemoReport | None:
-    """Seed the demo catalogue only into a database that has no plan at all."""
-    if await pool.fetchval("SELECT EXISTS (SELECT 1 FROM plans)"):
-        return None
-    return await seed_demo(pool, manifest)

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from engine import db
-from engine.catalog.demo import DemoReport, seed_demo, seed_demo_if_empty
+from engine.demo import DemoReport, seed_demo, seed_demo_if_empty
 
 DEMO_MEDIA = Path(__file__).resolve().parents[2] / "static" / "media" / "demo"
 CHINA = timezone(timedelta(hours=8))
