@@ -149,8 +149,9 @@ async def course(request: web.Request) -> web.Response:
 
 async def exams(request: web.Request) -> web.Response:
     user = require_user(request)
-    listed = await request.app[EXAMS].list_for(request.app[DB], user.id, request.app[CLOCK]())
-    return json_response({"exams": listed})
+    exams, db = request.app[EXAMS], request.app[DB]
+    listed = await exams.list_for(db, user.id, request.app[CLOCK]())
+    return json_response({"exams": listed, "unscheduled": await exams.unscheduled(db, user.id)})
 
 
 async def start_attempt(request: web.Request) -> web.Response:

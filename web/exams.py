@@ -19,8 +19,13 @@ SUBMITTED_BY = {"learner": "考生交卷", "deadline": "考试时间到，系统
 async def exams_page(request: web.Request) -> web.Response:
     """我的考试 (F20): every exam of the learner's courses, and why one cannot start (F22)."""
     user = page_user(request)
-    listed = await request.app[EXAMS].list_for(request.app[DB], user.id, request.app[CLOCK]())
-    return render_page(request, "exams.html", {"active": "exams", "exams": listed})
+    exams, db = request.app[EXAMS], request.app[DB]
+    context = {
+        "active": "exams",
+        "exams": await exams.list_for(db, user.id, request.app[CLOCK]()),
+        "unscheduled": await exams.unscheduled(db, user.id),
+    }
+    return render_page(request, "exams.html", context)
 
 
 async def start(request: web.Request) -> web.StreamResponse:

@@ -1,6 +1,7 @@
 """Exam use cases: list, start, join, save drafts, submit (by the learner or the deadline)."""
 
 import random
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -11,13 +12,14 @@ from engine.db import Executor
 from engine.errors import Conflict, DomainError, NotFound
 from engine.exams import grading, keys, store
 from engine.exams.eligibility import refusal
-from engine.exams.types import AttemptView, ExamSummary, JoinedExam, Question, Result
+from engine.exams.types import AttemptView, ExamSummary, Graded, JoinedExam, Question, Result
 from engine.kv import Redis
 from engine.progress.store import refresh_enrolments
 
 _list_decoder = msgspec.json.Decoder(list[str])
 _encoder = msgspec.json.Encoder()
 
+NOT_SCHEDULED = "管理员尚未安排本课程的考试，安排后将显示在这里"
 SAVE_REFUSALS = {
     "deadline_passed": "考试时间已到，答案未能保存",
     "submitted": "试卷已提交，不能再作答",
@@ -65,6 +67,10 @@ class Exams:
                 }
             )
         return listed
+
+    async def unscheduled(self, db: Executor, learner_id: int) -> list[dict[str, Any]]:
+        """Courses the learner must pass an exam in that has not been scheduled (F22)."""
+        return [row | {"reason": NOT_SCHEDULED} for row in await store.unscheduled(db, learner_id)]
 
     async def view(
         self, db: Executor, learner_id: int, attempt_id: int, *, with_paper: bool
@@ -226,49 +232,94 @@ class Exams:
                 raise NotFound("考试记录不存在")
             if attempt.status != "in_progress":
                 return _result(attempt), False
-            return await self._grade(db, attempt, now_ms, "learner"), True
+            [graded] = await self._grade(db, [attempt], now_ms, "learner")
+            return graded, True
 
-    async def submit_due(self, pool: asyncpg.Pool, now_ms: int) -> Result | None:
-        """Claim one attempt past its deadline and grace, and grade it; None when none is due."""
+    async def submit_due(self, pool: asyncpg.Pool, now_ms: int, limit: int) -> list[Result]:
+        """Claim up to `limit` attempts past their deadline and grace and grade them together;
+        their results, once committed."""
         async with pool.acquire() as db, db.transaction():
-            attempt = await store.claim_due(db, now_ms, keys.GRACE_MS)
-            if attempt is None:
-                return None
-            return await self._grade(db, attempt, now_ms, "deadline")
+            attempts = await store.claim_due(db, now_ms, keys.GRACE_MS, limit)
+            return await self._grade(db, attempts, now_ms, "deadline") if attempts else []
+
+    async def next_due(self, db: Executor, after_ms: int) -> int | None:
+        """The first instant (ms) an attempt not yet due at `after_ms` may be auto-submitted:
+        just past its deadline and grace. None when no attempt is in progress."""
+        deadline = await store.next_deadline(db, after_ms - keys.GRACE_MS)
+        return deadline + keys.GRACE_MS + 1 if deadline is not None else None
 
     async def _grade(
-        self, db: Executor, attempt: store.AttemptRow, now_ms: int, submitted_by: str
-    ) -> Result:
-        # Redis first: once closed there, no answer can be acknowledged that grading misses.
-        found, raw_answers, raw_flags = await self.close_script(
-            keys.attempt_keys(attempt.learner_id, attempt.id), []
+        self, db: Executor, attempts: list[store.AttemptRow], now_ms: int, submitted_by: str
+    ) -> list[Result]:
+        """Grade attempts this transaction has locked, each once; attempts graded already
+        are left out. A pass refreshes the hours of the plans the exam counts for."""
+        drafts = await self._close(attempts)
+        bank = await store.questions(
+            db, sorted({item.question for attempt in attempts for item in attempt.paper})
         )
-        drafts = (
-            _drafts(dict(zip(raw_answers[::2], raw_answers[1::2], strict=True)), raw_flags)
+        rules = await store.grading_rules(db, {attempt.exam_id for attempt in attempts})
+        graded = []
+        for attempt, draft in zip(attempts, drafts, strict=True):
+            partial_credit, pass_score = rules[attempt.exam_id]
+            score = grading.grade(attempt.paper, bank, draft.answers, partial_credit=partial_credit)
+            graded.append(
+                Graded(
+                    attempt.id,
+                    attempt.learner_id,
+                    attempt.exam_id,
+                    draft.answers,
+                    draft.flags,
+                    score,
+                    score >= pass_score,
+                    attempt.total_score,
+                )
+            )
+        stored = await store.grade(db, graded, now_ms, submitted_by)
+        passed = [attempt for attempt in stored if attempt.passed]
+        if passed:
+            plans = await store.plans_of_exams(
+                db,
+                [attempt.learner_id for attempt in passed],
+                [attempt.exam_id for attempt in passed],
+            )
+            if plans:
+                learners, plan_ids = zip(*plans, strict=True)
+                await refresh_enrolments(db, list(learners), list(plan_ids))
+        return [
+            Result(
+                attempt.attempt_id,
+                attempt.learner_id,
+                attempt.score,
+                attempt.passed,
+                attempt.total_score,
+            )
+            for attempt in stored
+        ]
+
+    async def _close(self, attempts: list[store.AttemptRow]) -> list[Drafts]:
+        """Close the attempts to answers in Redis, in one round trip, and read their drafts:
+        done before grading, no answer can be acknowledged that grading misses. An attempt
+        Redis no longer knows keeps the answers PostgreSQL holds."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for attempt in attempts:
+                await self.close_script(
+                    keys.attempt_keys(attempt.learner_id, attempt.id), [], client=pipe
+                )
+            replies = await pipe.execute()
+        return [
+            _drafts(dict(zip(answers[::2], answers[1::2], strict=True)), flags)
             if found
             else Drafts(attempt.answers, attempt.flags)
-        )
-        bank: dict[int, Question] = await store.questions(
-            db, [item.question for item in attempt.paper]
-        )
-        _, partial = await store.exam_rules(db, attempt.exam_id)
-        score = grading.grade(attempt.paper, bank, drafts.answers, partial_credit=partial)
-        passed = await store.grade(
-            db, attempt, drafts.answers, sorted(drafts.flags), score, now_ms, submitted_by
-        )
-        if passed is None:  # graded meanwhile (only without the row lock): report that
-            graded = await store.attempt(db, attempt.learner_id, attempt.id)
-            assert graded is not None
-            return _result(graded)
-        plans = await store.plans_of_exam(db, attempt.learner_id, attempt.exam_id)
-        if plans:
-            await refresh_enrolments(db, [attempt.learner_id] * len(plans), plans)
-        return Result(attempt.id, attempt.learner_id, score, passed, attempt.total_score)
+            for attempt, (found, answers, flags) in zip(attempts, replies, strict=True)
+        ]
 
-    async def sockets(self, learner_id: int, attempt_id: int) -> dict[str, str]:
-        """The sockets that joined the attempt: connection id → node id."""
-        joined: Any = await self.redis.hgetall(keys.sockets_key(learner_id, attempt_id))
-        return dict(joined)
+    async def sockets(self, results: Sequence[Result]) -> list[dict[str, str]]:
+        """The sockets that joined each attempt (connection id → node id), in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for result in results:
+                pipe.hgetall(keys.sockets_key(result.learner_id, result.attempt_id))
+            joined: list[dict[str, str]] = await pipe.execute()
+        return joined
 
 
 def _attempts_left(exam: ExamSummary) -> int:

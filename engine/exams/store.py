@@ -1,12 +1,14 @@
 """SQL of exams: the learner's exams, banks, attempts, grading and best results."""
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
 from engine.db import Executor
-from engine.exams.types import ExamSummary, OpenAttempt, Option, PaperItem, Question
+from engine.exams.grading import best_results
+from engine.exams.types import ExamSummary, Graded, OpenAttempt, Option, PaperItem, Question
 
 _paper_decoder = msgspec.json.Decoder(list[PaperItem])
 _options_decoder = msgspec.json.Decoder(list[Option])
@@ -84,6 +86,25 @@ async def summaries(db: Executor, learner_id: int, exam_id: int | None = None) -
         )
         for row in rows
     ]
+
+
+async def unscheduled(db: Executor, learner_id: int) -> list[dict[str, Any]]:
+    """The learner's selected courses that need an exam for which none is scheduled."""
+    rows = await db.fetch(
+        """SELECT c.id AS course_id, c.title AS course_title, p.id AS plan_id,
+                  p.title AS plan_title
+           FROM selections s
+           JOIN plan_courses pc ON pc.plan_id = s.plan_id AND pc.course_id = s.course_id
+           JOIN courses c ON c.id = s.course_id
+           JOIN plans p ON p.id = s.plan_id
+           WHERE s.learner_id = $1 AND pc.examined
+             AND NOT EXISTS (SELECT 1 FROM exams x
+                             WHERE x.course_id = s.course_id
+                               AND (x.plan_id IS NULL OR x.plan_id = s.plan_id))
+           ORDER BY p.id, c.id""",
+        learner_id,
+    )
+    return [dict(row.items()) for row in rows]
 
 
 async def exam_rules(db: Executor, exam_id: int) -> tuple[dict[str, int], bool]:
@@ -224,31 +245,57 @@ async def lock_attempt(db: Executor, learner_id: int, attempt_id: int) -> Attemp
     return _attempt(row) if row else None
 
 
-async def claim_due(db: Executor, now_ms: int, grace_ms: int) -> AttemptRow | None:
-    """One attempt past its deadline and grace, locked; attempts other nodes hold are skipped."""
-    row = await db.fetchrow(
+async def claim_due(db: Executor, now_ms: int, grace_ms: int, limit: int) -> list[AttemptRow]:
+    """Attempts past their deadline and grace, earliest first, locked until the transaction
+    ends; attempts another transaction holds (a node grading them, a learner submitting)
+    are skipped."""
+    rows = await db.fetch(
         f"""SELECT {ATTEMPT_COLUMNS} FROM exam_attempts
-            WHERE status = 'in_progress' AND deadline + $2 * interval '1 millisecond' < $1
-            ORDER BY deadline LIMIT 1 FOR UPDATE SKIP LOCKED""",
-        at(now_ms),
-        grace_ms,
+            WHERE status = 'in_progress' AND deadline < $1
+            ORDER BY deadline, id LIMIT $2 FOR UPDATE SKIP LOCKED""",
+        at(now_ms - grace_ms),
+        limit,
     )
-    return _attempt(row) if row else None
+    return [_attempt(row) for row in rows]
 
 
+async def next_deadline(db: Executor, after_ms: int) -> int | None:
+    """The earliest deadline still in progress at or after `after_ms`, if any."""
+    deadline = await db.fetchval(
+        "SELECT min(deadline) FROM exam_attempts WHERE status = 'in_progress' AND deadline >= $1",
+        at(after_ms),
+    )
+    return ms(deadline) if deadline is not None else None
+
+
+async def grading_rules(db: Executor, exam_ids: Iterable[int]) -> dict[int, tuple[bool, int]]:
+    """Per exam: whether multiple choice earns partial credit, and the pass score."""
+    rows = await db.fetch(
+        "SELECT id, partial_credit, pass_score FROM exams WHERE id = ANY($1::bigint[])",
+        list(exam_ids),
+    )
+    return {row["id"]: (row["partial_credit"], row["pass_score"]) for row in rows}
+
+
+# Only attempts still in progress are graded: however many transactions race, each attempt
+# is stored once.
 GRADE = """
-UPDATE exam_attempts a SET status = 'submitted', answers = $2::jsonb, flags = $3::bigint[],
-       score = $4, passed = $4 >= x.pass_score, submitted_at = $5, submitted_by = $6
-FROM exams x
-WHERE a.id = $1 AND x.id = a.exam_id AND a.status = 'in_progress'
-RETURNING a.passed
+UPDATE exam_attempts a SET status = 'submitted', answers = g.answers::jsonb,
+       flags = g.flags::bigint[], score = g.score, passed = g.passed, submitted_at = $6,
+       submitted_by = $7
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::bool[])
+     AS g (id, answers, flags, score, passed)
+WHERE a.id = g.id AND a.status = 'in_progress'
+RETURNING a.id
 """
 
 KEEP_BEST = """
 INSERT INTO exam_results AS r (learner_id, exam_id, best_score, best_attempt_id, passed,
                                passed_at, passed_score)
-VALUES ($1, $2, $3::int, $4, $5::bool, CASE WHEN $5::bool THEN $6::timestamptz END,
-        CASE WHEN $5::bool THEN $3::int END)
+SELECT b.learner_id, b.exam_id, b.best_score, b.best_attempt_id, b.passed_score IS NOT NULL,
+       CASE WHEN b.passed_score IS NOT NULL THEN $6::timestamptz END, b.passed_score
+FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::bigint[], $5::int[])
+     AS b (learner_id, exam_id, best_score, best_attempt_id, passed_score)
 ON CONFLICT (learner_id, exam_id) DO UPDATE SET
     best_score = greatest(r.best_score, excluded.best_score),
     best_attempt_id = CASE WHEN excluded.best_score > r.best_score
@@ -259,40 +306,50 @@ ON CONFLICT (learner_id, exam_id) DO UPDATE SET
 """
 
 
-async def grade(
-    db: Executor,
-    attempt: AttemptRow,
-    answers: dict[int, list[str]],
-    flags: list[int],
-    score: int,
-    now_ms: int,
-    submitted_by: str,
-) -> bool | None:
-    """Store the answers and the score, once: None when the attempt was already graded."""
-    passed: bool | None = await db.fetchval(
-        GRADE,
-        attempt.id,
-        _encoder.encode(answers).decode(),
-        flags,
-        score,
-        at(now_ms),
-        submitted_by,
-    )
-    if passed is None:
-        return None
-    await db.execute(
-        KEEP_BEST, attempt.learner_id, attempt.exam_id, score, attempt.id, passed, at(now_ms)
-    )
-    return passed
+async def grade(db: Executor, graded: list[Graded], now_ms: int, submitted_by: str) -> list[Graded]:
+    """Store the answers and scores of attempts still in progress, then keep each learner's
+    best; returns those stored now (an attempt graded already is left as it was)."""
+    stored_ids = {
+        row["id"]
+        for row in await db.fetch(
+            GRADE,
+            [attempt.attempt_id for attempt in graded],
+            [_encoder.encode(attempt.answers).decode() for attempt in graded],
+            ["{" + ",".join(map(str, attempt.flags)) + "}" for attempt in graded],
+            [attempt.score for attempt in graded],
+            [attempt.passed for attempt in graded],
+            at(now_ms),
+            submitted_by,
+        )
+    }
+    stored = [attempt for attempt in graded if attempt.attempt_id in stored_ids]
+    # In key order, so that transactions keeping results of the same learners lock alike.
+    best = sorted(best_results(stored), key=lambda result: (result.learner_id, result.exam_id))
+    if best:
+        await db.execute(
+            KEEP_BEST,
+            [result.learner_id for result in best],
+            [result.exam_id for result in best],
+            [result.best_score for result in best],
+            [result.best_attempt_id for result in best],
+            [result.passed_score for result in best],
+            at(now_ms),
+        )
+    return stored
 
 
-async def plans_of_exam(db: Executor, learner_id: int, exam_id: int) -> list[int]:
-    """The learner's plans whose hours depend on this exam."""
+async def plans_of_exams(
+    db: Executor, learners: list[int], exams: list[int]
+) -> list[tuple[int, int]]:
+    """The (learner, plan) pairs whose hours depend on these learners' exams (pairwise)."""
     rows = await db.fetch(
-        """SELECT s.plan_id FROM exams x
-           JOIN selections s ON s.course_id = x.course_id AND s.learner_id = $1
-           WHERE x.id = $2 AND (x.plan_id IS NULL OR s.plan_id = x.plan_id)""",
-        learner_id,
-        exam_id,
+        """SELECT DISTINCT s.learner_id, s.plan_id
+           FROM unnest($1::bigint[], $2::bigint[]) AS t (learner_id, exam_id)
+           JOIN exams x ON x.id = t.exam_id
+           JOIN selections s ON s.learner_id = t.learner_id AND s.course_id = x.course_id
+           WHERE x.plan_id IS NULL OR s.plan_id = x.plan_id
+           ORDER BY s.learner_id, s.plan_id""",
+        learners,
+        exams,
     )
-    return [row["plan_id"] for row in rows]
+    return [(row["learner_id"], row["plan_id"]) for row in rows]

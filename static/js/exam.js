@@ -9,7 +9,7 @@ const resultUrl = root.dataset.resultUrl;
 const countdown = root.querySelector("#countdown");
 const status = root.querySelector("#exam-status");
 const submitButton = root.querySelector("#submit-exam");
-const dialog = document.querySelector("#submit-dialog");
+const dialog = document.querySelector("#confirm-dialog");
 const questions = [...root.querySelectorAll(".question")];
 
 const LOST_AUTHENTICATION = 4001; // close code, PROTOCOL.md
@@ -199,7 +199,8 @@ submitButton.addEventListener("click", () => {
   const unanswered = questions.filter(
     (element) => !(answers.get(Number(element.dataset.question)) ?? []).length,
   ).length;
-  dialog.querySelector("#submit-dialog-text").textContent = unanswered
+  dialog.querySelector(".confirm-title").textContent = "交卷";
+  dialog.querySelector(".confirm-text").textContent = unanswered
     ? `您还有${unanswered}道题未作答，确定交卷吗？交卷后不能修改答案。`
     : "您已答完全部试题，确定交卷吗？交卷后不能修改答案。";
   dialog.returnValue = "";

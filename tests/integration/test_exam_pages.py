@@ -75,6 +75,18 @@ async def test_no_exams_yet(client: TestClient, learner_id: int) -> None:
     assert "暂无考试" in await page(client, "/exams")
 
 
+async def test_an_examined_course_without_an_exam_says_so(
+    client: TestClient, course: Course
+) -> None:
+    """The manual's Q3: with no exam scheduled, the button did nothing; here it says why."""
+    html = await page(client, "/exams")
+    assert "测试课程" in html
+    assert "管理员尚未安排本课程的考试" in html
+    body = await (await client.get("/api/v1/exams")).json()
+    assert body["exams"] == []
+    assert [row["course_id"] for row in body["unscheduled"]] == [course.course_id]
+
+
 async def test_paper_page_shows_the_paper_without_answers(
     client: TestClient, course: Course, clock: Clock, database_url: str, learner_id: int
 ) -> None:
