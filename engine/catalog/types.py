@@ -48,5 +48,6 @@ class CourseDetail(msgspec.Struct, frozen=True):
     teacher_title: str
     teacher_profile: str
     selected: bool
+    examined: bool
     progress: int
     chapters: list[ChapterView]

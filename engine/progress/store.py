@@ -43,13 +43,19 @@ async def course_chapters(
 
 
 async def course_info(db: Executor, learner_id: int, course_id: int) -> dict[str, Any] | None:
-    """A course's description and teacher, and whether the learner has selected it."""
+    """A course's description and teacher, whether the learner has selected it and whether,
+    as selected, it ends with an exam."""
     row = await db.fetchrow(
         """SELECT c.id, c.title, c.description, c.hour_tenths / 10.0::float8 AS hours,
                   coalesce(t.name, '') AS teacher, coalesce(t.title, '') AS teacher_title,
                   coalesce(t.profile, '') AS teacher_profile,
                   EXISTS (SELECT 1 FROM selections s
-                          WHERE s.learner_id = $1 AND s.course_id = c.id) AS selected
+                          WHERE s.learner_id = $1 AND s.course_id = c.id) AS selected,
+                  EXISTS (SELECT 1 FROM selections s
+                          JOIN plan_courses pc ON pc.plan_id = s.plan_id
+                                              AND pc.course_id = s.course_id
+                          WHERE s.learner_id = $1 AND s.course_id = c.id AND pc.examined)
+                      AS examined
            FROM courses c LEFT JOIN teachers t ON t.id = c.teacher_id WHERE c.id = $2""",
         learner_id,
         course_id,

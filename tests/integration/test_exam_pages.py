@@ -91,7 +91,9 @@ async def test_paper_page_shows_the_paper_without_answers(
     client: TestClient, course: Course, clock: Clock, database_url: str, learner_id: int
 ) -> None:
     exam_id = await create_exam(database_url, course, clock)
+    assert "学习进度达到100%后，可在" in await page(client, f"/courses/{course.course_id}")
     await complete_course(database_url, learner_id, course)
+    assert "学习进度已达100%，请到" in await page(client, f"/courses/{course.course_id}")
     listing = await page(client, "/exams")
     assert 'data-confirm-title="去考试"' in listing
     assert "您还有2次考试机会" in listing
