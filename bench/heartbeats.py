@@ -234,7 +234,8 @@ class Phase:
                 for i in range(args.client_processes)
             ]
             self.sampler.watch("client", lambda: [client.pid for client in clients])
-            ramp_timeout = 120 + args.learners / 40  # logins and plays take PostgreSQL time
+            # Logins and plays take PostgreSQL time: 15-25 connections/s on a loaded machine.
+            ramp_timeout = 120 + args.learners / 10
             ready = await asyncio.wait_for(
                 asyncio.gather(*(_read_event(client, "ready") for client in clients)),
                 ramp_timeout,

@@ -1,6 +1,21 @@
-"""Domain errors: each carries a code, an HTTP status and a Chinese message for people."""
+"""Domain errors: each carries a code, an HTTP status and a Chinese message for people;
+and the failures of the stores that a later attempt may get past."""
 
 from collections.abc import Mapping
+
+import asyncpg
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+# A store away or too slow: worth trying again later, not a reason to give up.
+TRANSIENT = (
+    OSError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+)
 
 
 class DomainError(Exception):

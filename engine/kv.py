@@ -141,6 +141,16 @@ class Batcher:
             else:
                 future.set_exception(error)
 
+    async def execute(self, commands: list[Command]) -> list[Any]:
+        """Run `commands` now, in a round trip of their own: for a caller that is a batch
+        itself (the flusher), which should wait neither for a tick nor behind the batches
+        in flight. An error reply raises, as in `call`."""
+        replies = await self._execute(commands)
+        error = next((reply for reply in replies if isinstance(reply, Exception)), None)
+        if error is not None:
+            raise error
+        return replies
+
     async def _execute(self, commands: list[Command]) -> list[Any]:
         for attempt in range(2):
             replies = await self._round_trip(commands)

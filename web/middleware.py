@@ -27,11 +27,13 @@ from web.requests import (
     TOKEN,
     USER,
     is_api,
+    is_websocket,
 )
 
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{8,64}")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -211,10 +213,36 @@ async def header_counts(request: web.Request, handler: Handler) -> web.StreamRes
     return await handler(request)
 
 
+def page_only(middleware: Middleware) -> Middleware:
+    """`middleware`, which websocket upgrades skip: headers and cookies on a 101 mean nothing.
+
+    The skip is a plain function returning the handler's awaitable, so no frame of the
+    middleware stays suspended for the socket's whole life (tens of thousands of them).
+    """
+
+    @web.middleware
+    @functools.wraps(middleware)
+    def skipping_websockets(
+        request: web.Request, handler: Handler
+    ) -> Awaitable[web.StreamResponse]:
+        if is_websocket(request):
+            return handler(request)
+        return middleware(request, handler)
+
+    return skipping_websockets
+
+
 def origin_allowed(request: web.Request, origin: str) -> bool:
     """Same origin as the request, or listed in JIXU_ALLOWED_ORIGINS."""
     own = f"{request.scheme}://{request.host}"
     return origin == own or origin in request.app[SETTINGS].allowed_origins
 
 
-MIDDLEWARES = (security_headers, observe, domain_errors, authentication, csrf, header_counts)
+MIDDLEWARES = (
+    page_only(security_headers),
+    observe,
+    domain_errors,
+    authentication,
+    page_only(csrf),
+    page_only(header_counts),
+)

@@ -32,6 +32,11 @@ def is_api(request: web.Request) -> bool:
     return request.path.startswith("/api/")
 
 
+def is_websocket(request: web.Request) -> bool:
+    """The upgrade to /ws, whose socket then lives for hours: no page, no form, no cookie."""
+    return request.path == "/ws"
+
+
 def require_user(request: web.Request) -> User:
     """The logged-in user; NotAuthenticated otherwise."""
     user = request.get(USER)

@@ -9,16 +9,22 @@ import secrets
 import time
 
 from engine.accounts import keys
-from engine.kv import Redis, load_script
+from engine.kv import Batcher, Redis
 from engine.settings import Settings
 
 
 class LoginSessions:
-    def __init__(self, redis: Redis, settings: Settings) -> None:
+    """Sessions in Redis. `resolve`, run for every request and by every socket now and then,
+    goes through the batcher: tens of thousands of sockets re-checking cost a few round trips.
+    `touch_sha` is the SHA1 of lua/touch_session.lua, among the batcher's scripts.
+    """
+
+    def __init__(self, redis: Redis, batcher: Batcher, touch_sha: str, settings: Settings) -> None:
         self.redis = redis
+        self.batcher = batcher
+        self.touch_sha = touch_sha
         self.idle_ms = settings.session_idle_s * 1000
         self.absolute_ms = settings.session_absolute_s * 1000
-        self._touch = load_script(redis, "engine.accounts", "touch_session")
 
     async def create(self, user_id: int) -> str:
         """Start a session and return its token."""
@@ -38,9 +44,18 @@ class LoginSessions:
         if parsed is None:
             return None
         user_id, digest = parsed
-        alive = await self._touch(
-            keys=[keys.session_key(user_id, digest)],
-            args=[_now_ms(), self.idle_ms, self.absolute_ms],
+        [alive] = await self.batcher.call(
+            [
+                (
+                    "EVALSHA",
+                    self.touch_sha,
+                    1,
+                    keys.session_key(user_id, digest),
+                    _now_ms(),
+                    self.idle_ms,
+                    self.absolute_ms,
+                )
+            ]
         )
         return user_id if alive == 1 else None
 

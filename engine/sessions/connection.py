@@ -12,6 +12,8 @@ from engine.exams.types import JoinedExam
 from engine.progress.types import CourseTally
 from engine.sessions.protocol import Message, encoder
 
+LOG = structlog.stdlib.get_logger("engine.sessions")
+
 # Close codes beyond RFC 6455's, as PROTOCOL.md names them.
 LOST_AUTHENTICATION = 4001
 TOO_SLOW = 4002
@@ -43,14 +45,13 @@ class Connection:
         self.id = conn_id
         self.learner_id = learner_id
         self.token = token
-        self.log = structlog.get_logger("engine.sessions").bind(conn=conn_id, learner=learner_id)
         self.playback: Playback | None = None
         self.exams: dict[int, JoinedExam] = {}  # attempts this socket joined, by id
-        # The send queue: a list and one future rather than an asyncio.Queue, whose four
-        # deques cost ~3 KiB on each of tens of thousands of mostly idle sockets.
-        self.queue: list[bytes | None] = []
+        # The send queue: a list, and a writer task that runs only while it holds frames.
+        # An asyncio.Queue (four deques) and a writer parked on it cost ~4 KiB on each of
+        # tens of thousands of mostly idle sockets.
+        self.queue: list[bytes] = []
         self.queue_size = queue_size
-        self.wakeup: asyncio.Future[None] | None = None
         self.writer: asyncio.Task[None] | None = None
         self.closing: asyncio.Task[Any] | None = None
         self.rate = messages_per_s
@@ -59,8 +60,10 @@ class Connection:
         self.garbage = 0
         self.auth_checked_at = time.monotonic()
 
-    def start(self) -> None:
-        self.writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.id}")
+    @property
+    def log(self) -> structlog.stdlib.BoundLogger:
+        """A logger whose lines carry the connection's id and learner (built when used)."""
+        return LOG.bind(conn=self.id, learner=self.learner_id)
 
     def send(self, message: Message) -> None:
         self.send_raw(encoder.encode(message))
@@ -75,10 +78,11 @@ class Connection:
             return
         self._enqueue(data)
 
-    def _enqueue(self, data: bytes | None) -> None:
+    def _enqueue(self, data: bytes) -> None:
         self.queue.append(data)
-        if self.wakeup is not None and not self.wakeup.done():
-            self.wakeup.set_result(None)
+        if self.writer is None:
+            # Unnamed: naming a task runs Python code, on every burst of frames here.
+            self.writer = asyncio.create_task(self._write())
 
     def close(self, code: int, reason: str = "") -> None:
         if self.closing is None:
@@ -97,31 +101,25 @@ class Connection:
         return True
 
     async def finish(self) -> None:
-        """Stop the writer once the socket is done: drained, or at once for a dropped client."""
-        if self.writer is not None and not self.writer.done():
+        """Once the socket is done: let the writer drain, or stop it at once if dropped."""
+        writer = self.writer
+        if writer is not None:
             if self.closing is not None or len(self.queue) >= self.queue_size:
-                self.writer.cancel()
-            else:
-                self._enqueue(None)  # the writer sends what is queued, then stops
-            await asyncio.gather(self.writer, return_exceptions=True)
+                writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
         if self.closing is not None:
             await asyncio.gather(self.closing, return_exceptions=True)
 
     async def _write(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            if not self.queue:
-                self.wakeup = loop.create_future()
+        """Send what is queued, then end: the next frame queued starts a new writer."""
+        try:
+            while self.queue and not self.ws.closed:
+                # At most queue_size long: popping from the front costs nothing worth a deque.
+                data = self.queue.pop(0)
                 try:
-                    await self.wakeup
-                finally:
-                    self.wakeup = None
-                continue
-            # At most queue_size long: popping from the front costs nothing worth a deque.
-            data = self.queue.pop(0)
-            if data is None or self.ws.closed:
-                return
-            try:
-                await self.ws.send_frame(data, WSMsgType.TEXT)
-            except ConnectionError:
-                return
+                    await self.ws.send_frame(data, WSMsgType.TEXT)
+                except ConnectionError:
+                    self.queue.clear()
+                    return
+        finally:
+            self.writer = None

@@ -8,6 +8,7 @@ import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from engine.appkeys import HUB, LOGIN_SESSIONS, SETTINGS
+from engine.errors import TRANSIENT
 from engine.sessions import protocol
 from engine.sessions.commands import dispatch
 from engine.sessions.connection import LOST_AUTHENTICATION, Connection
@@ -36,11 +37,10 @@ async def serve_socket(
         messages_per_s=settings.ws_messages_per_s,
     )
     # Sockets that connect together (clients coming back after a restart) would otherwise
-    # re-check their logins together, one Redis call each, and starve everything else.
+    # re-check their logins together: a batch of thousands of calls that every beat waits for.
     conn.auth_checked_at -= random.random() * settings.ws_auth_recheck_s
     hub = app[HUB]
     hub.add(conn)
-    conn.start()
     conn.log.info("socket opened")
     try:
         async for frame in ws:
@@ -56,17 +56,30 @@ async def serve_socket(
             except msgspec.DecodeError as exc:
                 _refuse(conn, "bad_message", f"消息格式不正确：{exc}")
                 continue
-            if time.monotonic() - conn.auth_checked_at >= settings.ws_auth_recheck_s:
-                conn.auth_checked_at = time.monotonic()
-                if await app[LOGIN_SESSIONS].resolve(token) is None:
-                    conn.close(LOST_AUTHENTICATION, "session ended")
-                    break
+            due = time.monotonic() - conn.auth_checked_at >= settings.ws_auth_recheck_s
+            if due and not await _login_holds(conn, token):
+                conn.close(LOST_AUTHENTICATION, "session ended")
+                break
             await dispatch(conn, message)
     finally:
         hub.remove(conn)
         await conn.finish()
         conn.log.info("socket closed", code=ws.close_code)
     return ws
+
+
+async def _login_holds(conn: Connection, token: str) -> bool:
+    """Whether the socket's login still holds. Redis failing to answer now ends nothing:
+    the next message asks again (an overloaded node must not drop its sockets for it)."""
+    try:
+        alive = await conn.app[LOGIN_SESSIONS].resolve(token) is not None
+    except TRANSIENT as exc:
+        conn.log.warning(
+            "login re-check failed; asking again with the next message", error=repr(exc)
+        )
+        return True
+    conn.auth_checked_at = time.monotonic()
+    return alive
 
 
 def _refuse(conn: Connection, code: str, message: str) -> None:

@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from engine.appkeys import FLUSHER, REDIS
+from engine.appkeys import BATCHER, FLUSHER, REDIS
 from engine.progress import keys
 from engine.progress.flusher import Flusher
 from engine.settings import Settings
@@ -100,7 +100,10 @@ async def test_a_consumer_killed_before_xack_is_reclaimed_and_nothing_counts_twi
     await enrol(database_url, learner.id, course)
     await watch(await connect(client, learner, clock), course.chapters[0], 10)
     redis = client.app[REDIS]
-    dead = Flusher(redis, await asyncpg.create_pool(database_url, min_size=1, max_size=1), "dead")
+    batcher = client.app[BATCHER]
+    dead = Flusher(
+        redis, batcher, await asyncpg.create_pool(database_url, min_size=1, max_size=1), "dead"
+    )
     try:
         entries = await dead.read(block=False)
         assert entries
@@ -110,7 +113,7 @@ async def test_a_consumer_killed_before_xack_is_reclaimed_and_nothing_counts_twi
         await dead.pool.close()
     pending = await redis.xpending(keys.STREAM, keys.FLUSH_GROUP)
     assert pending["pending"] == len(entries)
-    rescuer = Flusher(redis, client.app[FLUSHER].pool, "rescuer", claim_idle_ms=0)
+    rescuer = Flusher(redis, batcher, client.app[FLUSHER].pool, "rescuer", claim_idle_ms=0)
     assert await rescuer.run_once() == len(entries)
     assert (await redis.xpending(keys.STREAM, keys.FLUSH_GROUP))["pending"] == 0
     [row] = await stored(

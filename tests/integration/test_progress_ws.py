@@ -421,3 +421,35 @@ async def test_a_socket_whose_login_ended_is_closed(
     await ws.send_json({"type": "ping"})
     assert await close_code(ws) == 4001
     await node.close()
+
+
+async def test_a_login_re_check_redis_cannot_answer_keeps_the_socket(
+    aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload
+) -> None:
+    """An overloaded Redis fails the re-check: the socket stays and asks again next time."""
+    import msgspec
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from engine.appkeys import LOGIN_SESSIONS
+    from web.app import create_portal
+
+    node = await aiohttp_client(
+        create_portal(msgspec.structs.replace(settings, ws_auth_recheck_s=0), clock=clock)
+    )
+    learner = await new_learner(node, registration)
+    ws = await node.ws_connect("/ws", headers=learner.headers)
+    sessions = node.app[LOGIN_SESSIONS]
+    resolve = sessions.resolve
+
+    async def unavailable(token: str) -> int | None:
+        raise RedisConnectionError("No connection available.")
+
+    sessions.resolve = unavailable
+    await ws.send_json({"type": "ping"})
+    assert (await ws.receive_json(timeout=5))["type"] == "pong"
+    # Once Redis answers again, the re-check is made, and an ended login still ends it.
+    sessions.resolve = resolve
+    await node.post("/api/v1/auth/logout", headers=learner.headers)
+    await ws.send_json({"type": "ping"})
+    assert await close_code(ws) == 4001
+    await node.close()

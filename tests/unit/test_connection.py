@@ -37,7 +37,6 @@ async def test_a_client_too_far_behind_is_disconnected() -> None:
         queue_size=4,
         messages_per_s=10,
     )
-    connection.start()
     for _ in range(10):
         connection.send(Pong(server_now_ms=0))  # returns at once, whatever the socket does
     assert connection.closing is not None
@@ -45,6 +44,46 @@ async def test_a_client_too_far_behind_is_disconnected() -> None:
     assert socket.close_code == TOO_SLOW
     assert socket.sent == 1
     await connection.finish()
+
+
+class ReadingSocket:
+    """An in-memory websocket whose peer reads every frame."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+
+    async def send_frame(self, data: bytes, opcode: Any) -> None:
+        self.frames.append(data)
+        await asyncio.sleep(0)
+
+
+async def test_the_writer_runs_only_while_frames_are_queued() -> None:
+    socket = ReadingSocket()
+    connection = Connection(
+        socket,  # type: ignore[arg-type]
+        web.Application(),
+        conn_id="c3",
+        learner_id=1,
+        token="t",
+        queue_size=4,
+        messages_per_s=10,
+    )
+    assert connection.writer is None
+    connection.send(Pong(server_now_ms=1))
+    connection.send(Pong(server_now_ms=2))
+    writer = connection.writer
+    assert writer is not None
+    await writer
+    assert connection.writer is None  # an idle socket keeps no task
+    connection.send(Pong(server_now_ms=3))
+    await connection.finish()
+    assert socket.frames == [
+        b'{"type":"pong","server_now_ms":1}',
+        b'{"type":"pong","server_now_ms":2}',
+        b'{"type":"pong","server_now_ms":3}',
+    ]
 
 
 async def test_the_message_rate_is_a_token_bucket() -> None:
