@@ -453,3 +453,27 @@ async def test_a_login_re_check_redis_cannot_answer_keeps_the_socket(
     await ws.send_json({"type": "ping"})
     assert await close_code(ws) == 4001
     await node.close()
+
+
+async def test_a_store_that_cannot_answer_gets_unavailable(
+    aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload
+) -> None:
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    from engine.appkeys import PROGRESS
+    from web.app import create_portal
+
+    node = await aiohttp_client(create_portal(settings, clock=clock))
+    learner = await new_learner(node, registration)
+    ws = await node.ws_connect("/ws", headers=learner.headers)
+
+    async def overloaded(*args: Any, **kwargs: Any) -> None:
+        raise RedisTimeoutError("Timeout reading from socket")
+
+    node.app[PROGRESS].play = overloaded
+    await ws.send_json({"type": "play", "chapter": 1})
+    reply = await ws.receive_json(timeout=5)
+    assert reply == {"type": "error", "code": "unavailable", "message": "服务器繁忙，请稍后再试"}
+    await ws.send_json({"type": "ping"})  # the socket stays
+    assert (await ws.receive_json(timeout=5))["type"] == "pong"
+    await node.close()
