@@ -1,9 +1,10 @@
-"""Pure rules of papers: drawing and shuffling, mapping shown keys back, grading."""
+"""Pure rules of papers: drawing and shuffling, mapping shown keys back, grading, and what
+graded attempts make of a learner's best result."""
 
 import random
 from collections.abc import Iterable, Mapping, Sequence
 
-from engine.exams.types import KINDS, PaperItem, Question, QuestionKind
+from engine.exams.types import KINDS, Best, Graded, PaperItem, Question, QuestionKind
 
 # The keys a paper shows its options under, whatever the original keys.
 SHOWN_KEYS = "ABCDEFGH"
@@ -79,3 +80,24 @@ def grade(
         )
         for item in paper
     )
+
+
+def best_results(graded: Iterable[Graded]) -> list[Best]:
+    """Per learner and exam, the best of these attempts and the first that passed, as if
+    they had been kept one by one in the order they started (attempt id)."""
+    best: dict[tuple[int, int], Best] = {}
+    for attempt in sorted(graded, key=lambda attempt: attempt.attempt_id):
+        key = (attempt.learner_id, attempt.exam_id)
+        passed_score = attempt.score if attempt.passed else None
+        kept = best.get(key)
+        if kept is None:
+            best[key] = Best(*key, attempt.score, attempt.attempt_id, passed_score)
+            continue
+        higher = attempt.score > kept.best_score
+        best[key] = Best(
+            *key,
+            attempt.score if higher else kept.best_score,
+            attempt.attempt_id if higher else kept.best_attempt_id,
+            kept.passed_score if kept.passed_score is not None else passed_score,
+        )
+    return list(best.values())

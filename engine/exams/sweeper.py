@@ -1,7 +1,9 @@
 """The exam sweeper: on every node, submits attempts whose deadline (plus grace) has passed.
 
-Each attempt is claimed with `FOR UPDATE SKIP LOCKED` and graded by an UPDATE guarded by
-`status = 'in_progress'`, so however many nodes sweep, an attempt is graded once.
+Due attempts are claimed in batches with `FOR UPDATE SKIP LOCKED` and graded by one UPDATE
+guarded by `status = 'in_progress'`, so however many nodes sweep, an attempt is graded once.
+Between passes the sweeper sleeps until the next attempt falls due, but never longer than
+`interval_s`: an attempt started meanwhile (on any node) may fall due sooner.
 """
 
 import asyncio
@@ -11,13 +13,20 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import structlog
 
+from engine.errors import TRANSIENT
 from engine.exams.service import Exams
 from engine.exams.types import Result
-from engine.progress.flusher import TRANSIENT
 
 log = structlog.get_logger(__name__)
 
-Deliver = Callable[[Result], Awaitable[None]]
+Deliver = Callable[[list[Result]], Awaitable[None]]
+
+# Attempts graded in one transaction. A batch costs ~8 round trips whatever its size, and
+# its results go out when it commits; 2,000 attempts sharing a deadline are 4 batches.
+BATCH = 500
+# Failures that a later pass gets past: stores away, or a transaction PostgreSQL rolled back
+# (a deadlock with a learner's own submission).
+RETRYABLE = (*TRANSIENT, asyncpg.TransactionRollbackError)
 
 
 class Sweeper:
@@ -29,7 +38,7 @@ class Sweeper:
         deliver: Deliver,
         *,
         interval_s: float = 1.0,
-        batch: int = 100,
+        batch: int = BATCH,
     ) -> None:
         self.exams = exams
         self.pool = pool
@@ -42,28 +51,36 @@ class Sweeper:
 
     async def run(self) -> None:
         """Sweep until stopped; transient outages are waited out."""
-        delay = self.interval_s
+        backoff = self.interval_s
         while not self.stopping.is_set():
             try:
-                await self.run_once()
-                delay = self.interval_s
-            except TRANSIENT as exc:
+                now_ms = self.clock()
+                full = await self._submit(now_ms) >= self.batch
+                delay = 0.0 if full else await self.next_pass_in(now_ms)
+                backoff = self.interval_s
+            except RETRYABLE as exc:
                 log.warning("exam sweeper waiting for its stores", error=repr(exc))
-                delay = min(delay * 2, 10)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), delay)
+                delay, backoff = backoff, min(backoff * 2, 10)
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), delay)
         log.info("exam sweeper stopped", submitted=self.submitted)
 
     async def run_once(self) -> int:
-        """Submit the attempts due now, up to a batch; each result goes to its sockets."""
-        results: list[Result] = []
-        while len(results) < self.batch:
-            result = await self.exams.submit_due(self.pool, self.clock())
-            if result is None:
-                break
-            results.append(result)
-            self.submitted += 1
-            log.info("exam auto-submitted", attempt=result.attempt_id, score=result.score)
-        for result in results:
-            await self.deliver(result)
+        """Submit the attempts due now, up to a batch; the results go to their sockets."""
+        return await self._submit(self.clock())
+
+    async def next_pass_in(self, swept_ms: int) -> float:
+        """Seconds until an attempt not yet due at `swept_ms` falls due, at most `interval_s`."""
+        due_ms = await self.exams.next_due(self.pool, swept_ms)
+        if due_ms is None:
+            return self.interval_s
+        return min(self.interval_s, max(0.0, (due_ms - self.clock()) / 1000))
+
+    async def _submit(self, now_ms: int) -> int:
+        results = await self.exams.submit_due(self.pool, now_ms, self.batch)
+        if results:
+            self.submitted += len(results)
+            log.info("exams auto-submitted", count=len(results))
+            await self.deliver(results)
         return len(results)

@@ -48,6 +48,29 @@ class Result(msgspec.Struct, frozen=True):
     total_score: int
 
 
+class Graded(msgspec.Struct, frozen=True):
+    """An attempt scored at submission, with the drafts it was scored on."""
+
+    attempt_id: int
+    learner_id: int
+    exam_id: int
+    answers: dict[int, list[str]]
+    flags: list[int]
+    score: int
+    passed: bool
+    total_score: int
+
+
+class Best(msgspec.Struct, frozen=True):
+    """What a set of newly graded attempts brings to one learner's result at one exam."""
+
+    learner_id: int
+    exam_id: int
+    best_score: int
+    best_attempt_id: int  # the first attempt to reach the best score
+    passed_score: int | None  # the score of the first passing attempt; None: none passed
+
+
 class OpenAttempt(msgspec.Struct, frozen=True):
     """An attempt not yet graded: the learner may go back to it until its deadline."""
 

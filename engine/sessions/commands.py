@@ -4,12 +4,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from engine.appkeys import CLOCK, DB, EXAMS, HUB, PROGRESS, SETTINGS
-from engine.errors import DomainError
+from engine.errors import TRANSIENT, DomainError
 from engine.exams.types import JoinedExam
 from engine.progress.types import BeatOutcome, chapter_percent
 from engine.sessions import protocol
 from engine.sessions.connection import Connection, Playback
-from engine.sessions.exam_feed import push_result, result_message
+from engine.sessions.exam_feed import push_results, result_message
 
 Handler = Callable[[Connection, Any], Awaitable[None]]
 
@@ -167,7 +167,7 @@ async def handle_exam_submit(conn: Connection, message: protocol.ExamSubmit) -> 
     conn.exams.pop(message.attempt, None)
     conn.send(result_message(result))
     if graded_now:
-        await push_result(app[HUB], app[EXAMS], result, skip=conn.id)
+        await push_results(app[HUB], app[EXAMS], [result], skip=conn.id)
 
 
 def _joined(conn: Connection, attempt_id: int) -> JoinedExam:
@@ -196,6 +196,10 @@ async def dispatch(conn: Connection, message: protocol.Message) -> None:
         await HANDLERS[type(message)](conn, message)
     except DomainError as exc:
         conn.send(protocol.Error(code=exc.code, message=exc.message))
+    except TRANSIENT as exc:
+        # An overload, not a bug: one line, no traceback (thousands may fail together).
+        conn.log.warning("command failed: store unavailable", error=repr(exc))
+        conn.send(protocol.Error(code="unavailable", message="服务器繁忙，请稍后再试"))
     except Exception:
         conn.log.exception("command failed", type=type(message).__name__)
         conn.send(protocol.Error(code="internal", message="服务器内部错误，请稍后再试"))

@@ -3,7 +3,7 @@ that joined an attempt, on whichever node holds it."""
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import structlog
 
@@ -29,15 +29,20 @@ def result_message(result: Result) -> protocol.ExamResult:
     )
 
 
-async def push_result(hub: Hub, exams: Exams, result: Result, *, skip: str = "") -> None:
-    """Send the result to the attempt's joined sockets (but `skip`), on any node."""
-    message = result_message(result)
-    for conn_id, node_id in (await exams.sockets(result.learner_id, result.attempt_id)).items():
-        if conn_id != skip:
-            await hub.send_to(node_id, conn_id, message)
-        connection = hub.connections.get(conn_id)
-        if connection is not None:
-            connection.exams.pop(result.attempt_id, None)
+async def push_results(
+    hub: Hub, exams: Exams, results: Sequence[Result], *, skip: str = ""
+) -> None:
+    """Send each result to its attempt's joined sockets (but `skip`), on any node."""
+    deliveries = []
+    for result, sockets in zip(results, await exams.sockets(results), strict=True):
+        message = result_message(result)
+        for conn_id, node_id in sockets.items():
+            if conn_id != skip:
+                deliveries.append((node_id, conn_id, message))
+            connection = hub.connections.get(conn_id)
+            if connection is not None:
+                connection.exams.pop(result.attempt_id, None)
+    await hub.send_many(deliveries)
 
 
 class ExamTicker:

@@ -5,6 +5,7 @@ connection elsewhere (a superseded lease, later chat) is published to its node's
 """
 
 import asyncio
+from collections.abc import Sequence
 
 import msgspec
 import structlog
@@ -47,12 +48,24 @@ class Hub:
 
     async def send_to(self, node_id: str, conn_id: str, message: Message) -> None:
         """Deliver to a connection on whichever node holds it; gone connections are ignored."""
-        data = encoder.encode(message)
-        if node_id == self.node_id:
-            self._deliver(conn_id, data)
-        elif node_id:
-            envelope = encoder.encode(Envelope(conn_id, msgspec.Raw(data)))
-            await self.redis.publish(node_channel(node_id), envelope)
+        await self.send_many([(node_id, conn_id, message)])
+
+    async def send_many(self, deliveries: Sequence[tuple[str, str, Message]]) -> None:
+        """Deliver each (node id, connection id, message); what goes to other nodes is
+        published in one round trip."""
+        published = []
+        for node_id, conn_id, message in deliveries:
+            data = encoder.encode(message)
+            if node_id == self.node_id:
+                self._deliver(conn_id, data)
+            elif node_id:
+                envelope = encoder.encode(Envelope(conn_id, msgspec.Raw(data)))
+                published.append((node_channel(node_id), envelope))
+        if published:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for channel, envelope in published:
+                    pipe.publish(channel, envelope)
+                await pipe.execute()
 
     def _deliver(self, conn_id: str, data: bytes) -> None:
         connection = self.connections.get(conn_id)

@@ -2,6 +2,7 @@
 deadline and its sweeper across two nodes, consequences for the plan."""
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -12,8 +13,11 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from engine.appkeys import EXAM_SWEEPER, HUB
+from engine.appkeys import EXAM_SWEEPER, EXAMS, HUB
+from engine.errors import DomainError
 from engine.exams.grading import SHOWN_KEYS
+from engine.exams.keys import GRACE_MS
+from engine.exams.types import JoinedExam
 from engine.sessions.exam_feed import ExamTicker
 from tests.conftest import Clock, Course, Learner, build_course, enrol, new_learner
 
@@ -142,6 +146,16 @@ class Examinee:
             self.seen.append(reply)
             if ticks or reply["type"] != "exam.tick":
                 return reply
+
+    async def pending(self) -> list[dict[str, Any]]:
+        """What arrives before 50 ms of silence, countdown ticks left out."""
+        replies = []
+        with contextlib.suppress(asyncio.TimeoutError):
+            while True:
+                reply: dict[str, Any] = await self.ws.receive_json(timeout=0.05)
+                if reply["type"] != "exam.tick":
+                    replies.append(reply)
+        return replies
 
     async def answer(
         self, attempt: int, question: int, answer: list[str], seq: int
@@ -430,3 +444,122 @@ async def test_reconnecting_to_another_node_keeps_answers_and_deadline(
     }
     assert (await again.answer(attempt["id"], first, ["B"], 3))["type"] == "exam.saved"
     await node_b.close()
+
+
+async def test_sweepers_race_to_grade_a_batch_once(
+    aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload, database_url: str
+) -> None:
+    """Attempts falling due together, two nodes sweeping in small batches at once: each
+    attempt is graded once, with every answer acknowledged, and its socket gets one result."""
+    from web.app import create_portal
+
+    nodes = [await aiohttp_client(create_portal(settings, clock=clock)) for _ in range(2)]
+    course = await build_course(database_url, examined=True, compulsory=True, elective_tenths=0)
+    exam_id = await create_exam(database_url, course, clock, closes_ms=clock.now_ms + 100_000)
+    sitting = []
+    for index in range(12):
+        node = nodes[index % 2]
+        learner = await new_learner(node, registration)
+        await enrol(database_url, learner.id, course)
+        await complete_course(database_url, learner.id, course)
+        attempt = await start(node, learner, exam_id)
+        player = await examinee(node, learner)
+        await player.send({"type": "exam.join", "attempt": attempt["id"]})
+        # The first k questions answered right, in paper order: 2 + 2 + 4 + 2 points.
+        answered = dict(
+            list((await correct_answers(database_url, attempt["id"])).items())[: index % 5]
+        )
+        for seq, (question, answer) in enumerate(answered.items(), 1):
+            assert (await player.answer(attempt["id"], question, answer, seq))[
+                "type"
+            ] == "exam.saved"
+        sitting.append((learner, attempt["id"], player, answered, [0, 2, 4, 8, 10][index % 5]))
+
+    clock.advance(100 + GRACE_MS / 1000 + 0.001)
+    sweepers = [node.server.app[EXAM_SWEEPER] for node in nodes]
+    for sweeper in sweepers:
+        sweeper.batch = 5
+    await asyncio.gather(*(sweeper.run_once() for sweeper in sweepers for _ in range(3)))
+    for _, attempt_id, player, _, score in sitting:
+        result = await player.receive()
+        assert (result["type"], result["attempt"], result["score"]) == (
+            "exam.result",
+            attempt_id,
+            score,
+        )
+    await asyncio.sleep(1.5)  # the background loops too have had their chance
+    for _, _, player, _, _ in sitting:
+        assert await player.pending() == []
+    assert sum(sweeper.submitted for sweeper in sweepers) == len(sitting)
+
+    connection = await asyncpg.connect(database_url)
+    try:
+        attempts = {row["id"]: row for row in await connection.fetch("SELECT * FROM exam_attempts")}
+        best = {
+            row["learner_id"]: row for row in await connection.fetch("SELECT * FROM exam_results")
+        }
+        states = dict(await connection.fetch("SELECT learner_id, state FROM enrolments"))
+    finally:
+        await connection.close()
+    for learner, attempt_id, _, answered, score in sitting:
+        stored = attempts[attempt_id]
+        assert (stored["status"], stored["submitted_by"], stored["score"]) == (
+            "submitted",
+            "deadline",
+            score,
+        )
+        assert {int(k): v for k, v in json.loads(stored["answers"]).items()} == answered
+        passed = score >= 6
+        assert (best[learner.id]["best_score"], best[learner.id]["passed"]) == (score, passed)
+        assert best[learner.id]["best_attempt_id"] == attempt_id
+        assert states[learner.id] == ("passed" if passed else "learning")
+    for node in nodes:
+        await node.close()
+
+
+async def test_an_answer_taken_at_the_last_instant_is_graded(
+    client: TestClient, learner: Learner, course: Course, clock: Clock, database_url: str
+) -> None:
+    exam_id = await create_exam(database_url, course, clock)
+    await complete_course(database_url, learner.id, course)
+    attempt = await start(client, learner, exam_id)
+    question, answer = next(iter((await correct_answers(database_url, attempt["id"])).items()))
+    player = await examinee(client, learner)
+    await player.send({"type": "exam.join", "attempt": attempt["id"]})
+    sweeper = client.server.app[EXAM_SWEEPER]
+
+    clock.advance(DURATION_S + GRACE_MS / 1000)  # answers are still taken, nothing is due
+    assert await sweeper.run_once() == 0
+    assert (await player.answer(attempt["id"], question, answer, 1))["type"] == "exam.saved"
+    clock.advance(0.001)
+    await sweeper.run_once()
+    result = await player.receive()
+    assert (result["type"], result["score"]) == ("exam.result", 2)
+    # Closed in Redis before it was graded: no later answer can be acknowledged.
+    joined = JoinedExam(attempt["id"], attempt["deadline_ms"], {question: ("single", 4)})
+    with pytest.raises(DomainError) as refused:
+        await client.server.app[EXAMS].save(learner.id, joined, question, ["A"], False, clock())
+    assert refused.value.code == "submitted"
+    connection = await asyncpg.connect(database_url)
+    try:
+        stored = await connection.fetchval("SELECT answers FROM exam_attempts")
+    finally:
+        await connection.close()
+    assert json.loads(stored) == {str(question): answer}
+
+
+async def test_the_sweeper_wakes_when_the_next_attempt_falls_due(
+    client: TestClient, learner: Learner, course: Course, clock: Clock, database_url: str
+) -> None:
+    exam_id = await create_exam(database_url, course, clock, closes_ms=clock.now_ms + 100_000)
+    await complete_course(database_url, learner.id, course)
+    sweeper = client.server.app[EXAM_SWEEPER]
+    assert await sweeper.next_pass_in(clock.now_ms) == sweeper.interval_s  # none in progress
+    await start(client, learner, exam_id)
+    assert await sweeper.next_pass_in(clock.now_ms) == sweeper.interval_s  # due in 102 s
+    clock.advance(100 + GRACE_MS / 1000 - 0.3)
+    assert await sweeper.next_pass_in(clock.now_ms) == pytest.approx(0.301)
+    clock.advance(0.301)
+    await sweeper.run_once()
+    assert sweeper.submitted == 1
+    assert await sweeper.next_pass_in(clock.now_ms) == sweeper.interval_s

@@ -6,7 +6,7 @@ import pytest
 
 from engine.exams import grading
 from engine.exams.eligibility import refusal
-from engine.exams.types import ExamSummary, Option, PaperItem, Question
+from engine.exams.types import Best, ExamSummary, Graded, Option, PaperItem, Question
 
 OPTIONS = [Option(key, f"选项{key}") for key in "ABCD"]
 SINGLE = Question(1, "single", "单选", OPTIONS, frozenset("B"), 2)
@@ -90,6 +90,34 @@ def test_draw_follows_the_recipe_and_groups_by_kind() -> None:
     assert all(item.order == ["T", "F"] for item in paper[3:])
     with pytest.raises(grading.BankTooSmall):
         grading.draw_paper(bank, {"multiple": 1}, random.Random(7))
+
+
+def graded(attempt_id: int, score: int, *, learner_id: int = 7, exam_id: int = 1) -> Graded:
+    return Graded(attempt_id, learner_id, exam_id, {}, [], score, score >= 60, 100)
+
+
+@pytest.mark.parametrize(
+    ("attempts", "expected"),
+    [
+        ([graded(1, 40)], [Best(7, 1, 40, 1, None)]),
+        ([graded(1, 80)], [Best(7, 1, 80, 1, 80)]),
+        ([graded(1, 40), graded(2, 80)], [Best(7, 1, 80, 2, 80)]),
+        # The first pass is kept with its score; the best score moves on.
+        ([graded(1, 70), graded(2, 90)], [Best(7, 1, 90, 2, 70)]),
+        ([graded(2, 90), graded(1, 70)], [Best(7, 1, 90, 2, 70)]),
+        # A tie keeps the earlier attempt as the best.
+        ([graded(1, 60), graded(2, 60)], [Best(7, 1, 60, 1, 60)]),
+        ([graded(1, 90), graded(2, 10)], [Best(7, 1, 90, 1, 90)]),
+        (
+            [graded(1, 50), graded(2, 65, learner_id=8), graded(3, 75, exam_id=2)],
+            [Best(7, 1, 50, 1, None), Best(8, 1, 65, 2, 65), Best(7, 2, 75, 3, 75)],
+        ),
+    ],
+)
+def test_best_results_fold_a_batch_as_one_by_one(
+    attempts: list[Graded], expected: list[Best]
+) -> None:
+    assert grading.best_results(attempts) == expected
 
 
 def summary(**overrides: object) -> ExamSummary:
