@@ -107,7 +107,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     touch = load_script(redis, "engine.accounts", "touch_session")
     play = load_script(redis, "engine.progress", "play")
     beat = load_script(redis, "engine.progress", "beat")
-    batcher = Batcher(redis, [touch, play, beat])
+    save = load_script(redis, "engine.exams", "save")
+    batcher = Batcher(redis, [touch, play, beat, save])
     await batcher.load()
     app[BATCHER] = batcher
     app[LOGIN_SESSIONS] = LoginSessions(redis, batcher, touch.sha, settings)
@@ -116,7 +117,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[PROGRESS] = Progress(batcher, play.sha, beat.sha, Rules.from_settings(settings))
     app[EXAMS] = Exams(
         redis,
-        load_script(redis, "engine.exams", "save"),
+        batcher,
+        save.sha,
         load_script(redis, "engine.exams", "close"),
         rng=random.SystemRandom(),
     )

@@ -13,7 +13,7 @@ from engine.errors import Conflict, DomainError, NotFound
 from engine.exams import grading, keys, store
 from engine.exams.eligibility import refusal
 from engine.exams.types import AttemptView, ExamSummary, Graded, JoinedExam, Question, Result
-from engine.kv import Redis
+from engine.kv import Batcher, Redis
 from engine.progress.store import refresh_enrolments
 
 _list_decoder = msgspec.json.Decoder(list[str])
@@ -34,10 +34,19 @@ class Drafts(msgspec.Struct, frozen=True):
 
 class Exams:
     def __init__(
-        self, redis: Redis, save: AsyncScript, close: AsyncScript, *, rng: random.Random
+        self,
+        redis: Redis,
+        batcher: Batcher,
+        save_sha: str,
+        close: AsyncScript,
+        *,
+        rng: random.Random,
     ) -> None:
         self.redis = redis
-        self.save_script = save
+        # Answers go through the batcher: thousands of examinees answering at once would
+        # otherwise each hold a pooled connection for their round trip, and drain the pool.
+        self.batcher = batcher
+        self.save_sha = save_sha
         self.close_script = close
         self.rng = rng
 
@@ -207,16 +216,21 @@ class Exams:
         if answer is not None and not grading.valid_answer(shape[0], shape[1], answer):
             raise DomainError("答案不符合题型要求", code="bad_answer")
         operation = "answer" if answer is not None else ("flag" if flagged else "unflag")
-        outcome = await self.save_script(
-            keys.attempt_keys(learner_id, joined.attempt_id),
+        [outcome] = await self.batcher.call(
             [
-                question,
-                operation,
-                _encoder.encode(answer).decode() if answer is not None else "",
-                now_ms,
-                keys.GRACE_MS,
-                keys.KEEP_MS,
-            ],
+                (
+                    "EVALSHA",
+                    self.save_sha,
+                    3,
+                    *keys.attempt_keys(learner_id, joined.attempt_id),
+                    question,
+                    operation,
+                    _encoder.encode(answer).decode() if answer is not None else "",
+                    now_ms,
+                    keys.GRACE_MS,
+                    keys.KEEP_MS,
+                )
+            ]
         )
         if outcome != "ok":
             raise DomainError(SAVE_REFUSALS[outcome], code=outcome)
