@@ -16,7 +16,7 @@ from tests.e2e.conftest import watch_for_errors
 from tests.integration.test_cart_orders import extra_course
 
 # A hard bound: each test takes a few seconds, plus a cold embedded PostgreSQL on the first.
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
+pytestmark = pytest.mark.browser
 
 STEP_TIMEOUT_MS = 5_000
 Payload = Callable[..., dict[str, Any]]
