@@ -14,20 +14,16 @@ bench/bare_server.py for the ceiling. See bench/README.md for what each figure m
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import os
-import resource
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import sys
 import tempfile
 import time
 from array import array
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,15 +35,19 @@ sys.path.insert(0, str(BENCH_DIR.parent))  # the engine, when run from anywhere
 import learners  # noqa: E402
 from measures import FlushWatch, Sampler, percentile, profile_summary  # noqa: E402
 from population import Population, populate  # noqa: E402
+from processes import (  # noqa: E402
+    child,
+    free_port,
+    raise_fd_limit,
+    read_event,
+    store_pids,
+    stores,
+    wait_listening,
+)
 
-from engine.embedded import embedded_servers  # noqa: E402
-
-STARTUP_TIMEOUT_S = 60
-STOP_TIMEOUT_S = 20
 FLUSH_HORIZON_S = 15.0  # after the load stops, how long an acked beat may take to reach PostgreSQL
 FLUSH_SAMPLE = 200
 FD_MARGIN = 100  # descriptors a process needs beside its sockets
-PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -132,21 +132,6 @@ def main(argv: list[str] | None = None) -> None:
         )
 
 
-def raise_fd_limit() -> int:
-    """Tens of thousands of sockets: raise the limit as far as allowed (children inherit it).
-
-    Raising the hard limit needs CAP_SYS_RESOURCE, which a container may not grant; then
-    the soft limit goes up to the hard one and no further.
-    """
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = 250_000
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, max(hard, wanted)))
-        return wanted
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
-
-
 async def benchmark(args: argparse.Namespace) -> list[Run]:
     # `kill` (and Ctrl-C, also where a shell started us with SIGINT ignored) unwinds
     # everything: child processes stopped, embedded servers stopped, folder removed.
@@ -163,7 +148,7 @@ async def benchmark(args: argparse.Namespace) -> list[Run]:
 async def _benchmark(args: argparse.Namespace) -> list[Run]:
     with (
         tempfile.TemporaryDirectory(prefix="jixu-bench-") as folder,
-        _stores(Path(folder)) as (
+        stores(Path(folder)) as (
             database_url,
             redis_url,
             data_dir,
@@ -184,17 +169,6 @@ async def _benchmark(args: argparse.Namespace) -> list[Run]:
         return runs
 
 
-@contextlib.contextmanager
-def _stores(folder: Path) -> Iterator[tuple[str, str, Path | None]]:
-    """The URLs from the environment, or embedded servers in the temporary folder."""
-    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
-    if database_url and redis_url:
-        yield database_url, redis_url, None
-        return
-    with embedded_servers(folder / "data") as servers:
-        yield servers.database_url, servers.redis_url, folder / "data"
-
-
 class Phase:
     """One server process, the client processes against it, and what is measured meanwhile."""
 
@@ -213,14 +187,14 @@ class Phase:
         self.database_url = database_url
         self.redis_url = redis_url
         self.data_dir = data_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.sampler = Sampler()
 
     async def run(self, population: Population) -> Run:
         args = self.args
         async with contextlib.AsyncExitStack() as stack:
-            server = await stack.enter_async_context(_child(self._server_command(), self._env()))
-            await _wait_listening(self.port, server)
+            server = await stack.enter_async_context(child(self._server_command(), self._env()))
+            await wait_listening(self.port, server)
             self.sampler.watch("server", lambda: [server.pid])
             self._watch_stores()
             sampling = asyncio.create_task(self.sampler.run())
@@ -229,7 +203,7 @@ class Phase:
             baseline_rss = self.sampler.latest("server")[2]
             clients = [
                 await stack.enter_async_context(
-                    _child(self._client_command(i, population), None, pipes=True)
+                    child(self._client_command(i, population), None, pipes=True)
                 )
                 for i in range(args.client_processes)
             ]
@@ -237,7 +211,7 @@ class Phase:
             # Logins and plays take PostgreSQL time: 15-25 connections/s on a loaded machine.
             ramp_timeout = 120 + args.learners / 10
             ready = await asyncio.wait_for(
-                asyncio.gather(*(_read_event(client, "ready") for client in clients)),
+                asyncio.gather(*(read_event(client, "ready") for client in clients)),
                 ramp_timeout,
             )
             connected = sum(event["connected"] for event in ready)
@@ -344,8 +318,7 @@ class Phase:
     def _watch_stores(self) -> None:
         if self.data_dir is None:
             return
-        redis_pid = _read_pid(self.data_dir / "redis" / "redis.pid")
-        postmaster = _read_pid(self.data_dir / "pg" / "postmaster.pid")
+        redis_pid, postmaster = store_pids(self.data_dir)
         if redis_pid:
             self.sampler.watch("redis", lambda: [redis_pid])
         if postmaster:
@@ -430,59 +403,6 @@ async def _finish_flushes(
     }
 
 
-@contextlib.asynccontextmanager
-async def _child(
-    command: list[str], env: dict[str, str] | None, *, pipes: bool = False
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    """A child process that dies with us, and is stopped (then killed) when the block ends."""
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        env=env,
-        stdin=asyncio.subprocess.PIPE if pipes else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE if pipes else None,
-        preexec_fn=_die_with_parent,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-
-
-def _die_with_parent() -> None:
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-async def _wait_listening(port: int, server: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.returncode is not None:
-            raise RuntimeError(f"the server exited with {server.returncode}")
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.1)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-    raise RuntimeError(f"nothing listens on port {port} after {STARTUP_TIMEOUT_S} s")
-
-
-async def _read_event(process: asyncio.subprocess.Process, name: str) -> dict[str, int]:
-    assert process.stdout is not None
-    while line := await process.stdout.readline():
-        event = msgspec.json.decode(line)
-        if event.get("event") == name:
-            return event  # type: ignore[no-any-return]
-    raise RuntimeError(f"the client exited ({await process.wait()}) before {name!r}")
-
-
 async def _profile(pid: int, start: float, end: float, output: str) -> None:
     await asyncio.sleep(max(0.0, start - time.time()))
     command = ["py-spy", "record", "--pid", str(pid), "--duration", str(int(end - start))]
@@ -492,20 +412,6 @@ async def _profile(pid: int, start: float, end: float, output: str) -> None:
         py_spy, *command[1:], stdout=asyncio.subprocess.DEVNULL
     )
     await process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        first = path.read_text().split("\n", 1)[0].strip()
-    except OSError:
-        return None
-    return int(first) if first.isdigit() else None
 
 
 TARGETS = {
