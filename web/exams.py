@@ -66,7 +66,7 @@ async def result_page(request: web.Request) -> web.Response:
     user = page_user(request)
     attempt_id = path_id(request, "attempt_id")
     view = await request.app[EXAMS].view(request.app[DB], user.id, attempt_id, with_paper=False)
-    if not view.submitted and view.deadline_ms + GRACE_MS >= request.app[CLOCK]():
+    if view.taking_answers(request.app[CLOCK](), GRACE_MS):
         raise web.HTTPFound(f"/exams/attempts/{attempt_id}")
     context = {"active": "exams", "attempt": view, "submitted_by": SUBMITTED_BY}
     return render_page(request, "exam_result.html", context)

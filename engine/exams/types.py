@@ -113,3 +113,7 @@ class AttemptView(msgspec.Struct, frozen=True):
     submitted_ms: int | None
     submitted_by: str | None
     questions: list[dict[str, Any]]  # as shown, without answers; empty unless asked for
+
+    def taking_answers(self, now_ms: int, grace_ms: int) -> bool:
+        """Not submitted, and its deadline (plus the grace) not yet passed."""
+        return not self.submitted and now_ms <= self.deadline_ms + grace_ms
