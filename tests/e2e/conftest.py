@@ -5,7 +5,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    async_playwright,
+    expect,
+)
 
 from engine.settings import Settings
 from web.app import create_portal
@@ -22,6 +30,10 @@ CHROMIUM_ARGS = [
     "--lang=zh-CN",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
+# One step (a navigation, a click, an expectation) on a host loaded by other work; a step that
+# hangs still fails well within the test's own timeout.
+STEP_TIMEOUT_MS = 15_000
+expect.set_options(timeout=STEP_TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -57,11 +69,25 @@ async def browser() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-@pytest.fixture
-def artifacts() -> Path:
-    """Where screenshots go: artifacts/e2e at the repository root (gitignored)."""
+async def new_context(browser: Browser) -> BrowserContext:
+    """A Chinese-speaking browser context whose steps wait up to STEP_TIMEOUT_MS."""
+    context = await browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    context.set_default_navigation_timeout(STEP_TIMEOUT_MS)
+    return context
+
+
+async def snapshot(page: Page, name: str) -> None:
+    """Save a full-page screenshot to artifacts/e2e/<name>.png (gitignored).
+
+    Screenshots are for people reading a run, not assertions: one that a loaded host cannot
+    take in time is reported and the test goes on (or goes on failing for its own reason).
+    """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
+    try:
+        await page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    except Error as error:
+        print(f"screenshot {name} not taken: {error.message.splitlines()[0]}")
 
 
 def watch_for_errors(page: Page) -> list[str]:

@@ -2,7 +2,6 @@
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,12 +10,10 @@ from playwright.async_api import Browser, expect
 from engine import db
 from engine.accounts import service
 from tests.conftest import build_course, unpaid_order
-from tests.e2e.conftest import watch_for_errors
+from tests.e2e.conftest import new_context, snapshot, watch_for_errors
 
-# A hard bound: the run takes about 10 s, of which a cold embedded PostgreSQL is half.
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
+pytestmark = pytest.mark.browser
 
-STEP_TIMEOUT_MS = 5_000
 Payload = Callable[..., dict[str, Any]]
 
 
@@ -25,7 +22,6 @@ async def test_pay_an_order_with_alipay(
     portal_url: str,
     database_url: str,
     registration: Payload,
-    artifacts: Path,
 ) -> None:
     payload = registration()
     pool = await db.create_pool(database_url, min_size=1, max_size=1)
@@ -36,9 +32,7 @@ async def test_pay_an_order_with_alipay(
     course = await build_course(database_url)
     order = await unpaid_order(database_url, learner.id, course)
 
-    context = await browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    context.set_default_navigation_timeout(STEP_TIMEOUT_MS)
+    context = await new_context(browser)
     page = await context.new_page()
     problems = watch_for_errors(page)
     try:
@@ -60,7 +54,7 @@ async def test_pay_an_order_with_alipay(
         await page.get_by_label("支付宝支付", exact=True).check()
         await expect(submit).to_have_text("前往支付")
         await expect(page.get_by_label("工商银行", exact=True)).not_to_be_checked()
-        await page.screenshot(path=artifacts / "alipay-choose.png", full_page=True)
+        await snapshot(page, "alipay-choose")
         await page.get_by_role("button", name="前往支付").click()
 
         await expect(page).to_have_url(re.compile(r"/sandbox/gateway\?"))
@@ -70,7 +64,7 @@ async def test_pay_an_order_with_alipay(
         await expect(page.get_by_role("link", name="取消")).to_have_attribute(
             "href", f"{portal_url}/orders/{order.id}/pay"
         )
-        await page.screenshot(path=artifacts / "alipay-gateway.png", full_page=True)
+        await snapshot(page, "alipay-gateway")
         await page.get_by_role("button", name="确认支付").click()
 
         await expect(page).to_have_url(f"{portal_url}/orders/{order.id}/paid")
@@ -80,16 +74,16 @@ async def test_pay_an_order_with_alipay(
         )
         study = page.get_by_role("link", name="去学习")
         await expect(study).to_have_attribute("href", f"/plans/{course.plan_id}")
-        await page.screenshot(path=artifacts / "alipay-paid.png", full_page=True)
+        await snapshot(page, "alipay-paid")
 
         await study.click()
         await expect(page).to_have_url(f"{portal_url}/plans/{course.plan_id}")
         await expect(page.locator(f'[data-course="{course.course_id}"]')).to_contain_text(
             "测试课程"
         )
-        await page.screenshot(path=artifacts / "alipay-study.png", full_page=True)
+        await snapshot(page, "alipay-study")
     except Exception:
-        await page.screenshot(path=artifacts / "alipay-failure.png", full_page=True)
+        await snapshot(page, "alipay-failure")
         raise
     finally:
         await context.close()

@@ -2,7 +2,6 @@
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -12,13 +11,11 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from engine import db
 from engine.commerce import cards
 from tests.conftest import build_course
-from tests.e2e.conftest import watch_for_errors
+from tests.e2e.conftest import new_context, snapshot, watch_for_errors
 from tests.integration.test_cart_orders import extra_course
 
-# A hard bound: each test takes a few seconds, plus a cold embedded PostgreSQL on the first.
 pytestmark = pytest.mark.browser
 
-STEP_TIMEOUT_MS = 5_000
 Payload = Callable[..., dict[str, Any]]
 
 
@@ -37,13 +34,6 @@ async def elective(database_url: str, plan_id: int, title: str, hour_tenths: int
     return course_id
 
 
-async def new_context(browser: Browser) -> BrowserContext:
-    context = await browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    context.set_default_navigation_timeout(STEP_TIMEOUT_MS)
-    return context
-
-
 async def register_and_log_in(
     context: BrowserContext, page: Page, portal_url: str, registration: Payload
 ) -> None:
@@ -58,7 +48,7 @@ async def register_and_log_in(
     await expect(page).to_have_url(f"{portal_url}/")
 
 
-async def activate(page: Page, portal_url: str, plan_id: int, shot: Path) -> None:
+async def activate(page: Page, portal_url: str, plan_id: int, shot: str) -> None:
     """我的课程 → 去激活 → 确定: the plan's page, 学习中."""
     await page.goto(f"{portal_url}/plans")
     plan = page.locator(f'[data-plan="{plan_id}"]')
@@ -67,7 +57,7 @@ async def activate(page: Page, portal_url: str, plan_id: int, shot: Path) -> Non
     dialog = page.locator("#confirm-dialog")
     await expect(dialog).to_be_visible()
     await expect(dialog).to_contain_text("确定激活“测试计划”吗？")
-    await page.screenshot(path=shot, full_page=True)
+    await snapshot(page, shot)
     await dialog.get_by_role("button", name="确定").click()
     await expect(page).to_have_url(f"{portal_url}/plans/{plan_id}")
     await expect(page.locator("main h1")).to_contain_text("学习中")
@@ -106,7 +96,6 @@ async def test_buy_two_electives_with_balance(
     portal_url: str,
     database_url: str,
     registration: Payload,
-    artifacts: Path,
 ) -> None:
     course = await build_course(database_url)  # 测试课程, an elective of 2 学时: ¥10.00
     economy = await elective(database_url, course.plan_id, "数字经济概论", 15)  # ¥7.50
@@ -116,7 +105,7 @@ async def test_buy_two_electives_with_balance(
     problems = watch_for_errors(page)
     try:
         await register_and_log_in(context, page, portal_url, registration)
-        await activate(page, portal_url, course.plan_id, artifacts / "buy-activate-dialog.png")
+        await activate(page, portal_url, course.plan_id, "buy-activate-dialog")
         await expect(page.locator(".cart-count")).to_have_text("0")
 
         await choose(page, portal_url, course.plan_id, economy, "数字经济概论")
@@ -126,7 +115,7 @@ async def test_buy_two_electives_with_balance(
         # The one not chosen still offers 选课.
         others = page.locator(f'[data-course="{course.course_id}"]')
         await expect(others.get_by_role("button", name="选课")).to_be_visible()
-        await page.screenshot(path=artifacts / "buy-chosen.png", full_page=True)
+        await snapshot(page, "buy-chosen")
 
         await page.locator(".cart-link").click()
         await expect(page).to_have_url(f"{portal_url}/cart")
@@ -137,13 +126,13 @@ async def test_buy_two_electives_with_balance(
         await expect(rows.nth(1)).to_contain_text("人工智能导论")
         await expect(rows.nth(1)).to_contain_text("¥15.00")
         await expect(page.locator(".cart-total")).to_contain_text("共 2 门课程，合计 ¥22.50")
-        await page.screenshot(path=artifacts / "buy-cart.png", full_page=True)
+        await snapshot(page, "buy-cart")
         order_id = await check_out(page, portal_url)
         summary = page.locator(".summary")
         await expect(summary).to_contain_text("数字经济概论、人工智能导论")
         await expect(summary).to_contain_text("22.50元")
         await expect(page.locator("#balance")).to_contain_text("0.00元")
-        await page.screenshot(path=artifacts / "buy-pay-empty.png", full_page=True)
+        await snapshot(page, "buy-pay-empty")
 
         # A study card worth ¥50.00, sold offline.
         pool = await db.create_pool(database_url, min_size=1, max_size=1)
@@ -159,13 +148,13 @@ async def test_buy_two_electives_with_balance(
         await recharge.locator("summary").click()
         await page.get_by_label("学习卡卡号").fill(card_no)
         await page.get_by_label("学习卡密码").fill(password)
-        await page.screenshot(path=artifacts / "buy-recharge.png", full_page=True)
+        await snapshot(page, "buy-recharge")
         await recharge.get_by_role("button", name="充值").click()
         await expect(page).to_have_url(f"{portal_url}/account?recharged=1")
         await expect(page.get_by_role("status")).to_have_text("充值成功")
         await expect(page.locator("#balance")).to_have_text("¥50.00")
         await expect(page.locator('tr[data-kind="recharge"]')).to_contain_text("+¥50.00")
-        await page.screenshot(path=artifacts / "buy-recharged.png", full_page=True)
+        await snapshot(page, "buy-recharged")
 
         await page.get_by_role("link", name="我的订单").click()
         await expect(page).to_have_url(f"{portal_url}/orders")
@@ -178,7 +167,7 @@ async def test_buy_two_electives_with_balance(
         await page.get_by_label("余额支付", exact=True).check()
         submit = page.locator("#pay-submit")
         await expect(submit).to_have_text("确认支付")
-        await page.screenshot(path=artifacts / "buy-pay-balance.png", full_page=True)
+        await snapshot(page, "buy-pay-balance")
         await submit.click()
 
         await expect(page).to_have_url(f"{portal_url}/orders/{order_id}/paid")
@@ -191,7 +180,7 @@ async def test_buy_two_electives_with_balance(
         )
         study = page.get_by_role("link", name="去学习")
         await expect(study).to_have_attribute("href", f"/plans/{course.plan_id}")
-        await page.screenshot(path=artifacts / "buy-paid.png", full_page=True)
+        await snapshot(page, "buy-paid")
 
         await study.click()
         await expect(page).to_have_url(f"{portal_url}/plans/{course.plan_id}")
@@ -208,13 +197,13 @@ async def test_buy_two_electives_with_balance(
                 "href", f"/courses/{course_id}"
             )
         await expect(page.locator(".hours")).to_contain_text("已选学时4.5学时")
-        await page.screenshot(path=artifacts / "buy-study.png", full_page=True)
+        await snapshot(page, "buy-study")
 
         # What is left of the card.
         await page.get_by_role("link", name="我的账户").click()
         await expect(page.locator("#balance")).to_have_text("¥27.50")
     except Exception:
-        await page.screenshot(path=artifacts / "buy-failure.png", full_page=True)
+        await snapshot(page, "buy-failure")
         raise
     finally:
         await context.close()
@@ -226,7 +215,6 @@ async def test_buy_an_elective_through_the_gateway(
     portal_url: str,
     database_url: str,
     registration: Payload,
-    artifacts: Path,
 ) -> None:
     course = await build_course(database_url)
     economy = await elective(database_url, course.plan_id, "数字经济概论", 15)  # ¥7.50
@@ -235,7 +223,7 @@ async def test_buy_an_elective_through_the_gateway(
     problems = watch_for_errors(page)
     try:
         await register_and_log_in(context, page, portal_url, registration)
-        await activate(page, portal_url, course.plan_id, artifacts / "buy-gateway-activate.png")
+        await activate(page, portal_url, course.plan_id, "buy-gateway-activate")
         await choose(page, portal_url, course.plan_id, economy, "数字经济概论")
         await expect(page.locator(".cart-count")).to_have_text("1")
 
@@ -245,14 +233,14 @@ async def test_buy_an_elective_through_the_gateway(
         order_id = await check_out(page, portal_url)
         await expect(page.get_by_label("支付宝支付", exact=True)).to_be_checked()
         await expect(page.locator("#pay-submit")).to_have_text("前往支付")
-        await page.screenshot(path=artifacts / "buy-gateway-choose.png", full_page=True)
+        await snapshot(page, "buy-gateway-choose")
         await page.get_by_role("button", name="前往支付").click()
 
         await expect(page).to_have_url(re.compile(r"/sandbox/gateway\?"))
         await expect(page.get_by_role("heading", name="支付宝收银台")).to_be_visible()
         await expect(page.locator(".summary")).to_contain_text("7.50元")
         await expect(page.locator(".summary")).to_contain_text("数字经济概论")
-        await page.screenshot(path=artifacts / "buy-gateway-cashier.png", full_page=True)
+        await snapshot(page, "buy-gateway-cashier")
         await page.get_by_role("button", name="确认支付").click()
 
         await expect(page).to_have_url(f"{portal_url}/orders/{order_id}/paid")
@@ -261,7 +249,7 @@ async def test_buy_an_elective_through_the_gateway(
         await expect(page.get_by_role("link", name="去学习")).to_have_attribute(
             "href", f"/plans/{course.plan_id}"
         )
-        await page.screenshot(path=artifacts / "buy-gateway-paid.png", full_page=True)
+        await snapshot(page, "buy-gateway-paid")
         await page.get_by_role("link", name="查看订单").click()
 
         await expect(page).to_have_url(f"{portal_url}/orders/{order_id}")
@@ -270,9 +258,9 @@ async def test_buy_an_elective_through_the_gateway(
         await expect(page.locator(".summary")).to_contain_text("支付宝支付")
         await expect(page.locator("table tbody tr")).to_contain_text("数字经济概论")
         await expect(page.get_by_role("link", name="去支付")).to_have_count(0)
-        await page.screenshot(path=artifacts / "buy-gateway-order.png", full_page=True)
+        await snapshot(page, "buy-gateway-order")
     except Exception:
-        await page.screenshot(path=artifacts / "buy-gateway-failure.png", full_page=True)
+        await snapshot(page, "buy-gateway-failure")
         raise
     finally:
         await context.close()

@@ -3,7 +3,6 @@
 import re
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -12,8 +11,8 @@ from playwright.async_api import Browser, expect
 
 from engine.settings import Settings
 from tests.conftest import Clock, build_course, enrol
-from tests.e2e.conftest import watch_for_errors
-from tests.e2e.test_player_browser import log_in, new_context
+from tests.e2e.conftest import new_context, snapshot, watch_for_errors
+from tests.e2e.test_player_browser import log_in
 from tests.integration.test_exams import complete_course, correct_answers, create_exam
 
 pytestmark = pytest.mark.browser
@@ -36,7 +35,6 @@ async def test_take_an_exam(
     portal_url: str,
     registration: Payload,
     database_url: str,
-    artifacts: Path,
 ) -> None:
     context = await new_context(browser)
     page = await context.new_page()
@@ -55,7 +53,7 @@ async def test_take_an_exam(
 
         await complete_course(database_url, learner_id, course)
         await page.reload()
-        await page.screenshot(path=artifacts / "exams.png", full_page=True)
+        await snapshot(page, "exams")
         await row.get_by_role("button", name="去考试").click()
         dialog = page.locator("#confirm-dialog")
         await expect(dialog).to_contain_text("考试时长10分钟")
@@ -94,7 +92,7 @@ async def test_take_an_exam(
                 await page.locator(f'#q-{question} input[value="{key}"]').check()
             await expect(cells.nth(index)).to_have_class(re.compile(r"\banswered\b"))
             await expect(page.locator(f"#q-{question} .save-state")).to_have_text("")
-        await page.screenshot(path=artifacts / "exam.png", full_page=True)
+        await snapshot(page, "exam")
 
         # A reload restores what the server holds: answers and the flag.
         await page.reload()
@@ -109,7 +107,7 @@ async def test_take_an_exam(
         # The unanswered first question is a 单选题 worth 2 of the 10 points.
         await expect(page.locator("#score")).to_have_text("8")
         await expect(page.locator("#verdict")).to_have_text("考试通过")
-        await page.screenshot(path=artifacts / "exam-result.png", full_page=True)
+        await snapshot(page, "exam-result")
 
         # Passing the compulsory course's exam earns its hours; the plan asks no more.
         await page.goto(f"{portal_url}/plans")

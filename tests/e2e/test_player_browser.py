@@ -5,7 +5,6 @@ import json
 import re
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -23,12 +22,11 @@ from playwright.async_api import (
 from engine.catalog.demo import load_clips
 from engine.settings import Settings
 from tests.conftest import build_course, enrol
-from tests.e2e.conftest import watch_for_errors
+from tests.e2e.conftest import STEP_TIMEOUT_MS, new_context, snapshot, watch_for_errors
 
-# A hard bound: about 35 s of it is the video playing and the credit being watched.
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
+# About 35 s of each test is the video playing and the credit being watched.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
-STEP_TIMEOUT_MS = 5_000
 PLAY_S = 10.5
 FOCUS_LOST = "学习页面失去焦点，视频已暂停，学习进度暂停记录"
 SUPERSEDED = "您已在其他页面开始学习，本页停止记录学习进度"
@@ -53,7 +51,7 @@ def record_frames(page: Page) -> list[dict[str, Any]]:
 
 
 async def wait_for_frame(frames: list[dict[str, Any]], kind: str, after: int = 0) -> dict[str, Any]:
-    """The first message of this type at or after index `after`, waiting up to 5 s."""
+    """The first message of this type at or after index `after`, waiting up to one step."""
     deadline = time.monotonic() + STEP_TIMEOUT_MS / 1000
     while time.monotonic() < deadline:
         found = [frame for frame in frames[after:] if frame["type"] == kind]
@@ -78,13 +76,6 @@ async def log_in(context: BrowserContext, portal_url: str, registration: Payload
     return user_id
 
 
-async def new_context(browser: Browser) -> BrowserContext:
-    context = await browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    context.set_default_navigation_timeout(STEP_TIMEOUT_MS)
-    return context
-
-
 async def video(page: Page, expression: str) -> Any:
     return await page.evaluate(f"document.querySelector('video').{expression}")
 
@@ -102,7 +93,6 @@ async def test_play_credits_only_while_the_page_has_the_focus(
     portal_url: str,
     database_url: str,
     registration: Payload,
-    artifacts: Path,
 ) -> None:
     clip = load_clips()[0]
     assert clip.file == "clip1.mp4"
@@ -119,21 +109,21 @@ async def test_play_credits_only_while_the_page_has_the_focus(
         plan = page.locator(f'[data-plan="{course.plan_id}"]')
         await expect(plan).to_contain_text("待激活")
         await expect(page.get_by_role("link", name="2014-2017年公需课补学计划")).to_be_visible()
-        await page.screenshot(path=artifacts / "plans.png", full_page=True)
+        await snapshot(page, "plans")
         await plan.get_by_role("button", name="去激活").click()
         dialog = page.locator("#confirm-dialog")
         await expect(dialog).to_be_visible()
         await expect(dialog).to_contain_text("测试计划")
-        await page.screenshot(path=artifacts / "plans-activate-dialog.png", full_page=True)
+        await snapshot(page, "plans-activate-dialog")
         await dialog.get_by_role("button", name="确定").click()
         await expect(page).to_have_url(f"{portal_url}/plans/{course.plan_id}")
         await expect(page.locator("main")).to_contain_text("学习中")
         await expect(page.locator(".course-item")).to_contain_text("必修")
-        await page.screenshot(path=artifacts / "plan.png", full_page=True)
+        await snapshot(page, "plan")
         await page.get_by_role("link", name="学习课程").click()
         await expect(page).to_have_url(f"{portal_url}/courses/{course.course_id}")
         await expect(page.get_by_role("heading", name="目录")).to_be_visible()
-        await page.screenshot(path=artifacts / "course.png", full_page=True)
+        await snapshot(page, "course")
         await page.get_by_role("link", name="第1节").click()
         await expect(page).to_have_url(re.compile(rf"/chapters/{course.chapters[0]}$"))
         playing = await wait_for_frame(frames, "playing")
@@ -146,7 +136,7 @@ async def test_play_credits_only_while_the_page_has_the_focus(
         watched = await credit(context.request, portal_url, course.course_id)
         assert watched >= 7
         await expect(page.locator("#chapter-percent")).not_to_have_text("0%")
-        await page.screenshot(path=artifacts / "player-playing.png", full_page=True)
+        await snapshot(page, "player-playing")
 
         # Playwright tells every page it has the focus; let the real focus count, then
         # bring another page to the front.
@@ -165,7 +155,7 @@ async def test_play_credits_only_while_the_page_has_the_focus(
         await page.wait_for_timeout(6_000)
         assert await credit(context.request, portal_url, course.course_id) == pytest.approx(before)
         assert await video(page, "currentTime") == paused_at
-        await page.screenshot(path=artifacts / "player-focus-lost.png", full_page=True)
+        await snapshot(page, "player-focus-lost")
 
         # Back on the page: 结束学习 stops the playback and returns to the course.
         await page.bring_to_front()
@@ -187,13 +177,13 @@ async def test_play_credits_only_while_the_page_has_the_focus(
         dialog = page.locator("#resume-dialog")
         await expect(dialog).to_be_visible()
         await expect(dialog).to_contain_text("检测到您上次未学完，是否继续学习！")
-        await page.screenshot(path=artifacts / "course-resume-dialog.png", full_page=True)
+        await snapshot(page, "course-resume-dialog")
         sent = len(frames)
         await dialog.get_by_role("link", name="重新学习").click()
         await expect(page).to_have_url(re.compile(r"\?start=0$"))
         assert (await wait_for_frame(frames, "playing", after=sent))["position"] == 0
     except Exception:
-        await page.screenshot(path=artifacts / "player-failure.png", full_page=True)
+        await snapshot(page, "player-failure")
         raise
     finally:
         await context.close()
@@ -205,7 +195,6 @@ async def test_player_keeps_to_what_was_watched_reconnects_and_yields_to_another
     portal_url: str,
     database_url: str,
     registration: Payload,
-    artifacts: Path,
 ) -> None:
     course = await build_course(database_url, durations=(load_clips()[0].duration_s,))
     context = await new_context(browser)
@@ -273,9 +262,9 @@ async def test_player_keeps_to_what_was_watched_reconnects_and_yields_to_another
         await page.wait_for_timeout(2_000)
         assert await video(page, "paused") is True
         assert len(routes) == 2  # no reconnection
-        await page.screenshot(path=artifacts / "player-superseded.png", full_page=True)
+        await snapshot(page, "player-superseded")
     except Exception:
-        await page.screenshot(path=artifacts / "player-failure.png", full_page=True)
+        await snapshot(page, "player-failure")
         raise
     finally:
         await context.close()

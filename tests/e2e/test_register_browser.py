@@ -2,28 +2,21 @@
 
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
 
 from tests.conftest import id_card_number
-from tests.e2e.conftest import watch_for_errors
+from tests.e2e.conftest import new_context, snapshot, watch_for_errors
 
-# A hard bound: the run takes about 10 s, of which a cold embedded PostgreSQL is half.
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(45)]
+pytestmark = pytest.mark.browser
 
-STEP_TIMEOUT_MS = 5_000
 PASSWORD = "Study2018go"
 
 
-async def test_register_then_log_in(
-    browser: Browser, portal_url: str, org_id: int, artifacts: Path
-) -> None:
+async def test_register_then_log_in(browser: Browser, portal_url: str, org_id: int) -> None:
     username = f"learner_{uuid.uuid4().hex[:8]}"
-    context = await browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    context.set_default_navigation_timeout(STEP_TIMEOUT_MS)
+    context = await new_context(browser)
     page = await context.new_page()
     problems = watch_for_errors(page)
     try:
@@ -36,7 +29,7 @@ async def test_register_then_log_in(
         await step_1.get_by_label("用户名").fill(username)
         await step_1.get_by_label(re.compile(r"^密码")).fill(PASSWORD)
         await step_1.get_by_label("确认密码").fill(PASSWORD)
-        await page.screenshot(path=artifacts / "register-step1.png", full_page=True)
+        await snapshot(page, "register-step1")
 
         await page.locator("#to-step-2").click()
         await expect(step_2).to_be_visible()
@@ -46,19 +39,19 @@ async def test_register_then_log_in(
         await step_2.get_by_label("真实姓名").fill("李华")
         await step_2.get_by_label("手机号").fill("13812345678")
         await step_2.get_by_label("证件号").fill(id_card_number())
-        await page.screenshot(path=artifacts / "register-step2.png", full_page=True)
+        await snapshot(page, "register-step2")
 
         await page.locator("#register-submit").click()
         await expect(page).to_have_url(re.compile(r"/register/done\?username="))
         await expect(page.get_by_role("heading", name="注册成功")).to_be_visible()
         await expect(page.locator("main")).to_contain_text(username)
-        await page.screenshot(path=artifacts / "register-done.png", full_page=True)
+        await snapshot(page, "register-done")
 
         await page.get_by_role("link", name="立即登录").click()
         await expect(page).to_have_url(re.compile(r"/login\?username="))
         await expect(page.get_by_label("用户名")).to_have_value(username)
         await page.get_by_label("密码").fill(PASSWORD)
-        await page.screenshot(path=artifacts / "login.png", full_page=True)
+        await snapshot(page, "login")
         await page.get_by_role("button", name="登录").click()
 
         await expect(page).to_have_url(f"{portal_url}/")
@@ -67,9 +60,9 @@ async def test_register_then_log_in(
         await expect(navigation.get_by_role("link", name="个人设置")).to_be_visible()
         await expect(page.get_by_role("heading", name="学习首页")).to_be_visible()
         await expect(page.locator(".summary")).to_contain_text("测试组织")
-        await page.screenshot(path=artifacts / "home.png", full_page=True)
+        await snapshot(page, "home")
     except Exception:
-        await page.screenshot(path=artifacts / "failure.png", full_page=True)
+        await snapshot(page, "failure")
         raise
     finally:
         await context.close()
