@@ -116,19 +116,26 @@ class Exams:
     async def start(
         self, pool: asyncpg.Pool, learner_id: int, exam_id: int, now_ms: int
     ) -> dict[str, Any]:
-        """A new attempt (or the one still open) with its paper, never its answers."""
-        async with pool.acquire() as db, db.transaction():
+        """A new attempt (or the one still open) with its paper, never its answers.
+
+        No transaction: the only write is the insert, and two starts racing for the same
+        attempt number meet the unique (exam, learner, number) key."""
+        async with pool.acquire() as db:
             found = await store.summaries(db, learner_id, exam_id)
             if not found:
                 raise NotFound("考试不存在")
             exam = found[0]
-            attempt = await store.open_attempt(db, learner_id, exam_id, now_ms, keys.GRACE_MS)
-            if attempt is None:
+            open_id = _answerable(exam, now_ms)
+            if open_id is not None:
+                attempt = await store.attempt(db, learner_id, open_id)
+                if attempt is None:
+                    raise NotFound("考试记录不存在")
+                by_id = await store.questions(db, [item.question for item in attempt.paper])
+            else:
                 reason = refusal(exam, now_ms)
                 if reason is not None:
                     raise DomainError(reason, code="not_eligible")
-                recipe, _ = await store.exam_rules(db, exam_id)
-                bank = await store.bank(db, exam.course_id)
+                recipe, bank = await store.paper_source(db, exam_id)
                 try:
                     paper = grading.draw_paper(bank, recipe, self.rng)
                 except grading.BankTooSmall:
@@ -148,26 +155,29 @@ class Exams:
                     )
                 except asyncpg.UniqueViolationError:
                     raise Conflict("考试已在另一处开始，请刷新") from None
-            bank_of_paper = await store.questions(db, [item.question for item in attempt.paper])
         await self._open_in_redis(attempt, now_ms)
         return {
             "id": attempt.id,
             "deadline_ms": attempt.deadline_ms,
             "server_now_ms": now_ms,
             "questions": [
-                _public_question(bank_of_paper[item.question], item.order) for item in attempt.paper
+                _public_question(by_id[item.question], item.order) for item in attempt.paper
             ],
         }
 
     async def _open_in_redis(self, attempt: store.AttemptRow, now_ms: int) -> None:
         ttl = attempt.deadline_ms + keys.GRACE_MS + keys.KEEP_MS - now_ms
         key = keys.attempt_key(attempt.learner_id, attempt.id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            # HSETNX: reopening must not turn a closing attempt back to in_progress.
-            pipe.hsetnx(key, "status", "in_progress")
-            pipe.hset(key, mapping={"deadline": attempt.deadline_ms, "exam": attempt.exam_id})
-            pipe.pexpire(key, max(ttl, 1))
-            await pipe.execute()
+        # Through the batcher, like answers: a rush of starts would otherwise each hold a
+        # pooled connection. HSETNX: reopening must not turn a closing attempt back to
+        # in_progress.
+        await self.batcher.call(
+            [
+                ("HSETNX", key, "status", "in_progress"),
+                ("HSET", key, "deadline", attempt.deadline_ms, "exam", attempt.exam_id),
+                ("PEXPIRE", key, max(ttl, 1)),
+            ]
+        )
 
     async def join(
         self,

@@ -13,6 +13,7 @@ from engine.exams.types import ExamSummary, Graded, OpenAttempt, Option, PaperIt
 _paper_decoder = msgspec.json.Decoder(list[PaperItem])
 _options_decoder = msgspec.json.Decoder(list[Option])
 _answers_decoder = msgspec.json.Decoder(dict[int, list[str]])
+_recipe_decoder = msgspec.json.Decoder(dict[str, int])
 _encoder = msgspec.json.Encoder()
 
 
@@ -107,14 +108,6 @@ async def unscheduled(db: Executor, learner_id: int) -> list[dict[str, Any]]:
     return [dict(row.items()) for row in rows]
 
 
-async def exam_rules(db: Executor, exam_id: int) -> tuple[dict[str, int], bool]:
-    """The exam's recipe and whether multiple choice earns partial credit."""
-    row = await db.fetchrow("SELECT recipe, partial_credit FROM exams WHERE id = $1", exam_id)
-    assert row is not None
-    recipe: dict[str, int] = msgspec.json.decode(row["recipe"], type=dict[str, int])
-    return recipe, row["partial_credit"]
-
-
 def _question(row: Any) -> Question:
     return Question(
         id=row["id"],
@@ -126,13 +119,19 @@ def _question(row: Any) -> Question:
     )
 
 
-async def bank(db: Executor, course_id: int) -> list[Question]:
+async def paper_source(db: Executor, exam_id: int) -> tuple[dict[str, int], list[Question]]:
+    """What a paper of the exam is drawn from: its recipe (questions per type) and the bank
+    of its course, in one round trip."""
     rows = await db.fetch(
-        "SELECT id, kind, stem, options, answer, score FROM questions WHERE course_id = $1"
-        " ORDER BY id",
-        course_id,
+        """SELECT x.recipe, q.id, q.kind, q.stem, q.options, q.answer, q.score
+           FROM exams x LEFT JOIN questions q ON q.course_id = x.course_id
+           WHERE x.id = $1 ORDER BY q.id""",
+        exam_id,
     )
-    return [_question(row) for row in rows]
+    if not rows:
+        raise LookupError(f"no exam {exam_id}")
+    recipe = _recipe_decoder.decode(rows[0]["recipe"])
+    return recipe, [_question(row) for row in rows if row["id"] is not None]
 
 
 async def questions(db: Executor, ids: list[int]) -> dict[int, Question]:
@@ -181,23 +180,6 @@ def _attempt(row: Any) -> AttemptRow:
         submitted_ms=ms(row["submitted_at"]) if row["submitted_at"] else None,
         submitted_by=row["submitted_by"],
     )
-
-
-async def open_attempt(
-    db: Executor, learner_id: int, exam_id: int, now_ms: int, grace_ms: int
-) -> AttemptRow | None:
-    """The learner's attempt at this exam still open to answers, if any."""
-    row = await db.fetchrow(
-        f"""SELECT {ATTEMPT_COLUMNS} FROM exam_attempts
-            WHERE learner_id = $1 AND exam_id = $2 AND status = 'in_progress'
-              AND deadline + $3 * interval '1 millisecond' >= $4
-            ORDER BY id DESC LIMIT 1""",
-        learner_id,
-        exam_id,
-        grace_ms,
-        at(now_ms),
-    )
-    return _attempt(row) if row else None
 
 
 async def insert_attempt(

@@ -237,6 +237,36 @@ async def test_deadline_is_capped_by_the_window(
     assert attempt["server_now_ms"] == clock.now_ms
 
 
+async def test_starts_racing_open_one_attempt(
+    client: TestClient, learner: Learner, course: Course, clock: Clock, database_url: str
+) -> None:
+    exam_id = await create_exam(database_url, course, clock)
+    await complete_course(database_url, learner.id, course)
+    responses = await asyncio.gather(
+        *(
+            client.post(f"/api/v1/exams/{exam_id}/attempts", headers=learner.headers)
+            for _ in range(5)
+        )
+    )
+    statuses = sorted(response.status for response in responses)
+    assert statuses[0] == 201 and set(statuses) <= {201, 409}, statuses
+    started = {
+        (await response.json())["attempt"]["id"] for response in responses if response.status == 201
+    }
+    for response in responses:
+        if response.status == 409:
+            assert (await response.json())["error"]["message"] == "考试已在另一处开始，请刷新"
+    connection = await asyncpg.connect(database_url)
+    try:
+        stored = await connection.fetch(
+            "SELECT id, number FROM exam_attempts WHERE learner_id = $1", learner.id
+        )
+    finally:
+        await connection.close()
+    assert [(row["id"], row["number"]) for row in stored] == [(started.pop(), 1)]
+    assert not started
+
+
 async def test_an_attempt_from_paper_to_passed_plan(
     client: TestClient, learner: Learner, course: Course, clock: Clock, database_url: str
 ) -> None:

@@ -71,9 +71,15 @@ async def test_every_examined_course_has_one_exam_that_its_bank_can_fill(
         assert exam["duration_s"] == 3600
         assert exam["attempts_allowed"] == 3
         assert 0 < exam["pass_score"] <= exam["total_score"] == 100
-        recipe, partial = await store.exam_rules(pool, exam["id"])
-        assert (recipe, partial) == (RECIPE, False)
-        bank = await store.bank(pool, course["course_id"])
+        assert exam["partial_credit"] is False
+        recipe, bank = await store.paper_source(pool, exam["id"])
+        assert recipe == RECIPE
+        assert {question.id for question in bank} == {
+            row["id"]
+            for row in await pool.fetch(
+                "SELECT id FROM questions WHERE course_id = $1", course["course_id"]
+            )
+        }
         per_kind = Counter(question.kind for question in bank)
         assert all(per_kind[kind] >= 2 * wanted for kind, wanted in recipe.items())
         by_id = {question.id: question for question in bank}
