@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import gc
 import os
 import re
 import sys
@@ -250,9 +251,11 @@ async def _prepare(
 
 
 def _serve(settings: Settings) -> None:
+    app = create_portal(settings)
+    app.on_startup.append(_settle_collector)  # after the cleanup contexts have started
     try:
         web.run_app(
-            create_portal(settings),
+            app,
             host=settings.host,
             port=settings.port,
             print=None,
@@ -262,6 +265,16 @@ def _serve(settings: Settings) -> None:
         )
     except db.PendingMigrations as exc:
         sys.exit(f"jixu: {exc}")
+
+
+async def _settle_collector(app: web.Application) -> None:
+    """Keep full garbage collections rare while serving: each walks every live object and
+    holds the loop meanwhile (130–190 ms with 2,000 examinees connected, delaying every
+    answer and beat that arrives). What startup built lives as long as the process and is
+    frozen out of collections; full ones run about 30 times less often than by default."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(1000, 20, 100)
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:
