@@ -13,7 +13,6 @@ arrays of doubles beside it (pairs: wall-clock time of the reply, latency).
 
 import asyncio
 import random
-import resource
 import sys
 import time
 from array import array
@@ -22,6 +21,7 @@ from typing import Any
 
 import aiohttp
 import msgspec
+import processes
 from aiohttp import WSMsgType
 
 from engine.sessions import protocol
@@ -184,7 +184,9 @@ class Examinees:
         if interval is None:
             answered_by = self.monotonic(self.go.deadline) - ANSWER_MARGIN_S
             interval = max(0.0, answered_by - time.monotonic()) / len(questions)
-        next_at = time.monotonic() + interval
+        # A random phase: with the first answer one full interval in, every examinee's last
+        # answer fell due at the same instant (`answered_by`), a burst of the whole cohort.
+        next_at = time.monotonic() + interval * rng.random()
         for seq, question in enumerate(questions, 1):
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             answer = _choose(question, rng)
@@ -304,9 +306,8 @@ async def _main(config: ClientConfig) -> None:
 
 
 def main(config_path: str) -> None:
-    """The client process: raise the descriptor limit, run the examinees, write the results."""
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    """The client process: settle it, run the examinees, write the results."""
+    processes.settle_client()
     with open(config_path, "rb") as file:
         config = msgspec.json.decode(file.read(), type=ClientConfig)
     if config.uvloop:

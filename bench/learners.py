@@ -9,7 +9,6 @@ the results go to a JSON file and the latencies to a raw array of doubles beside
 """
 
 import asyncio
-import resource
 import sys
 import time
 from array import array
@@ -18,6 +17,7 @@ from typing import Literal
 
 import aiohttp
 import msgspec
+import processes
 from aiohttp import WSMsgType
 
 from engine.sessions import protocol
@@ -333,9 +333,8 @@ def _emit(event: dict[str, object]) -> None:
 
 
 def main(config_path: str) -> None:
-    """The client process: raise the descriptor limit, run the learners, write the results."""
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    """The client process: settle it, run the learners, write the results."""
+    processes.settle_client()
     with open(config_path, "rb") as file:
         config = msgspec.json.decode(file.read(), type=ClientConfig)
     if config.uvloop:
