@@ -1,5 +1,6 @@
 """What every benchmark needs around its load: the stores, child processes that die with the
-benchmark, a free port, the server's readiness, the file-descriptor limit and the load generator's process."""
+benchmark, a free port, the server's readiness, the file-descriptor limit and the load
+generator's process settings."""
 
 import asyncio
 import contextlib
