@@ -73,6 +73,8 @@ class ExamTicker:
         now_ms = self.clock()
         sent = 0
         for connection in list(self.hub.connections.values()):
+            if not connection.exams:  # most sockets: learners watching, not examinees
+                continue
             for attempt_id, joined in list(connection.exams.items()):
                 if attempt_id % parts != part:
                     continue
