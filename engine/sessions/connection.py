@@ -19,7 +19,7 @@ LOST_AUTHENTICATION = 4001
 TOO_SLOW = 4002
 
 
-@dataclass
+@dataclass(slots=True)
 class Playback:
     """What the connection is playing, and what its acks need to know."""
 
@@ -29,6 +29,26 @@ class Playback:
 
 
 class Connection:
+    # Slots: no attribute dict on each of tens of thousands of mostly idle sockets.
+    __slots__ = (
+        "allowance",
+        "app",
+        "auth_checked_at",
+        "checked_at",
+        "closing",
+        "exams",
+        "garbage",
+        "id",
+        "learner_id",
+        "playback",
+        "queue",
+        "queue_size",
+        "rate",
+        "token",
+        "writer",
+        "ws",
+    )
+
     def __init__(
         self,
         ws: web.WebSocketResponse,
