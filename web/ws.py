@@ -1,18 +1,33 @@
 """GET /ws: authenticate the upgrade, then hand the socket to engine.sessions."""
 
+import structlog
 from aiohttp import web
 
-from engine.errors import Forbidden
+from engine.errors import TRANSIENT, DomainError, Forbidden
 from engine.sessions.endpoint import serve_socket
-from web.middleware import origin_allowed
+from web.middleware import error_response, origin_allowed, resolve_user
+from web.render import render_error
 from web.requests import AUTH_VIA, TOKEN, require_user
+
+log = structlog.get_logger(__name__)
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
-    """Cookie-authenticated sockets need an allowed Origin; bearer sockets do not."""
-    user = require_user(request)
-    if request[AUTH_VIA] == "cookie":
-        origin = request.headers.get("Origin")
-        if origin is None or not origin_allowed(request, origin):
-            raise Forbidden("请求来源不被允许", code="origin")
+    """Cookie-authenticated sockets need an allowed Origin; bearer sockets do not.
+
+    The upgrade skips the middlewares (`http_only`), so it resolves its user and answers
+    its refusals here."""
+    try:
+        await resolve_user(request)
+        user = require_user(request)
+        if request[AUTH_VIA] == "cookie":
+            origin = request.headers.get("Origin")
+            if origin is None or not origin_allowed(request, origin):
+                raise Forbidden("请求来源不被允许", code="origin")
+    except DomainError as exc:
+        return error_response(request, exc)
+    except TRANSIENT as exc:
+        # Clients reconnecting to stores that cannot answer: one line each, no traceback.
+        log.warning("socket refused: store unavailable", error=repr(exc))
+        return render_error(request, 503, "unavailable", "服务器繁忙，请稍后再试")
     return await serve_socket(request, learner_id=user.id, token=request[TOKEN])

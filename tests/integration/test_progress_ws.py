@@ -477,3 +477,25 @@ async def test_a_store_that_cannot_answer_gets_unavailable(
     await ws.send_json({"type": "ping"})  # the socket stays
     assert (await ws.receive_json(timeout=5))["type"] == "pong"
     await node.close()
+
+
+async def test_an_upgrade_redis_cannot_check_gets_503(
+    aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload
+) -> None:
+    """The upgrade skips the middlewares, so it answers a store outage itself: 503, not 500."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from engine.appkeys import LOGIN_SESSIONS
+    from web.app import create_portal
+
+    node = await aiohttp_client(create_portal(settings, clock=clock))
+    learner = await new_learner(node, registration)
+
+    async def unavailable(token: str) -> int | None:
+        raise RedisConnectionError("No connection available.")
+
+    node.app[LOGIN_SESSIONS].resolve = unavailable
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await node.ws_connect("/ws", headers=learner.headers)
+    assert refused.value.status == 503
+    await node.close()
