@@ -5,11 +5,16 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 from aiohttp.test_utils import TestClient
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from engine.appkeys import FLUSHER
+from engine.appkeys import FLUSHER, LOGIN_SESSIONS, PROGRESS
+from engine.settings import Settings
 from tests.conftest import Clock, Course, Learner, build_course, enrol, new_learner
+from web.app import create_portal
 
 Payload = Callable[..., dict[str, Any]]
 
@@ -85,6 +90,16 @@ async def course(database_url: str, learner: Learner) -> Course:
     course = await build_course(database_url, durations=(60.0, 30.0))
     await enrol(database_url, learner.id, course)
     return course
+
+
+async def own_node(
+    aiohttp_client: Any, settings: Settings, clock: Clock, **changes: Any
+) -> TestClient:
+    """A portal of the test's own (to shut down, or with other settings), on `clock`."""
+    node: TestClient = await aiohttp_client(
+        create_portal(msgspec.structs.replace(settings, **changes), clock=clock)
+    )
+    return node
 
 
 async def connect(client: TestClient, learner: Learner, clock: Clock) -> Player:
@@ -389,9 +404,7 @@ async def test_an_oversized_frame_closes_the_socket(
 async def test_shutdown_closes_sockets_as_going_away(
     aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload
 ) -> None:
-    from web.app import create_portal
-
-    node = await aiohttp_client(create_portal(settings, clock=clock))
+    node = await own_node(aiohttp_client, settings, clock)
     learner = await new_learner(node, registration)
     ws = await node.ws_connect("/ws", headers=learner.headers)
     await ws.send_json({"type": "ping"})
@@ -406,13 +419,7 @@ async def test_shutdown_closes_sockets_as_going_away(
 async def test_a_socket_whose_login_ended_is_closed(
     aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload
 ) -> None:
-    import msgspec
-
-    from web.app import create_portal
-
-    node = await aiohttp_client(
-        create_portal(msgspec.structs.replace(settings, ws_auth_recheck_s=0), clock=clock)
-    )
+    node = await own_node(aiohttp_client, settings, clock, ws_auth_recheck_s=0)
     learner = await new_learner(node, registration)
     ws = await node.ws_connect("/ws", headers=learner.headers)
     await ws.send_json({"type": "ping"})
@@ -427,15 +434,7 @@ async def test_a_login_re_check_redis_cannot_answer_keeps_the_socket(
     aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload
 ) -> None:
     """An overloaded Redis fails the re-check: the socket stays and asks again next time."""
-    import msgspec
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
-    from engine.appkeys import LOGIN_SESSIONS
-    from web.app import create_portal
-
-    node = await aiohttp_client(
-        create_portal(msgspec.structs.replace(settings, ws_auth_recheck_s=0), clock=clock)
-    )
+    node = await own_node(aiohttp_client, settings, clock, ws_auth_recheck_s=0)
     learner = await new_learner(node, registration)
     ws = await node.ws_connect("/ws", headers=learner.headers)
     sessions = node.app[LOGIN_SESSIONS]
@@ -458,12 +457,7 @@ async def test_a_login_re_check_redis_cannot_answer_keeps_the_socket(
 async def test_a_store_that_cannot_answer_gets_unavailable(
     aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload
 ) -> None:
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    from engine.appkeys import PROGRESS
-    from web.app import create_portal
-
-    node = await aiohttp_client(create_portal(settings, clock=clock))
+    node = await own_node(aiohttp_client, settings, clock)
     learner = await new_learner(node, registration)
     ws = await node.ws_connect("/ws", headers=learner.headers)
 
@@ -483,12 +477,7 @@ async def test_an_upgrade_redis_cannot_check_gets_503(
     aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload
 ) -> None:
     """The upgrade skips the middlewares, so it answers a store outage itself: 503, not 500."""
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
-    from engine.appkeys import LOGIN_SESSIONS
-    from web.app import create_portal
-
-    node = await aiohttp_client(create_portal(settings, clock=clock))
+    node = await own_node(aiohttp_client, settings, clock)
     learner = await new_learner(node, registration)
 
     async def unavailable(token: str) -> int | None:
