@@ -20,6 +20,7 @@ from engine.exams.keys import GRACE_MS
 from engine.exams.types import JoinedExam
 from engine.sessions.exam_feed import ExamTicker
 from tests.conftest import Clock, Course, Learner, build_course, enrol, new_learner
+from web.app import create_portal
 
 Payload = Callable[..., dict[str, Any]]
 DURATION_S = 600
@@ -249,7 +250,8 @@ async def test_starts_racing_open_one_attempt(
         )
     )
     statuses = sorted(response.status for response in responses)
-    assert statuses[0] == 201 and set(statuses) <= {201, 409}, statuses
+    assert statuses[0] == 201, statuses
+    assert set(statuses) <= {201, 409}, statuses
     started = {
         (await response.json())["attempt"]["id"] for response in responses if response.status == 201
     }
@@ -400,19 +402,33 @@ async def test_answers_after_deadline_and_grace_are_refused(
     assert refused["code"] == "deadline_passed"
 
 
-async def test_two_nodes_race_to_auto_submit_once(
-    aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload, database_url: str
-) -> None:
-    from web.app import create_portal
+async def two_nodes(
+    aiohttp_client: Any, settings: Any, clock: Clock
+) -> tuple[TestClient, TestClient]:
+    """Two app instances sharing PostgreSQL and Redis, on one clock."""
+    first = await aiohttp_client(create_portal(settings, clock=clock))
+    second = await aiohttp_client(create_portal(settings, clock=clock))
+    return first, second
 
-    node_a = await aiohttp_client(create_portal(settings, clock=clock))
-    node_b = await aiohttp_client(create_portal(settings, clock=clock))
-    learner = await new_learner(node_a, registration)
+
+async def attempt_started(
+    node: TestClient, registration: Payload, database_url: str, clock: Clock
+) -> tuple[Learner, dict[str, Any]]:
+    """A new learner at 100% in an examined compulsory course, its attempt at the exam
+    started on `node`."""
+    learner = await new_learner(node, registration)
     course = await build_course(database_url, examined=True, compulsory=True, elective_tenths=0)
     await enrol(database_url, learner.id, course)
     exam_id = await create_exam(database_url, course, clock)
     await complete_course(database_url, learner.id, course)
-    attempt = await start(node_a, learner, exam_id)
+    return learner, await start(node, learner, exam_id)
+
+
+async def test_two_nodes_race_to_auto_submit_once(
+    aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload, database_url: str
+) -> None:
+    node_a, node_b = await two_nodes(aiohttp_client, settings, clock)
+    learner, attempt = await attempt_started(node_a, registration, database_url, clock)
     right = await correct_answers(database_url, attempt["id"])
     player = await examinee(node_b, learner)  # the socket is on B
     await player.send({"type": "exam.join", "attempt": attempt["id"]})
@@ -442,16 +458,8 @@ async def test_two_nodes_race_to_auto_submit_once(
 async def test_reconnecting_to_another_node_keeps_answers_and_deadline(
     aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload, database_url: str
 ) -> None:
-    from web.app import create_portal
-
-    node_a = await aiohttp_client(create_portal(settings, clock=clock))
-    node_b = await aiohttp_client(create_portal(settings, clock=clock))
-    learner = await new_learner(node_a, registration)
-    course = await build_course(database_url, examined=True, compulsory=True, elective_tenths=0)
-    await enrol(database_url, learner.id, course)
-    exam_id = await create_exam(database_url, course, clock)
-    await complete_course(database_url, learner.id, course)
-    attempt = await start(node_a, learner, exam_id)
+    node_a, node_b = await two_nodes(aiohttp_client, settings, clock)
+    learner, attempt = await attempt_started(node_a, registration, database_url, clock)
     first, second = attempt["questions"][0]["id"], attempt["questions"][2]["id"]
     player = await examinee(node_a, learner)
     await player.send({"type": "exam.join", "attempt": attempt["id"]})
@@ -482,9 +490,7 @@ async def test_sweepers_race_to_grade_a_batch_once(
 ) -> None:
     """Attempts falling due together, two nodes sweeping in small batches at once: each
     attempt is graded once, with every answer acknowledged, and its socket gets one result."""
-    from web.app import create_portal
-
-    nodes = [await aiohttp_client(create_portal(settings, clock=clock)) for _ in range(2)]
+    nodes = await two_nodes(aiohttp_client, settings, clock)
     course = await build_course(database_url, examined=True, compulsory=True, elective_tenths=0)
     exam_id = await create_exam(database_url, course, clock, closes_ms=clock.now_ms + 100_000)
     sitting = []
