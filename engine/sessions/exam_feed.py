@@ -35,16 +35,14 @@ def result_message(result: Result) -> protocol.ExamResult:
 async def push_results(
     hub: Hub, exams: Exams, results: Sequence[Result], *, skip: str = ""
 ) -> None:
-    """Send each result to its attempt's joined sockets (but `skip`), on any node."""
-    deliveries = []
-    for result, sockets in zip(results, await exams.sockets(results), strict=True):
-        message = result_message(result)
-        for conn_id, node_id in sockets.items():
-            if conn_id != skip:
-                deliveries.append((node_id, conn_id, message))
-            connection = hub.connections.get(conn_id)
-            if connection is not None:
-                connection.exams.pop(result.attempt_id, None)
+    """Send each result to its attempt's joined sockets (but `skip`), on any node; each
+    socket's node then stops ticking the attempt."""
+    deliveries = [
+        (node_id, conn_id, result_message(result))
+        for result, sockets in zip(results, await exams.sockets(results), strict=True)
+        for conn_id, node_id in sockets.items()
+        if conn_id != skip
+    ]
     await hub.send_many(deliveries)
 
 

@@ -15,7 +15,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from engine.kv import Redis
 from engine.sessions.connection import Connection
-from engine.sessions.protocol import Message, encoder
+from engine.sessions.protocol import ExamResult, Message, encoder
 
 log = structlog.get_logger(__name__)
 
@@ -28,6 +28,7 @@ def node_channel(node_id: str) -> str:
 class Envelope(msgspec.Struct, frozen=True):
     conn: str
     data: msgspec.Raw
+    finished: int | None = None  # the attempt an `exam.result` in `data` is for
 
 
 _envelope_decoder = msgspec.json.Decoder(Envelope)
@@ -56,10 +57,11 @@ class Hub:
         published = []
         for node_id, conn_id, message in deliveries:
             data = encoder.encode(message)
+            finished = message.attempt if isinstance(message, ExamResult) else None
             if node_id == self.node_id:
-                self._deliver(conn_id, data)
+                self._deliver(conn_id, data, finished)
             elif node_id:
-                envelope = encoder.encode(Envelope(conn_id, msgspec.Raw(data)))
+                envelope = encoder.encode(Envelope(conn_id, msgspec.Raw(data), finished))
                 published.append((node_channel(node_id), envelope))
         if published:
             async with self.redis.pipeline(transaction=False) as pipe:
@@ -67,9 +69,12 @@ class Hub:
                     pipe.publish(channel, envelope)
                 await pipe.execute()
 
-    def _deliver(self, conn_id: str, data: bytes) -> None:
+    def _deliver(self, conn_id: str, data: bytes, finished: int | None) -> None:
+        """Send the frame; an attempt's result also ends its ticks on this socket."""
         connection = self.connections.get(conn_id)
         if connection is not None:
+            if finished is not None:
+                connection.exams.pop(finished, None)
             connection.send_raw(data)
 
     async def listen(self) -> None:
@@ -94,7 +99,7 @@ class Hub:
                 except msgspec.DecodeError:
                     log.error("bus message not understood", data=str(item["data"])[:200])
                     continue
-                self._deliver(envelope.conn, bytes(envelope.data))
+                self._deliver(envelope.conn, bytes(envelope.data), envelope.finished)
 
     async def close_all(self) -> None:
         """On shutdown: tell every client this node is going away."""

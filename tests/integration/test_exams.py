@@ -485,6 +485,27 @@ async def test_reconnecting_to_another_node_keeps_answers_and_deadline(
     await node_b.close()
 
 
+async def test_a_result_stops_the_ticks_of_every_node(
+    aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload, database_url: str
+) -> None:
+    """Submitted from a tab on A, the attempt's other tab, on B, gets the result and no
+    more ticks."""
+    node_a, node_b = await two_nodes(aiohttp_client, settings, clock)
+    learner, attempt = await attempt_started(node_a, registration, database_url, clock)
+    here, there = await examinee(node_a, learner), await examinee(node_b, learner)
+    for tab in (here, there):
+        await tab.send({"type": "exam.join", "attempt": attempt["id"]})
+    ticker_b = ExamTicker(node_b.server.app[HUB], clock)
+    assert ticker_b.tick() == 1
+
+    result = await here.send({"type": "exam.submit", "attempt": attempt["id"]})
+    assert result["type"] == "exam.result"
+    assert await there.receive() == result
+    assert ticker_b.tick() == 0
+    await node_a.close()
+    await node_b.close()
+
+
 async def test_sweepers_race_to_grade_a_batch_once(
     aiohttp_client: Any, settings: Any, clock: Clock, registration: Payload, database_url: str
 ) -> None:
