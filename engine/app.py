@@ -148,6 +148,7 @@ async def _flusher(app: web.Application) -> AsyncIterator[None]:
 async def _hub(app: web.Application) -> AsyncIterator[None]:
     hub = Hub(app[REDIS], app[NODE_ID])
     app[HUB] = hub
+    app[METRICS].count_sockets(lambda: len(hub.connections))
     task = app[LOOPS].start("bus", hub.listen())
     await asyncio.wait_for(hub.subscribed.wait(), HEALTH_TIMEOUT_S * 5)
     yield

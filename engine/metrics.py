@@ -1,6 +1,8 @@
 """Prometheus metrics, one registry per application (tests run several side by side)."""
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -26,6 +28,12 @@ class Metrics:
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.http_requests.labels(method, route, str(status)).inc()
         self.http_latency.labels(method, route).observe(seconds)
+
+    def count_sockets(self, open_sockets: Callable[[], int]) -> None:
+        """The websockets this node holds, read when scraped (the upgrades pass the request
+        metrics by: a socket's life is not a request's latency)."""
+        gauge = Gauge("jixu_websockets_open", "Websockets this node holds", registry=self.registry)
+        gauge.set_function(open_sockets)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient
 from engine import db
 from engine.embedded import EmbeddedPostgres, EmbeddedRedis
 from engine.settings import load_settings
+from tests.conftest import new_learner
 from web.app import create_portal
 
 
@@ -62,6 +63,17 @@ async def test_metrics_count_requests_by_route(client: TestClient) -> None:
     text = await (await client.get("/metrics")).text()
     assert 'jixu_http_requests_total{method="GET",route="/login",status="200"} 2.0' in text
     assert "jixu_http_request_duration_seconds_bucket" in text
+
+
+async def test_metrics_count_open_sockets_not_their_upgrades(
+    client: TestClient, registration: Callable[..., dict[str, Any]]
+) -> None:
+    learner = await new_learner(client, registration)
+    ws = await client.ws_connect("/ws", headers=learner.headers)
+    text = await (await client.get("/metrics")).text()
+    assert "jixu_websockets_open 1.0" in text
+    assert 'route="/ws"' not in text
+    await ws.close()
 
 
 async def test_every_response_carries_a_request_id(client: TestClient) -> None:
