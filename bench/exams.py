@@ -165,11 +165,14 @@ class Sitting:
         args = self.args
         async with contextlib.AsyncExitStack() as stack:
             server = await stack.enter_async_context(
-                processes.child(self._server_command(), self._env())
+                processes.child(
+                    self._server_command(),
+                    processes.engine_env(self.database_url, self.redis_url, self.port),
+                )
             )
             await processes.wait_listening(self.port, server)
             self.sampler.watch("server", lambda: [server.pid])
-            self._watch_stores()
+            self.sampler.watch_stores(self.data_dir)
             sampling = asyncio.create_task(self.sampler.run())
             stack.callback(sampling.cancel)
             clients = [
@@ -229,17 +232,6 @@ class Sitting:
         jixu = shutil.which("jixu", path=str(Path(sys.executable).parent)) or "jixu"
         return [jixu, "serve"]  # on uvloop where it is installed, as in production
 
-    def _env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.redis_url,
-            "PORT": str(self.port),
-            "JIXU_LOG_LEVEL": "warning",
-            "JIXU_LOG_FORMAT": "json",
-            "PYTHONPATH": str(BENCH_DIR.parent),
-        }
-
     def _client_command(self, index: int, learners: list[tuple[int, str]]) -> list[str]:
         size = -(-len(learners) // self.args.client_processes)
         first = index * size
@@ -265,15 +257,6 @@ class Sitting:
                 values.fromfile(file, raw.stat().st_size // values.itemsize)
             latencies[name] = values
         return result, latencies
-
-    def _watch_stores(self) -> None:
-        if self.data_dir is None:
-            return
-        redis_pid, postmaster = processes.store_pids(self.data_dir)
-        if redis_pid:
-            self.sampler.watch("redis", lambda: [redis_pid])
-        if postmaster:
-            self.sampler.watch("postgres", lambda: self.sampler.family(postmaster))
 
     def _figures(
         self,

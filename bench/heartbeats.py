@@ -14,7 +14,6 @@ bench/bare_server.py for the ceiling. See bench/README.md for what each figure m
 import argparse
 import asyncio
 import contextlib
-import os
 import shlex
 import shutil
 import signal
@@ -37,10 +36,10 @@ from measures import FlushWatch, Sampler, percentile, profile_summary  # noqa: E
 from population import Population, populate  # noqa: E402
 from processes import (  # noqa: E402
     child,
+    engine_env,
     free_port,
     raise_fd_limit,
     read_event,
-    store_pids,
     stores,
     wait_listening,
 )
@@ -196,7 +195,7 @@ class Phase:
             server = await stack.enter_async_context(child(self._server_command(), self._env()))
             await wait_listening(self.port, server)
             self.sampler.watch("server", lambda: [server.pid])
-            self._watch_stores()
+            self.sampler.watch_stores(self.data_dir)
             sampling = asyncio.create_task(self.sampler.run())
             stack.callback(sampling.cancel)
             await asyncio.sleep(2.0)  # settle; the baseline RSS is taken before any socket
@@ -265,17 +264,7 @@ class Phase:
         return [sys.executable, "-c", code]
 
     def _env(self) -> dict[str, str]:
-        env = {
-            **os.environ,
-            "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.redis_url,
-            "PORT": str(self.port),
-            "JIXU_LOG_LEVEL": "warning",
-            "JIXU_LOG_FORMAT": "json",
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(BENCH_DIR.parent), os.environ.get("PYTHONPATH")])
-            ),
-        }
+        env = engine_env(self.database_url, self.redis_url, self.port)
         if self.args.interval_ms != 5000:
             env["JIXU_BEAT_INTERVAL_MS"] = str(self.args.interval_ms)
         if self.args.mode == "closed":
@@ -314,15 +303,6 @@ class Phase:
         with latency_path.open("rb") as file:
             latencies.fromfile(file, latency_path.stat().st_size // latencies.itemsize)
         return result, latencies
-
-    def _watch_stores(self) -> None:
-        if self.data_dir is None:
-            return
-        redis_pid, postmaster = store_pids(self.data_dir)
-        if redis_pid:
-            self.sampler.watch("redis", lambda: [redis_pid])
-        if postmaster:
-            self.sampler.watch("postgres", lambda: self.sampler.family(postmaster))
 
     def _figures(
         self,

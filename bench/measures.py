@@ -7,9 +7,11 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import asyncpg
 import psutil
+from processes import store_pids
 
 Sample = tuple[float, float, int]  # (wall time, CPU seconds since watched, RSS bytes)
 
@@ -42,6 +44,17 @@ class Sampler:
         self._seen[name] = {}
         self._total[name] = 0.0
         self._sample(name, first=True)
+
+    def watch_stores(self, data_dir: Path | None) -> None:
+        """Sample the embedded Redis and PostgreSQL (all its processes) under `data_dir`;
+        nothing for stores given by URL, whose processes are not ours to watch."""
+        if data_dir is None:
+            return
+        redis_pid, postmaster = store_pids(data_dir)
+        if redis_pid:
+            self.watch("redis", lambda: [redis_pid])
+        if postmaster:
+            self.watch("postgres", lambda: self.family(postmaster))
 
     def family(self, pid: int) -> list[int]:
         """A process and all its descendants."""
