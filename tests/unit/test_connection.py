@@ -26,17 +26,22 @@ class StalledSocket:
         return True
 
 
-async def test_a_client_too_far_behind_is_disconnected() -> None:
-    socket = StalledSocket()
-    connection = Connection(
-        socket,  # type: ignore[arg-type]
+def connect(socket: Any, conn_id: str, *, messages_per_s: float = 10) -> Connection:
+    """A connection of learner 1 over an in-memory socket, its send queue 4 frames long."""
+    return Connection(
+        socket,
         web.Application(),
-        conn_id="c1",
+        conn_id=conn_id,
         learner_id=1,
         token="t",
         queue_size=4,
-        messages_per_s=10,
+        messages_per_s=messages_per_s,
     )
+
+
+async def test_a_client_too_far_behind_is_disconnected() -> None:
+    socket = StalledSocket()
+    connection = connect(socket, "c1")
     for _ in range(10):
         connection.send(Pong(server_now_ms=0))  # returns at once, whatever the socket does
     assert connection.closing is not None
@@ -61,15 +66,7 @@ class ReadingSocket:
 
 async def test_the_writer_runs_only_while_frames_are_queued() -> None:
     socket = ReadingSocket()
-    connection = Connection(
-        socket,  # type: ignore[arg-type]
-        web.Application(),
-        conn_id="c3",
-        learner_id=1,
-        token="t",
-        queue_size=4,
-        messages_per_s=10,
-    )
+    connection = connect(socket, "c3")
     assert connection.writer is None
     connection.send(Pong(server_now_ms=1))
     connection.send(Pong(server_now_ms=2))
@@ -87,14 +84,6 @@ async def test_the_writer_runs_only_while_frames_are_queued() -> None:
 
 
 async def test_the_message_rate_is_a_token_bucket() -> None:
-    connection = Connection(
-        StalledSocket(),  # type: ignore[arg-type]
-        web.Application(),
-        conn_id="c2",
-        learner_id=1,
-        token="t",
-        queue_size=4,
-        messages_per_s=5,
-    )
+    connection = connect(StalledSocket(), "c2", messages_per_s=5)
     allowed = [connection.allow() for _ in range(20)]
     assert allowed.count(True) == 10  # a burst of two seconds' worth
