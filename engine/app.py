@@ -3,8 +3,7 @@
 import asyncio
 import random
 import secrets
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import asyncpg
 import structlog
@@ -34,6 +33,7 @@ from engine.appkeys import (
     SANDBOX,
     SETTINGS,
 )
+from engine.clock import Clock, system_clock
 from engine.commerce.gateway import open_gateway, sandbox_enabled
 from engine.commerce.sandbox import open_sandbox
 from engine.commerce.throttle import CardThrottle
@@ -55,11 +55,7 @@ log = structlog.get_logger(__name__)
 HEALTH_TIMEOUT_S = 2.0
 
 
-def system_clock() -> int:
-    return int(time.time() * 1000)
-
-
-def create_app(settings: Settings, *, clock: Callable[[], int] = system_clock) -> web.Application:
+def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
     """An application holding the engine's resources; web/ adds routes and pages to it.
 
     Cleanup contexts start in this order and stop in reverse, so the loops stop (with a

@@ -1,12 +1,11 @@
 """The typed keys of the application's resources, in one place."""
 
-from collections.abc import Callable
-
 import asyncpg
 from aiohttp import web
 
 from engine.accounts.logins import LoginSessions
 from engine.accounts.throttle import LoginThrottle
+from engine.clock import Clock
 from engine.commerce.gateway import Gateway
 from engine.commerce.sandbox import Sandbox
 from engine.commerce.throttle import CardThrottle
@@ -22,8 +21,8 @@ from engine.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 NODE_ID = web.AppKey("node_id", str)
-# Server time in epoch milliseconds; tests inject their own.
-CLOCK: web.AppKey[Callable[[], int]] = web.AppKey("clock")
+# Tests inject their own clock.
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 METRICS = web.AppKey("metrics", Metrics)
 DB = web.AppKey("db", asyncpg.Pool)
 REDIS = web.AppKey("redis", Redis)

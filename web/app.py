@@ -6,7 +6,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from engine.app import create_app, system_clock
+from engine.app import create_app
+from engine.clock import system_clock
 from engine.settings import Settings
 from web.middleware import MIDDLEWARES
 from web.render import FILTERS

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from engine.accounts.options import FORM_OPTIONS
 from engine.appkeys import SETTINGS
-from engine.localtime import CHINA
+from engine.clock import CHINA
 from web.flash import clear_flash, read_flash
 from web.navigation import VISIBLE_NAVIGATION
 from web.requests import CART_COUNT, CSRF_TOKEN, current_user, is_api

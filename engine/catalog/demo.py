@@ -18,7 +18,7 @@ import msgspec
 
 from engine.catalog import demo_titles as words
 from engine.catalog.store import ChapterRow, CourseRow, PlanCourseRow, PlanRow, TeacherRow
-from engine.localtime import CHINA
+from engine.clock import CHINA
 
 MANIFEST = Path(__file__).resolve().parents[2] / "static" / "media" / "demo" / "clips.json"
 MEDIA_URL = "/static/media/demo/"

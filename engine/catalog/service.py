@@ -3,9 +3,9 @@
 import asyncpg
 
 from engine.catalog.types import CourseSummary, PlanSummary
+from engine.clock import china_time
 from engine.db import Executor
 from engine.errors import NotFound
-from engine.localtime import china_time
 
 # F7's tabs of 我的课程: every plan, this year's public plan, the earlier years' public plans
 # still to catch up on, this year's professional plans.

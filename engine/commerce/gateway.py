@@ -18,10 +18,10 @@ import msgspec
 import structlog
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from engine.clock import CHINA
 from engine.commerce import orders, signing
 from engine.commerce.types import Order
 from engine.errors import DomainError, NotFound
-from engine.localtime import CHINA
 from engine.settings import ENVIRONMENT_NAMES, Settings, SettingsError
 
 log = structlog.get_logger(__name__)

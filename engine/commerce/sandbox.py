@@ -18,6 +18,7 @@ import msgspec
 import structlog
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from engine.clock import CHINA
 from engine.commerce import signing
 from engine.commerce.gateway import (
     PAGE_PAY,
@@ -28,7 +29,6 @@ from engine.commerce.gateway import (
     sandbox_key,
 )
 from engine.commerce.payments import BANKS
-from engine.localtime import CHINA
 from engine.settings import Settings
 
 log = structlog.get_logger(__name__)
