@@ -17,6 +17,7 @@ from engine.appkeys import (
     BATCHER,
     CARD_THROTTLE,
     CLOCK,
+    COMMANDS,
     DB,
     EXAM_SWEEPER,
     EXAMS,
@@ -45,6 +46,7 @@ from engine.loops import Loops
 from engine.metrics import Metrics
 from engine.progress.flusher import Flusher
 from engine.progress.service import Progress, Rules
+from engine.sessions.commands import Commands
 from engine.sessions.exam_feed import ExamTicker, push_results
 from engine.sessions.hub import Hub
 from engine.settings import Settings
@@ -69,7 +71,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[CLOCK] = clock
     app[METRICS] = Metrics()
     app[LOOPS] = Loops()
-    app.cleanup_ctx.extend([_postgres, _redis, _services, _flusher, _hub, _exam_loops])
+    app.cleanup_ctx.extend([_postgres, _redis, _services, _flusher, _hub, _commands, _exam_loops])
     app.on_shutdown.append(_close_sockets)
     return app
 
@@ -151,6 +153,19 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     app[LOOPS].stopping = True
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+
+
+async def _commands(app: web.Application) -> AsyncIterator[None]:
+    """The websocket command registry, given the services its handlers call."""
+    app[COMMANDS] = Commands(
+        progress=app[PROGRESS],
+        exams=app[EXAMS],
+        hub=app[HUB],
+        db=app[DB],
+        clock=app[CLOCK],
+        beat_interval_ms=app[SETTINGS].beat_interval_ms,
+    )
+    yield
 
 
 async def _exam_loops(app: web.Application) -> AsyncIterator[None]:

@@ -16,6 +16,7 @@ from engine.loops import Loops
 from engine.metrics import Metrics
 from engine.progress.flusher import Flusher
 from engine.progress.service import Progress
+from engine.sessions.commands import Commands
 from engine.sessions.hub import Hub
 from engine.settings import Settings
 
@@ -33,6 +34,7 @@ CARD_THROTTLE = web.AppKey("card_throttle", CardThrottle)
 PROGRESS = web.AppKey("progress", Progress)
 FLUSHER = web.AppKey("flusher", Flusher)
 HUB = web.AppKey("hub", Hub)
+COMMANDS = web.AppKey("commands", Commands)
 EXAMS = web.AppKey("exams", Exams)
 EXAM_SWEEPER = web.AppKey("exam_sweeper", Sweeper)
 LOOPS = web.AppKey("loops", Loops)

@@ -3,6 +3,7 @@
 import structlog
 from aiohttp import web
 
+from engine.appkeys import COMMANDS, HUB, LOGIN_SESSIONS, SETTINGS
 from engine.errors import TRANSIENT, DomainError, Forbidden
 from engine.sessions.endpoint import serve_socket
 from web.middleware import error_response, origin_allowed, resolve_user
@@ -30,4 +31,13 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         # Clients reconnecting to stores that cannot answer: one line each, no traceback.
         log.warning("socket refused: store unavailable", error=repr(exc))
         return render_error(request, 503, "unavailable", "服务器繁忙，请稍后再试")
-    return await serve_socket(request, learner_id=user.id, token=request[TOKEN])
+    app = request.app
+    return await serve_socket(
+        request,
+        learner_id=user.id,
+        token=request[TOKEN],
+        hub=app[HUB],
+        commands=app[COMMANDS],
+        login_sessions=app[LOGIN_SESSIONS],
+        settings=app[SETTINGS],
+    )

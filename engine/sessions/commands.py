@@ -1,100 +1,207 @@
-"""The registry of websocket commands: one handler per client message type."""
+"""The registry of websocket commands: one handler per client message type, built once per
+application with the services the handlers call."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from engine.appkeys import CLOCK, DB, EXAMS, HUB, PROGRESS, SETTINGS
+import asyncpg
+
+from engine.clock import Clock
 from engine.errors import TRANSIENT, DomainError
-from engine.exams.types import JoinedExam
+from engine.exams.service import Exams
+from engine.progress.service import Progress
 from engine.progress.types import BeatOutcome, chapter_percent
 from engine.sessions import protocol
 from engine.sessions.connection import Connection, Playback
 from engine.sessions.exam_feed import push_results, result_message
+from engine.sessions.hub import Hub
 
 Handler = Callable[[Connection, Any], Awaitable[None]]
 
 
-async def handle_session_hello(conn: Connection, message: protocol.Hello) -> None:
-    conn.send(protocol.Welcome(conn=conn.id, server_now_ms=conn.app[CLOCK]()))
+class Commands:
+    """Each client message's handler, and the one `dispatch` that runs them."""
 
+    def __init__(
+        self,
+        *,
+        progress: Progress,
+        exams: Exams,
+        hub: Hub,
+        db: asyncpg.Pool,
+        clock: Clock,
+        beat_interval_ms: int,
+    ) -> None:
+        self.progress = progress
+        self.exams = exams
+        self.hub = hub
+        self.db = db
+        self.clock = clock
+        self.beat_interval_ms = beat_interval_ms
+        self.handlers: dict[type[protocol.Message], Handler] = {
+            protocol.Hello: self.handle_session_hello,
+            protocol.Ping: self.handle_session_ping,
+            protocol.Play: self.handle_progress_play,
+            protocol.Beat: self.handle_progress_beat,
+            protocol.Stop: self.handle_progress_stop,
+            protocol.ExamJoin: self.handle_exam_join,
+            protocol.ExamAnswer: self.handle_exam_answer,
+            protocol.ExamFlag: self.handle_exam_flag,
+            protocol.ExamSubmit: self.handle_exam_submit,
+        }
 
-async def handle_session_ping(conn: Connection, message: protocol.Ping) -> None:
-    conn.send(protocol.Pong(server_now_ms=conn.app[CLOCK]()))
+    async def dispatch(self, conn: Connection, message: protocol.Message) -> None:
+        """Run the message's handler; the one place where errors become `error` messages."""
+        try:
+            await self.handlers[type(message)](conn, message)
+        except DomainError as exc:
+            conn.send(protocol.Error(code=exc.code, message=exc.message))
+        except TRANSIENT as exc:
+            # An overload, not a bug: one line, no traceback (thousands may fail together).
+            conn.log.warning("command failed: store unavailable", error=repr(exc))
+            conn.send(protocol.Error(code="unavailable", message="服务器繁忙，请稍后再试"))
+        except Exception:
+            conn.log.exception("command failed", type=type(message).__name__)
+            conn.send(protocol.Error(code="internal", message="服务器内部错误，请稍后再试"))
 
+    async def handle_session_hello(self, conn: Connection, message: protocol.Hello) -> None:
+        """Welcome the client with its connection id and the server's time."""
+        conn.send(protocol.Welcome(conn=conn.id, server_now_ms=self.clock()))
 
-async def handle_progress_play(conn: Connection, message: protocol.Play) -> None:
-    app = conn.app
-    hub = app[HUB]
-    playing = await app[PROGRESS].play(
-        app[DB],
-        learner_id=conn.learner_id,
-        conn_id=conn.id,
-        node_id=hub.node_id,
-        chapter_id=message.chapter,
-        position=message.position,
-        now_ms=app[CLOCK](),
-    )
-    conn.playback = Playback(playing.chapter_id, playing.max_rate, playing.course)
-    if playing.previous_conn and playing.previous_conn != conn.id:
-        await hub.send_to(
-            playing.previous_node,
-            playing.previous_conn,
-            protocol.Superseded(chapter=message.chapter),
+    async def handle_session_ping(self, conn: Connection, message: protocol.Ping) -> None:
+        """Answer with the server's time."""
+        conn.send(protocol.Pong(server_now_ms=self.clock()))
+
+    async def handle_progress_play(self, conn: Connection, message: protocol.Play) -> None:
+        """Take the chapter's lease, tell a superseded socket so, and start playing."""
+        playing = await self.progress.play(
+            self.db,
+            learner_id=conn.learner_id,
+            conn_id=conn.id,
+            node_id=self.hub.node_id,
+            chapter_id=message.chapter,
+            position=message.position,
+            now_ms=self.clock(),
         )
-    conn.send(
-        protocol.Playing(
-            chapter=playing.chapter_id,
-            lease=conn.id,
-            position=playing.position_s,
-            hwm=playing.hwm_s,
-            duration_s=playing.duration_s,
-            interval_ms=app[SETTINGS].beat_interval_ms,
-            max_rate=playing.max_rate,
-            chapter_progress=chapter_percent(playing.hwm_s, playing.duration_s, playing.complete),
-            course_progress=playing.course.progress(playing.hwm_s, playing.complete),
+        conn.start_playing(Playback(playing.chapter_id, playing.max_rate, playing.course))
+        if playing.previous_conn and playing.previous_conn != conn.id:
+            await self.hub.send_to(
+                playing.previous_node,
+                playing.previous_conn,
+                protocol.Superseded(chapter=message.chapter),
+            )
+        conn.send(
+            protocol.Playing(
+                chapter=playing.chapter_id,
+                lease=conn.id,
+                position=playing.position_s,
+                hwm=playing.hwm_s,
+                duration_s=playing.duration_s,
+                interval_ms=self.beat_interval_ms,
+                max_rate=playing.max_rate,
+                chapter_progress=chapter_percent(
+                    playing.hwm_s, playing.duration_s, playing.complete
+                ),
+                course_progress=playing.course.progress(playing.hwm_s, playing.complete),
+            )
         )
-    )
 
+    async def handle_progress_beat(self, conn: Connection, message: protocol.Beat) -> None:
+        """Credit the time since the last beat."""
+        await self._beat(
+            conn, message.seq, message.position, message.playing, message.focused, message.rate
+        )
 
-async def handle_progress_beat(conn: Connection, message: protocol.Beat) -> None:
-    await _beat(conn, message.seq, message.position, message.playing, message.focused, message.rate)
+    async def handle_progress_stop(self, conn: Connection, message: protocol.Stop) -> None:
+        """A last beat that releases the lease."""
+        await self._beat(conn, message.seq, message.position, False, False, 1.0, release=True)
 
+    async def _beat(
+        self,
+        conn: Connection,
+        seq: int,
+        position: float,
+        playing: bool,
+        focused: bool,
+        rate: float,
+        *,
+        release: bool = False,
+    ) -> None:
+        playback = conn.playback
+        outcome = await self.progress.beat(
+            learner_id=conn.learner_id,
+            conn_id=conn.id,
+            chapter_id=playback.chapter_id,
+            max_rate=playback.max_rate,
+            seq=seq,
+            position=position,
+            playing=playing,
+            focused=focused,
+            rate=rate,
+            now_ms=self.clock(),
+            release=release,
+        )
+        conn.send(_ack(seq, outcome, playback))
+        if release or outcome.reason == "superseded":
+            conn.stop_playing()
 
-async def handle_progress_stop(conn: Connection, message: protocol.Stop) -> None:
-    await _beat(conn, message.seq, message.position, False, False, 1.0, release=True)
-    conn.playback = None
+    async def handle_exam_join(self, conn: Connection, message: protocol.ExamJoin) -> None:
+        """Join an attempt: its deadline and drafts, or its result if it is over."""
+        now_ms = self.clock()
+        joined, drafts, result = await self.exams.join(
+            self.db, conn.learner_id, message.attempt, conn.id, self.hub.node_id, now_ms
+        )
+        if result is not None:
+            conn.send(result_message(result))
+            return
+        conn.exams[joined.attempt_id] = joined
+        conn.send(
+            protocol.ExamState(
+                attempt=joined.attempt_id,
+                deadline_ms=joined.deadline_ms,
+                server_now_ms=now_ms,
+                answers=drafts.answers,
+                flags=drafts.flags,
+            )
+        )
 
+    async def handle_exam_answer(self, conn: Connection, message: protocol.ExamAnswer) -> None:
+        """Save a draft answer to a joined attempt."""
+        await self.exams.save(
+            conn.learner_id,
+            conn.joined(message.attempt),
+            message.question,
+            message.answer,
+            False,
+            self.clock(),
+        )
+        conn.send(
+            protocol.ExamSaved(attempt=message.attempt, question=message.question, seq=message.seq)
+        )
 
-async def _beat(
-    conn: Connection,
-    seq: int,
-    position: float,
-    playing: bool,
-    focused: bool,
-    rate: float,
-    *,
-    release: bool = False,
-) -> None:
-    playback = conn.playback
-    if playback is None:
-        conn.send(protocol.Error(code="not_playing", message="请先开始播放"))
-        return
-    outcome = await conn.app[PROGRESS].beat(
-        learner_id=conn.learner_id,
-        conn_id=conn.id,
-        chapter_id=playback.chapter_id,
-        max_rate=playback.max_rate,
-        seq=seq,
-        position=position,
-        playing=playing,
-        focused=focused,
-        rate=rate,
-        now_ms=conn.app[CLOCK](),
-        release=release,
-    )
-    conn.send(_ack(seq, outcome, playback))
-    if outcome.reason == "superseded":
-        conn.playback = None
+    async def handle_exam_flag(self, conn: Connection, message: protocol.ExamFlag) -> None:
+        """Flag or unflag a question of a joined attempt."""
+        await self.exams.save(
+            conn.learner_id,
+            conn.joined(message.attempt),
+            message.question,
+            None,
+            message.flagged,
+            self.clock(),
+        )
+        conn.send(
+            protocol.ExamSaved(attempt=message.attempt, question=message.question, seq=message.seq)
+        )
+
+    async def handle_exam_submit(self, conn: Connection, message: protocol.ExamSubmit) -> None:
+        """Grade the attempt; its result goes to this socket and every other that joined it."""
+        result, graded_now = await self.exams.submit(
+            self.db, conn.learner_id, message.attempt, self.clock()
+        )
+        conn.exams.pop(message.attempt, None)
+        conn.send(result_message(result))
+        if graded_now:
+            await push_results(self.hub, self.exams, [result], skip=conn.id)
 
 
 def _ack(seq: int, outcome: BeatOutcome, playback: Playback) -> protocol.Ack:
@@ -108,98 +215,3 @@ def _ack(seq: int, outcome: BeatOutcome, playback: Playback) -> protocol.Ack:
         reason=outcome.reason or None,
         seek_to=outcome.seek_to,
     )
-
-
-async def handle_exam_join(conn: Connection, message: protocol.ExamJoin) -> None:
-    app = conn.app
-    now_ms = app[CLOCK]()
-    joined, drafts, result = await app[EXAMS].join(
-        app[DB], conn.learner_id, message.attempt, conn.id, app[HUB].node_id, now_ms
-    )
-    if result is not None:
-        conn.send(result_message(result))
-        return
-    conn.exams[joined.attempt_id] = joined
-    conn.send(
-        protocol.ExamState(
-            attempt=joined.attempt_id,
-            deadline_ms=joined.deadline_ms,
-            server_now_ms=now_ms,
-            answers=drafts.answers,
-            flags=drafts.flags,
-        )
-    )
-
-
-async def handle_exam_answer(conn: Connection, message: protocol.ExamAnswer) -> None:
-    await conn.app[EXAMS].save(
-        conn.learner_id,
-        _joined(conn, message.attempt),
-        message.question,
-        message.answer,
-        False,
-        conn.app[CLOCK](),
-    )
-    conn.send(
-        protocol.ExamSaved(attempt=message.attempt, question=message.question, seq=message.seq)
-    )
-
-
-async def handle_exam_flag(conn: Connection, message: protocol.ExamFlag) -> None:
-    await conn.app[EXAMS].save(
-        conn.learner_id,
-        _joined(conn, message.attempt),
-        message.question,
-        None,
-        message.flagged,
-        conn.app[CLOCK](),
-    )
-    conn.send(
-        protocol.ExamSaved(attempt=message.attempt, question=message.question, seq=message.seq)
-    )
-
-
-async def handle_exam_submit(conn: Connection, message: protocol.ExamSubmit) -> None:
-    app = conn.app
-    result, graded_now = await app[EXAMS].submit(
-        app[DB], conn.learner_id, message.attempt, app[CLOCK]()
-    )
-    conn.exams.pop(message.attempt, None)
-    conn.send(result_message(result))
-    if graded_now:
-        await push_results(app[HUB], app[EXAMS], [result], skip=conn.id)
-
-
-def _joined(conn: Connection, attempt_id: int) -> JoinedExam:
-    joined = conn.exams.get(attempt_id)
-    if joined is None:
-        raise DomainError("请先进入考试", code="not_joined")
-    return joined
-
-
-HANDLERS: dict[type[protocol.Message], Handler] = {
-    protocol.Hello: handle_session_hello,
-    protocol.Ping: handle_session_ping,
-    protocol.Play: handle_progress_play,
-    protocol.Beat: handle_progress_beat,
-    protocol.Stop: handle_progress_stop,
-    protocol.ExamJoin: handle_exam_join,
-    protocol.ExamAnswer: handle_exam_answer,
-    protocol.ExamFlag: handle_exam_flag,
-    protocol.ExamSubmit: handle_exam_submit,
-}
-
-
-async def dispatch(conn: Connection, message: protocol.Message) -> None:
-    """Run the message's handler; the one place where errors become `error` messages."""
-    try:
-        await HANDLERS[type(message)](conn, message)
-    except DomainError as exc:
-        conn.send(protocol.Error(code=exc.code, message=exc.message))
-    except TRANSIENT as exc:
-        # An overload, not a bug: one line, no traceback (thousands may fail together).
-        conn.log.warning("command failed: store unavailable", error=repr(exc))
-        conn.send(protocol.Error(code="unavailable", message="服务器繁忙，请稍后再试"))
-    except Exception:
-        conn.log.exception("command failed", type=type(message).__name__)
-        conn.send(protocol.Error(code="internal", message="服务器内部错误，请稍后再试"))

@@ -1,6 +1,7 @@
-"""One websocket connection: its learner, its playback, its bounded send queue and writer."""
+"""One websocket connection: its learner, playback state, bounded send queue and writer."""
 
 import asyncio
+import enum
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 import structlog
 from aiohttp import WSMsgType, web
 
+from engine.errors import DomainError
 from engine.exams.types import JoinedExam
 from engine.progress.types import CourseTally
 from engine.sessions.protocol import Message, encoder
@@ -17,6 +19,14 @@ LOG = structlog.stdlib.get_logger("engine.sessions")
 # Close codes beyond RFC 6455's, as PROTOCOL.md names them.
 LOST_AUTHENTICATION = 4001
 TOO_SLOW = 4002
+
+
+class PlaybackState(enum.Enum):
+    """Whether the socket holds a chapter's playback: `play` starts it (or moves it to another
+    chapter), `stop` or a superseded beat ends it. Independent of the exams it joined."""
+
+    IDLE = "idle"
+    PLAYING = "playing"
 
 
 @dataclass(slots=True)
@@ -31,8 +41,8 @@ class Playback:
 class Connection:
     # Slots: no attribute dict on each of tens of thousands of mostly idle sockets.
     __slots__ = (
+        "_playback",
         "allowance",
-        "app",
         "auth_checked_at",
         "checked_at",
         "closing",
@@ -40,7 +50,7 @@ class Connection:
         "garbage",
         "id",
         "learner_id",
-        "playback",
+        "playback_state",
         "queue",
         "queue_size",
         "rate",
@@ -52,7 +62,6 @@ class Connection:
     def __init__(
         self,
         ws: web.WebSocketResponse,
-        app: web.Application,
         *,
         conn_id: str,
         learner_id: int,
@@ -61,11 +70,11 @@ class Connection:
         messages_per_s: float,
     ) -> None:
         self.ws = ws
-        self.app = app
         self.id = conn_id
         self.learner_id = learner_id
         self.token = token
-        self.playback: Playback | None = None
+        self.playback_state = PlaybackState.IDLE
+        self._playback: Playback | None = None  # set exactly while PLAYING
         self.exams: dict[int, JoinedExam] = {}  # attempts this socket joined, by id
         # The send queue: a list, and a writer task that runs only while it holds frames.
         # An asyncio.Queue (four deques) and a writer parked on it cost ~4 KiB on each of
@@ -79,6 +88,31 @@ class Connection:
         self.checked_at = time.monotonic()
         self.garbage = 0
         self.auth_checked_at = time.monotonic()
+
+    @property
+    def playback(self) -> Playback:
+        """What the socket plays; a client that beats before `play` is told so."""
+        if self.playback_state is PlaybackState.IDLE:
+            raise DomainError("请先开始播放", code="not_playing")
+        assert self._playback is not None  # held exactly while PLAYING
+        return self._playback
+
+    def start_playing(self, playback: Playback) -> None:
+        """IDLE or PLAYING → PLAYING: `play` takes a chapter, or moves to another."""
+        self.playback_state, self._playback = PlaybackState.PLAYING, playback
+
+    def stop_playing(self) -> None:
+        """PLAYING → IDLE: the lease is released or superseded."""
+        if self.playback_state is not PlaybackState.PLAYING:
+            raise RuntimeError(f"cannot stop playing: the socket is {self.playback_state.value}")
+        self.playback_state, self._playback = PlaybackState.IDLE, None
+
+    def joined(self, attempt_id: int) -> JoinedExam:
+        """An exam attempt this socket joined; answers to any other are refused."""
+        joined = self.exams.get(attempt_id)
+        if joined is None:
+            raise DomainError("请先进入考试", code="not_joined")
+        return joined
 
     @property
     def log(self) -> structlog.stdlib.BoundLogger:

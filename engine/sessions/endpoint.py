@@ -7,29 +7,35 @@ import time
 import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from engine.appkeys import HUB, LOGIN_SESSIONS, SETTINGS
+from engine.accounts.logins import LoginSessions
 from engine.errors import TRANSIENT
 from engine.sessions import protocol
-from engine.sessions.commands import dispatch
+from engine.sessions.commands import Commands
 from engine.sessions.connection import LOST_AUTHENTICATION, Connection
+from engine.sessions.hub import Hub
+from engine.settings import Settings
 
 # Malformed frames tolerated before the connection is closed as a policy violation.
 GARBAGE_LIMIT = 10
 
 
 async def serve_socket(
-    request: web.Request, *, learner_id: int, token: str
+    request: web.Request,
+    *,
+    learner_id: int,
+    token: str,
+    hub: Hub,
+    commands: Commands,
+    login_sessions: LoginSessions,
+    settings: Settings,
 ) -> web.WebSocketResponse:
     """Upgrade an authenticated request and serve the protocol until the socket closes."""
-    app = request.app
-    settings = app[SETTINGS]
     ws = web.WebSocketResponse(
         max_msg_size=settings.ws_max_frame_bytes, heartbeat=30, compress=False, decode_text=False
     )
     await ws.prepare(request)
     conn = Connection(
         ws,
-        app,
         conn_id=secrets.token_hex(6),
         learner_id=learner_id,
         token=token,
@@ -39,7 +45,6 @@ async def serve_socket(
     # Sockets that connect together (clients coming back after a restart) would otherwise
     # re-check their logins together: a batch of thousands of calls that every beat waits for.
     conn.auth_checked_at -= random.random() * settings.ws_auth_recheck_s
-    hub = app[HUB]
     hub.add(conn)
     conn.log.info("socket opened")
     try:
@@ -57,10 +62,10 @@ async def serve_socket(
                 _refuse(conn, "bad_message", f"消息格式不正确：{exc}")
                 continue
             due = time.monotonic() - conn.auth_checked_at >= settings.ws_auth_recheck_s
-            if due and not await _login_holds(conn, token):
+            if due and not await _login_holds(conn, login_sessions, token):
                 conn.close(LOST_AUTHENTICATION, "session ended")
                 break
-            await dispatch(conn, message)
+            await commands.dispatch(conn, message)
     finally:
         hub.remove(conn)
         await conn.finish()
@@ -68,11 +73,11 @@ async def serve_socket(
     return ws
 
 
-async def _login_holds(conn: Connection, token: str) -> bool:
+async def _login_holds(conn: Connection, login_sessions: LoginSessions, token: str) -> bool:
     """Whether the socket's login still holds. Redis failing to answer now ends nothing:
     the next message asks again (an overloaded node must not drop its sockets for it)."""
     try:
-        alive = await conn.app[LOGIN_SESSIONS].resolve(token) is not None
+        alive = await login_sessions.resolve(token) is not None
     except TRANSIENT as exc:
         conn.log.warning(
             "login re-check failed; asking again with the next message", error=repr(exc)

@@ -1,11 +1,14 @@
-"""A connection's send queue: a client too far behind is dropped, never waited for."""
+"""A connection's send queue: a client too far behind is dropped, never waited for; and its
+playback state."""
 
 import asyncio
 from typing import Any
 
-from aiohttp import web
+import pytest
 
-from engine.sessions.connection import TOO_SLOW, Connection
+from engine.errors import DomainError
+from engine.progress.types import CourseTally
+from engine.sessions.connection import TOO_SLOW, Connection, Playback, PlaybackState
 from engine.sessions.protocol import Pong
 
 
@@ -30,7 +33,6 @@ def connect(socket: Any, conn_id: str, *, messages_per_s: float = 10) -> Connect
     """A connection of learner 1 over an in-memory socket, its send queue 4 frames long."""
     return Connection(
         socket,
-        web.Application(),
         conn_id=conn_id,
         learner_id=1,
         token="t",
@@ -87,3 +89,23 @@ async def test_the_message_rate_is_a_token_bucket() -> None:
     connection = connect(StalledSocket(), "c2", messages_per_s=5)
     allowed = [connection.allow() for _ in range(20)]
     assert allowed.count(True) == 10  # a burst of two seconds' worth
+
+
+PLAYBACK = Playback(1, 2.0, CourseTally(total_s=600, others_covered_s=0, others_complete=False))
+
+
+def test_playback_is_held_only_while_playing() -> None:
+    connection = connect(StalledSocket(), "c4")
+    assert connection.playback_state is PlaybackState.IDLE
+    with pytest.raises(DomainError) as idle:
+        _ = connection.playback
+    assert idle.value.code == "not_playing"
+    first, second = PLAYBACK, Playback(2, 1.0, PLAYBACK.course)
+    connection.start_playing(first)
+    assert (connection.playback_state, connection.playback) == (PlaybackState.PLAYING, first)
+    connection.start_playing(second)  # `play` on another chapter moves the playback
+    assert connection.playback == second
+    connection.stop_playing()
+    assert connection.playback_state is PlaybackState.IDLE
+    with pytest.raises(RuntimeError):
+        connection.stop_playing()  # an idle socket has nothing to stop
