@@ -8,7 +8,7 @@ import hashlib
 import secrets
 import time
 
-from engine.accounts import keys
+from engine.accounts import keys, scripts
 from engine.kv import Batcher, Redis
 from engine.settings import Settings
 
@@ -16,13 +16,11 @@ from engine.settings import Settings
 class LoginSessions:
     """Sessions in Redis. `resolve`, run for every request and by every socket now and then,
     goes through the batcher: tens of thousands of sockets re-checking cost a few round trips.
-    `touch_sha` is the SHA1 of lua/touch_session.lua, among the batcher's scripts.
     """
 
-    def __init__(self, redis: Redis, batcher: Batcher, touch_sha: str, settings: Settings) -> None:
+    def __init__(self, redis: Redis, batcher: Batcher, settings: Settings) -> None:
         self.redis = redis
         self.batcher = batcher
-        self.touch_sha = touch_sha
         self.idle_ms = settings.session_idle_s * 1000
         self.absolute_ms = settings.session_absolute_s * 1000
 
@@ -44,20 +42,15 @@ class LoginSessions:
         if parsed is None:
             return None
         user_id, digest = parsed
-        [alive] = await self.batcher.call(
-            [
-                (
-                    "EVALSHA",
-                    self.touch_sha,
-                    1,
-                    keys.session_key(user_id, digest),
-                    _now_ms(),
-                    self.idle_ms,
-                    self.absolute_ms,
-                )
-            ]
+        alive = await scripts.touch_session(
+            self.batcher,
+            user_id=user_id,
+            digest=digest,
+            now_ms=_now_ms(),
+            idle_ms=self.idle_ms,
+            absolute_ms=self.absolute_ms,
         )
-        return user_id if alive == 1 else None
+        return user_id if alive else None
 
     async def end(self, token: str) -> None:
         parsed = _parse(token)
