@@ -104,7 +104,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     await SCRIPTS.load(redis)
     batcher = Batcher(redis, SCRIPTS)
     app[BATCHER] = batcher
-    app[LOGIN_SESSIONS] = LoginSessions(redis, batcher, settings)
+    app[LOGIN_SESSIONS] = LoginSessions(redis, batcher, settings, app[CLOCK])
     app[LOGIN_THROTTLE] = LoginThrottle(batcher, settings)
     app[CARD_THROTTLE] = CardThrottle(batcher, settings)
     app[PROGRESS] = Progress(batcher, Rules.from_settings(settings))

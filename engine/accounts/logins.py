@@ -6,9 +6,9 @@ keeps only a digest of the secret, so its contents cannot be replayed as tokens.
 
 import hashlib
 import secrets
-import time
 
 from engine.accounts import keys, scripts
+from engine.clock import Clock
 from engine.kv import Batcher, Redis
 from engine.settings import Settings
 
@@ -18,9 +18,10 @@ class LoginSessions:
     goes through the batcher: tens of thousands of sockets re-checking cost a few round trips.
     """
 
-    def __init__(self, redis: Redis, batcher: Batcher, settings: Settings) -> None:
+    def __init__(self, redis: Redis, batcher: Batcher, settings: Settings, clock: Clock) -> None:
         self.redis = redis
         self.batcher = batcher
+        self.clock = clock
         self.idle_ms = settings.session_idle_s * 1000
         self.absolute_ms = settings.session_absolute_s * 1000
 
@@ -29,7 +30,7 @@ class LoginSessions:
         secret = secrets.token_urlsafe(32)
         digest = _digest(secret)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(keys.session_key(user_id, digest), "created_ms", _now_ms())
+            pipe.hset(keys.session_key(user_id, digest), "created_ms", self.clock())
             pipe.pexpire(keys.session_key(user_id, digest), self.idle_ms)
             pipe.sadd(keys.sessions_index_key(user_id), digest)
             pipe.pexpire(keys.sessions_index_key(user_id), self.absolute_ms)
@@ -46,7 +47,7 @@ class LoginSessions:
             self.batcher,
             user_id=user_id,
             digest=digest,
-            now_ms=_now_ms(),
+            now_ms=self.clock(),
             idle_ms=self.idle_ms,
             absolute_ms=self.absolute_ms,
         )
@@ -87,7 +88,3 @@ def _parse(token: str) -> tuple[int, str] | None:
     if not user_part.isdigit() or len(user_part) > 18 or not 20 <= len(secret) <= 100:
         return None
     return int(user_part), _digest(secret)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
