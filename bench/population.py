@@ -15,7 +15,9 @@ import asyncpg
 from engine import db
 from engine.accounts.logins import LoginSessions
 from engine.accounts.passwords import HASHER
-from engine.kv import Batcher, create_redis, load_script
+from engine.clock import system_clock
+from engine.kv import Batcher, create_redis
+from engine.scripts import SCRIPTS
 from engine.settings import load_settings
 
 PREFIX = "bench_"
@@ -125,8 +127,7 @@ async def _enrol(connection: asyncpg.Connection, learner_ids: list[int]) -> None
 async def _log_in(redis_url: str, learner_ids: list[int]) -> list[str]:
     """One login session per learner, many in flight at once."""
     redis = create_redis(redis_url)
-    touch = load_script(redis, "engine.accounts", "touch_session")
-    sessions = LoginSessions(redis, Batcher(redis, [touch]), touch.sha, load_settings({}))
+    sessions = LoginSessions(redis, Batcher(redis, SCRIPTS), load_settings({}), system_clock)
     semaphore = asyncio.Semaphore(TOKEN_CONCURRENCY)
 
     async def create(learner_id: int) -> str:

@@ -41,11 +41,12 @@ from engine.commerce.throttle import CardThrottle
 from engine.exams.service import Exams
 from engine.exams.sweeper import Sweeper
 from engine.exams.types import Result
-from engine.kv import Batcher, create_redis, load_script
+from engine.kv import Batcher, create_redis
 from engine.loops import Loops
 from engine.metrics import Metrics
 from engine.progress.flusher import Flusher
 from engine.progress.service import Progress, Rules
+from engine.scripts import SCRIPTS
 from engine.sessions.commands import Commands
 from engine.sessions.exam_feed import ExamTicker, push_results
 from engine.sessions.hub import Hub
@@ -102,24 +103,14 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
     settings, redis = app[SETTINGS], app[REDIS]
-    touch = load_script(redis, "engine.accounts", "touch_session")
-    play = load_script(redis, "engine.progress", "play")
-    beat = load_script(redis, "engine.progress", "beat")
-    save = load_script(redis, "engine.exams", "save")
-    batcher = Batcher(redis, [touch, play, beat, save])
-    await batcher.load()
+    await SCRIPTS.load(redis)
+    batcher = Batcher(redis, SCRIPTS)
     app[BATCHER] = batcher
-    app[LOGIN_SESSIONS] = LoginSessions(redis, batcher, touch.sha, settings)
-    app[LOGIN_THROTTLE] = LoginThrottle(redis, settings)
-    app[CARD_THROTTLE] = CardThrottle(redis, settings)
-    app[PROGRESS] = Progress(batcher, play.sha, beat.sha, Rules.from_settings(settings))
-    app[EXAMS] = Exams(
-        redis,
-        batcher,
-        save.sha,
-        load_script(redis, "engine.exams", "close"),
-        rng=random.SystemRandom(),
-    )
+    app[LOGIN_SESSIONS] = LoginSessions(redis, batcher, settings, app[CLOCK])
+    app[LOGIN_THROTTLE] = LoginThrottle(batcher, settings)
+    app[CARD_THROTTLE] = CardThrottle(batcher, settings)
+    app[PROGRESS] = Progress(batcher, Rules.from_settings(settings))
+    app[EXAMS] = Exams(redis, batcher, rng=random.SystemRandom())
     gateway = await open_gateway(settings)
     app[GATEWAY] = gateway
     sandbox = None

@@ -1,16 +1,16 @@
-"""Redis: the client, the Lua script loader, and the batcher of hot-path calls."""
+"""Redis: the client and the batcher of hot-path calls (scripts included)."""
 
 import asyncio
 import importlib
 import math
 from collections.abc import Callable, Sequence
-from importlib import resources
 from typing import Any
 
 import redis.asyncio as redis
 from redis.asyncio.connection import Connection
-from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, ResponseError
+
+from engine.scripts import Scripts
 
 Redis = redis.Redis
 Command = tuple[Any, ...]
@@ -56,29 +56,20 @@ def create_redis(url: str) -> Redis:
     return redis.Redis.from_pool(pool)
 
 
-def script_source(package: str, name: str) -> str:
-    return (resources.files(package) / "lua" / f"{name}.lua").read_text(encoding="utf-8")
-
-
-def load_script(client: Redis, package: str, name: str) -> AsyncScript:
-    """Register `<package>/lua/<name>.lua`; it runs by EVALSHA, re-sent only if Redis lost it."""
-    return client.register_script(script_source(package, name))
-
-
 class Batcher:
     """Sends the commands of every caller within one event-loop tick as one pipeline.
 
     Thousands of sockets each awaiting their own round trip would make Redis latency the
     ceiling; coalescing them costs each caller one tick and saves a round trip per call.
-    Scripts run by EVALSHA; when Redis has lost them (a restart), the batch is re-sent once
-    after loading them again.
+    Scripts run by EVALSHA (`Script.command`); when Redis has lost them (a restart), the
+    batch is re-sent once after loading the registry's scripts again.
 
     A batch goes out on one pooled connection rather than through redis-py's Pipeline: one
     timeout for the whole batch instead of a timer per reply (the client's socket timeout),
     and packed by hiredis. Under load that divides the cost of a beat's Redis calls by four.
     """
 
-    def __init__(self, client: Redis, scripts: Sequence[AsyncScript]) -> None:
+    def __init__(self, client: Redis, scripts: Scripts) -> None:
         self.client = client
         self.scripts = scripts
         self._pending: list[tuple[Sequence[Command], asyncio.Future[list[Any]]]] = []
@@ -93,10 +84,6 @@ class Batcher:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._start_flush)
         return await future
-
-    async def load(self) -> None:
-        for script in self.scripts:
-            await self.client.script_load(script.script)
 
     def _start_flush(self) -> None:
         self._scheduled = False
@@ -157,7 +144,7 @@ class Batcher:
             lost = any(isinstance(reply, NoScriptError) for reply in replies)
             if not lost or attempt == 1:
                 break
-            await self.load()
+            await self.scripts.load(self.client)
         return replies
 
     async def _round_trip(self, commands: list[Command]) -> list[Any]:

@@ -1,10 +1,28 @@
 """Failure throttling in Redis: fixed-window counters, one per kind (account, address…)."""
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
+import msgspec
 
 from engine.errors import Throttled
-from engine.kv import Redis, load_script
+from engine.kv import Batcher
+from engine.scripts import SCRIPTS
+
+_COUNT_FAILURE = SCRIPTS["count_failure"]
+
+
+class FailureCount(msgspec.Struct, frozen=True):
+    count: int
+    window_left_ms: int
+
+
+async def count_failure(
+    batcher: Batcher, counters: Sequence[str], window_ms: int
+) -> list[FailureCount]:
+    """Count one failure on each counter key (lua/count_failure.lua), in one round trip."""
+    replies = await batcher.call([_COUNT_FAILURE.command((key,), window_ms) for key in counters])
+    return [FailureCount(int(count), int(left)) for count, left in replies]
 
 
 class FailureThrottle:
@@ -14,21 +32,18 @@ class FailureThrottle:
     """
 
     def __init__(
-        self, redis: Redis, *, window_s: int, limits: Mapping[str, int], message: str
+        self, batcher: Batcher, *, window_s: int, limits: Mapping[str, int], message: str
     ) -> None:
-        self.redis = redis
+        self.batcher = batcher
         self.window_ms = window_s * 1000
         self.limits = dict(limits)
         self.message = message
-        self._count = load_script(redis, "engine", "count_failure")
 
     async def check(self, counters: Mapping[str, str]) -> None:
         """Raise Throttled while a counter (kind → key) is at its limit."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key in counters.values():
-                pipe.get(key)
-                pipe.pttl(key)
-            replies = await pipe.execute()
+        replies = await self.batcher.call(
+            [command for key in counters.values() for command in (("GET", key), ("PTTL", key))]
+        )
         waits = [
             ttl
             for kind, count, ttl in zip(counters, replies[::2], replies[1::2], strict=True)
@@ -40,7 +55,5 @@ class FailureThrottle:
             raise Throttled(self.message.format(minutes=minutes), retry_after_s=retry_after_s)
 
     async def record_failure(self, counters: Mapping[str, str]) -> None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key in counters.values():
-                await self._count(keys=[key], args=[self.window_ms], client=pipe)
-            await pipe.execute()
+        """Count one failure on every counter (kind → key)."""
+        await count_failure(self.batcher, list(counters.values()), self.window_ms)

@@ -6,9 +6,9 @@ keeps only a digest of the secret, so its contents cannot be replayed as tokens.
 
 import hashlib
 import secrets
-import time
 
-from engine.accounts import keys
+from engine.accounts import keys, scripts
+from engine.clock import Clock
 from engine.kv import Batcher, Redis
 from engine.settings import Settings
 
@@ -16,13 +16,12 @@ from engine.settings import Settings
 class LoginSessions:
     """Sessions in Redis. `resolve`, run for every request and by every socket now and then,
     goes through the batcher: tens of thousands of sockets re-checking cost a few round trips.
-    `touch_sha` is the SHA1 of lua/touch_session.lua, among the batcher's scripts.
     """
 
-    def __init__(self, redis: Redis, batcher: Batcher, touch_sha: str, settings: Settings) -> None:
+    def __init__(self, redis: Redis, batcher: Batcher, settings: Settings, clock: Clock) -> None:
         self.redis = redis
         self.batcher = batcher
-        self.touch_sha = touch_sha
+        self.clock = clock
         self.idle_ms = settings.session_idle_s * 1000
         self.absolute_ms = settings.session_absolute_s * 1000
 
@@ -31,7 +30,7 @@ class LoginSessions:
         secret = secrets.token_urlsafe(32)
         digest = _digest(secret)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(keys.session_key(user_id, digest), "created_ms", _now_ms())
+            pipe.hset(keys.session_key(user_id, digest), "created_ms", self.clock())
             pipe.pexpire(keys.session_key(user_id, digest), self.idle_ms)
             pipe.sadd(keys.sessions_index_key(user_id), digest)
             pipe.pexpire(keys.sessions_index_key(user_id), self.absolute_ms)
@@ -44,20 +43,15 @@ class LoginSessions:
         if parsed is None:
             return None
         user_id, digest = parsed
-        [alive] = await self.batcher.call(
-            [
-                (
-                    "EVALSHA",
-                    self.touch_sha,
-                    1,
-                    keys.session_key(user_id, digest),
-                    _now_ms(),
-                    self.idle_ms,
-                    self.absolute_ms,
-                )
-            ]
+        alive = await scripts.touch_session(
+            self.batcher,
+            user_id=user_id,
+            digest=digest,
+            now_ms=self.clock(),
+            idle_ms=self.idle_ms,
+            absolute_ms=self.absolute_ms,
         )
-        return user_id if alive == 1 else None
+        return user_id if alive else None
 
     async def end(self, token: str) -> None:
         parsed = _parse(token)
@@ -94,7 +88,3 @@ def _parse(token: str) -> tuple[int, str] | None:
     if not user_part.isdigit() or len(user_part) > 18 or not 20 <= len(secret) <= 100:
         return None
     return int(user_part), _digest(secret)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)

@@ -1,16 +1,16 @@
 """Failed-login throttling per account and per client address."""
 
 from engine.accounts import keys
-from engine.kv import Redis
+from engine.kv import Batcher
 from engine.settings import Settings
 from engine.throttle import FailureThrottle
 
 
 class LoginThrottle:
-    def __init__(self, redis: Redis, settings: Settings) -> None:
-        self.redis = redis
+    def __init__(self, batcher: Batcher, settings: Settings) -> None:
+        self.batcher = batcher
         self.throttle = FailureThrottle(
-            redis,
+            batcher,
             window_s=settings.login_failure_window_s,
             limits={
                 "account": settings.login_max_failures_per_account,
@@ -21,18 +21,11 @@ class LoginThrottle:
 
     async def check(self, username: str, address: str) -> None:
         """Raise Throttled while either the account or the address is over its limit."""
-        await self.throttle.check(_counters(username, address))
+        await self.throttle.check(keys.login_failure_counters(username, address))
 
     async def record_failure(self, username: str, address: str) -> None:
-        await self.throttle.record_failure(_counters(username, address))
+        await self.throttle.record_failure(keys.login_failure_counters(username, address))
 
     async def record_success(self, username: str) -> None:
         """A correct password clears the account's count; the address's stays."""
-        await self.redis.delete(keys.account_failures_key(username))
-
-
-def _counters(username: str, address: str) -> dict[str, str]:
-    return {
-        "account": keys.account_failures_key(username),
-        "address": keys.address_failures_key(address),
-    }
+        await self.batcher.call([("DEL", keys.account_failures_key(username))])

@@ -1,15 +1,15 @@
 """Study-card guessing: failed redemptions counted per learner and per address."""
 
 from engine.commerce import keys
-from engine.kv import Redis
+from engine.kv import Batcher
 from engine.settings import Settings
 from engine.throttle import FailureThrottle
 
 
 class CardThrottle:
-    def __init__(self, redis: Redis, settings: Settings) -> None:
+    def __init__(self, batcher: Batcher, settings: Settings) -> None:
         self.throttle = FailureThrottle(
-            redis,
+            batcher,
             window_s=settings.card_failure_window_s,
             limits={
                 "account": settings.card_max_failures_per_account,
@@ -20,14 +20,7 @@ class CardThrottle:
 
     async def check(self, learner_id: int, address: str) -> None:
         """Raise Throttled while either the learner or the address is over its limit."""
-        await self.throttle.check(_counters(learner_id, address))
+        await self.throttle.check(keys.card_failure_counters(learner_id, address))
 
     async def record_failure(self, learner_id: int, address: str) -> None:
-        await self.throttle.record_failure(_counters(learner_id, address))
-
-
-def _counters(learner_id: int, address: str) -> dict[str, str]:
-    return {
-        "account": keys.learner_card_failures_key(learner_id),
-        "address": keys.address_card_failures_key(address),
-    }
+        await self.throttle.record_failure(keys.card_failure_counters(learner_id, address))

@@ -6,11 +6,10 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from redis.commands.core import AsyncScript
 
 from engine.db import Executor
 from engine.errors import Conflict, DomainError, NotFound
-from engine.exams import grading, keys, store
+from engine.exams import grading, keys, scripts, store
 from engine.exams.eligibility import refusal
 from engine.exams.types import AttemptView, ExamSummary, Graded, JoinedExam, Question, Result
 from engine.kv import Batcher, Redis
@@ -37,8 +36,6 @@ class Exams:
         self,
         redis: Redis,
         batcher: Batcher,
-        save_sha: str,
-        close: AsyncScript,
         *,
         rng: random.Random,
     ) -> None:
@@ -46,8 +43,6 @@ class Exams:
         # Answers go through the batcher: thousands of examinees answering at once would
         # otherwise each hold a pooled connection for their round trip, and drain the pool.
         self.batcher = batcher
-        self.save_sha = save_sha
-        self.close_script = close
         self.rng = rng
 
     async def list_for(self, db: Executor, learner_id: int, now_ms: int) -> list[dict[str, Any]]:
@@ -225,22 +220,17 @@ class Exams:
             raise DomainError("试卷中没有这道题", code="bad_question")
         if answer is not None and not grading.valid_answer(shape[0], shape[1], answer):
             raise DomainError("答案不符合题型要求", code="bad_answer")
-        operation = "answer" if answer is not None else ("flag" if flagged else "unflag")
-        [outcome] = await self.batcher.call(
-            [
-                (
-                    "EVALSHA",
-                    self.save_sha,
-                    3,
-                    *keys.attempt_keys(learner_id, joined.attempt_id),
-                    question,
-                    operation,
-                    _encoder.encode(answer).decode() if answer is not None else "",
-                    now_ms,
-                    keys.GRACE_MS,
-                    keys.KEEP_MS,
-                )
-            ]
+        operation: scripts.Operation = (
+            "answer" if answer is not None else ("flag" if flagged else "unflag")
+        )
+        outcome = await scripts.save(
+            self.batcher,
+            learner_id=learner_id,
+            attempt_id=joined.attempt_id,
+            question=question,
+            operation=operation,
+            answer_json=_encoder.encode(answer).decode() if answer is not None else "",
+            now_ms=now_ms,
         )
         if outcome != "ok":
             raise DomainError(SAVE_REFUSALS[outcome], code=outcome)
@@ -324,17 +314,12 @@ class Exams:
         """Close the attempts to answers in Redis, in one round trip, and read their drafts:
         done before grading, no answer can be acknowledged that grading misses. An attempt
         Redis no longer knows keeps the answers PostgreSQL holds."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for attempt in attempts:
-                await self.close_script(
-                    keys.attempt_keys(attempt.learner_id, attempt.id), [], client=pipe
-                )
-            replies = await pipe.execute()
+        closed = await scripts.close(
+            self.batcher, [(attempt.learner_id, attempt.id) for attempt in attempts]
+        )
         return [
-            _drafts(dict(zip(answers[::2], answers[1::2], strict=True)), flags)
-            if found
-            else Drafts(attempt.answers, attempt.flags)
-            for attempt, (found, answers, flags) in zip(attempts, replies, strict=True)
+            _drafts(*drafts) if drafts is not None else Drafts(attempt.answers, attempt.flags)
+            for attempt, drafts in zip(attempts, closed, strict=True)
         ]
 
     async def sockets(self, results: Sequence[Result]) -> list[dict[str, str]]:

@@ -1,24 +1,26 @@
-"""Redis keys of the progress core.
+"""Redis keys of the progress core (the convention: engine/keys.py)."""
 
-- `{u:<id>}:lease` HASH {conn, node, chapter}: the learner's single playback lease. TTL: a
-  day, renewed by every beat; a new `play` takes it over whatever it holds.
-- `{u:<id>}:play:<chapter>` HASH {hwm, pos, dur, rate, seq, at, budget, active, idle,
-  complete}: validated playback state of one chapter. TTL: a day after the last beat; the
-  flusher has long since written it to PostgreSQL, and `play` rebuilds it from there.
-- `progress` STREAM of {l: learner, c: chapter}: "this state changed", appended in the same
-  round trip as each beat; the flusher's consumer group reads the state and writes it to
-  PostgreSQL. Entries are deleted once acknowledged. Not a learner's key: it names learners
-  but holds no state of theirs, so no script touches it together with theirs.
-"""
+from engine.keys import user_tag
 
+# `progress` STREAM of {l: learner, c: chapter}: "this state changed", appended in the same
+# round trip as each beat; the flusher's consumer group reads the state and writes it to
+# PostgreSQL. Entries are deleted once acknowledged (no TTL). Not a learner's key: it names
+# learners but holds no state of theirs, so no script touches it together with theirs.
 STREAM = "progress"
 FLUSH_GROUP = "flushers"
 STATE_TTL_MS = 24 * 60 * 60 * 1000
 
 
 def lease_key(learner_id: int) -> str:
-    return f"{{u:{learner_id}}}:lease"
+    """`{u:<id>}:lease` HASH {conn, node, chapter}: the learner's single playback lease.
+    TTL: a day (`STATE_TTL_MS`), renewed by every beat; a new `play` takes it over whatever
+    it holds."""
+    return f"{user_tag(learner_id)}:lease"
 
 
 def state_key(learner_id: int, chapter_id: int) -> str:
-    return f"{{u:{learner_id}}}:play:{chapter_id}"
+    """`{u:<id>}:play:<chapter>` HASH {hwm, pos, dur, rate, seq, at, budget, active, idle,
+    complete}: validated playback state of one chapter. TTL: a day after the last beat
+    (`STATE_TTL_MS`); the flusher has long since written it to PostgreSQL, and `play`
+    rebuilds it from there."""
+    return f"{user_tag(learner_id)}:play:{chapter_id}"

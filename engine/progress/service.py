@@ -8,7 +8,7 @@ from engine.catalog.types import ChapterView, CourseDetail
 from engine.db import Executor
 from engine.errors import Forbidden, NotFound
 from engine.kv import Batcher
-from engine.progress import keys, store
+from engine.progress import keys, scripts, store
 from engine.progress.types import (
     BeatOutcome,
     ChapterState,
@@ -47,12 +47,10 @@ class Rules(msgspec.Struct, frozen=True):
 
 
 class Progress:
-    """The progress core of one node: its scripts, batcher and rules."""
+    """The progress core of one node: its batcher (and so its scripts) and rules."""
 
-    def __init__(self, batcher: Batcher, play_sha: str, beat_sha: str, rules: Rules) -> None:
+    def __init__(self, batcher: Batcher, rules: Rules) -> None:
         self.batcher = batcher
-        self.play_sha = play_sha
-        self.beat_sha = beat_sha
         self.rules = rules
 
     async def play(
@@ -74,44 +72,34 @@ class Progress:
         stored = await store.course_chapters(db, learner_id, chapter.course_id)
         this = next(state for state in stored if state.chapter_id == chapter_id)
         others = [state for state in stored if state.chapter_id != chapter_id]
-        commands = [
-            (
-                "EVALSHA",
-                self.play_sha,
-                2,
-                keys.lease_key(learner_id),
-                keys.state_key(learner_id, chapter_id),
-                conn_id,
-                node_id,
-                chapter_id,
-                chapter.duration_s,
-                chapter.max_rate,
-                this.hwm_s,
-                this.position_s,
-                -1 if position is None else max(0.0, position),
-                now_ms,
-                keys.STATE_TTL_MS,
-                self.rules.completion_tolerance_s,
-            ),
-            *(
-                ("HMGET", keys.state_key(learner_id, other.chapter_id), *LIVE_FIELDS)
-                for other in others
-            ),
-        ]
-        replies = await self.batcher.call(commands)
-        previous_conn, previous_node, hwm, position_s, complete = replies[0]
-        others_live = [
-            _merge(other, reply) for other, reply in zip(others, replies[1:], strict=True)
-        ]
-        return Playing(
+        lease, live = await scripts.play(
+            self.batcher,
+            learner_id=learner_id,
+            conn_id=conn_id,
+            node_id=node_id,
             chapter_id=chapter_id,
-            hwm_s=float(hwm),
-            position_s=float(position_s),
             duration_s=chapter.duration_s,
             max_rate=chapter.max_rate,
-            complete=bool(int(complete)),
-            previous_conn=previous_conn,
-            previous_node=previous_node,
+            stored_hwm_s=this.hwm_s,
+            stored_position_s=this.position_s,
+            position=position,
+            now_ms=now_ms,
+            completion_tolerance_s=self.rules.completion_tolerance_s,
+            also=[
+                ("HMGET", keys.state_key(learner_id, other.chapter_id), *LIVE_FIELDS)
+                for other in others
+            ],
+        )
+        others_live = [_merge(other, reply) for other, reply in zip(others, live, strict=True)]
+        return Playing(
+            chapter_id=chapter_id,
+            hwm_s=lease.hwm_s,
+            position_s=lease.position_s,
+            duration_s=chapter.duration_s,
+            max_rate=chapter.max_rate,
+            complete=lease.complete,
+            previous_conn=lease.previous_conn,
+            previous_node=lease.previous_node,
             course=msgspec.structs.replace(
                 CourseTally.of(others_live), total_s=sum(state.duration_s for state in stored)
             ),
@@ -134,41 +122,22 @@ class Progress:
     ) -> BeatOutcome:
         """Validate one heartbeat; its outcome is in Redis, and queued for PostgreSQL, on return."""
         rules = self.rules
-        replies = await self.batcher.call(
-            [
-                (
-                    "EVALSHA",
-                    self.beat_sha,
-                    2,
-                    keys.lease_key(learner_id),
-                    keys.state_key(learner_id, chapter_id),
-                    conn_id,
-                    chapter_id,
-                    seq,
-                    position,
-                    int(playing),
-                    int(focused),
-                    rate,
-                    now_ms,
-                    rules.seek_tolerance_s,
-                    rules.gap_cap_s,
-                    rules.budget_cap_s(max_rate),
-                    rules.completion_tolerance_s,
-                    keys.STATE_TTL_MS,
-                    int(release),
-                ),
-                ("XADD", keys.STREAM, "*", "l", learner_id, "c", chapter_id),
-            ]
-        )
-        reason, credited, hwm, position_s, seek_to, complete, duration = replies[0]
-        return BeatOutcome(
-            reason=reason,
-            credited_s=float(credited),
-            hwm_s=float(hwm),
-            position_s=float(position_s),
-            seek_to=float(seek_to) if seek_to != "" else None,
-            complete=bool(complete),
-            duration_s=float(duration),
+        return await scripts.beat(
+            self.batcher,
+            learner_id=learner_id,
+            conn_id=conn_id,
+            chapter_id=chapter_id,
+            seq=seq,
+            position=position,
+            playing=playing,
+            focused=focused,
+            rate=rate,
+            now_ms=now_ms,
+            seek_tolerance_s=rules.seek_tolerance_s,
+            gap_cap_s=rules.gap_cap_s,
+            budget_cap_s=rules.budget_cap_s(max_rate),
+            completion_tolerance_s=rules.completion_tolerance_s,
+            release=release,
         )
 
     async def course_detail(self, db: Executor, learner_id: int, course_id: int) -> CourseDetail:

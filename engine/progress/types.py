@@ -80,3 +80,13 @@ class BeatOutcome(msgspec.Struct, frozen=True):
 
     def chapter_progress(self) -> int:
         return chapter_percent(self.hwm_s, self.duration_s, self.complete)
+
+
+class Lease(msgspec.Struct, frozen=True):
+    """A chapter's lease just taken: who held it before, and where playback starts."""
+
+    previous_conn: str
+    previous_node: str
+    hwm_s: float
+    position_s: float
+    complete: bool

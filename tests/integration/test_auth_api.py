@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from engine.accounts import keys
 from engine.appkeys import REDIS
 from tests.conftest import origin_of
 
@@ -185,10 +186,11 @@ async def test_session_expires_after_idle_timeout(
     client: TestClient, registration: Payload
 ) -> None:
     payload = registration()
-    await register(client, payload)
+    user = await register(client, payload)
     token = await login(client, payload["username"], payload["password"])
     redis = client.app[REDIS]
-    [key] = await redis.keys("{u:*}:session:*")
+    [digest] = await redis.smembers(keys.sessions_index_key(user["id"]))
+    key = keys.session_key(user["id"], digest)
     assert 0 < await redis.pttl(key) <= 30 * 60 * 1000
     # An absolute lifetime already spent ends the session even though it is in use.
     await redis.hset(key, "created_ms", 0)

@@ -29,7 +29,8 @@ from engine.commerce.cart import add, checkout
 from engine.commerce.throttle import CardThrottle
 from engine.commerce.types import Order
 from engine.errors import Conflict
-from engine.kv import create_redis
+from engine.kv import Batcher, create_redis
+from engine.scripts import SCRIPTS
 from engine.settings import load_settings
 
 T = TypeVar("T")
@@ -298,7 +299,7 @@ def run_machine(
         world = World(
             loop=loop,
             pool=pool,
-            throttle=CardThrottle(redis, limits),
+            throttle=CardThrottle(Batcher(redis, SCRIPTS), limits),
             org_id=org_id,
             courses=courses,
             card_hash=HASHER.hash(PASSWORD),

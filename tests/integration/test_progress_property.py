@@ -5,8 +5,10 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.kv import Batcher, create_redis, script_source
+from engine.kv import Batcher, create_redis
+from engine.progress import keys, scripts
 from engine.progress.service import Progress, Rules
+from engine.scripts import SCRIPTS
 from tests.conftest import run_in_thread
 
 RULES = Rules(interval_s=5.0, seek_tolerance_s=2.0, completion_tolerance_s=2.0)
@@ -36,22 +38,26 @@ steps = st.builds(
 async def scenario(redis_url: str, duration: float, max_rate: float, plan: list[Step]) -> None:
     redis = create_redis(redis_url)
     try:
-        play = redis.register_script(script_source("engine.progress", "play"))
-        beat = redis.register_script(script_source("engine.progress", "beat"))
-        batcher = Batcher(redis, [play, beat])
-        await batcher.load()
-        progress = Progress(batcher, play.sha, beat.sha, RULES)
+        await SCRIPTS.load(redis)
+        batcher = Batcher(redis, SCRIPTS)
+        progress = Progress(batcher, RULES)
         learner, chapter, now = 424242, 7, 1_700_000_000_000
-        await redis.delete(f"{{u:{learner}}}:lease", f"{{u:{learner}}}:play:{chapter}")
-        [started] = await batcher.call(
-            [
-                (
-                    "EVALSHA", play.sha, 2, f"{{u:{learner}}}:lease", f"{{u:{learner}}}:play:{chapter}",
-                    "conn", "node", chapter, duration, max_rate, 0, 0, 0, now, 60_000, 2.0,
-                )
-            ]
-        )  # fmt: skip
-        assert started[2] == "0"
+        await redis.delete(keys.lease_key(learner), keys.state_key(learner, chapter))
+        started, _ = await scripts.play(
+            batcher,
+            learner_id=learner,
+            conn_id="conn",
+            node_id="node",
+            chapter_id=chapter,
+            duration_s=duration,
+            max_rate=max_rate,
+            stored_hwm_s=0,
+            stored_position_s=0,
+            position=0,
+            now_ms=now,
+            completion_tolerance_s=RULES.completion_tolerance_s,
+        )
+        assert started.hwm_s == 0
         start, position, seq, credited, hwm = now, 0.0, 0, 0.0, 0.0
         for step in plan:
             now += round(step.after_s * 1000)
@@ -79,7 +85,7 @@ async def scenario(redis_url: str, duration: float, max_rate: float, plan: list[
             assert credited <= elapsed_s * max_rate + RULES.seek_tolerance_s + 1e-6
             if outcome.seek_to is not None:
                 position = outcome.seek_to
-        await redis.delete(f"{{u:{learner}}}:lease", f"{{u:{learner}}}:play:{chapter}")
+        await redis.delete(keys.lease_key(learner), keys.state_key(learner, chapter))
     finally:
         await redis.aclose()
 
