@@ -4,7 +4,7 @@ dates out of paths and queries; every failure is one InvalidInput naming its fie
 import re
 import typing
 from datetime import date
-from typing import Any, TypeVar
+from typing import Annotated, TypeVar
 
 import msgspec
 from aiohttp import web
@@ -16,28 +16,25 @@ MISSING = "请填写此项"
 MISTYPED = "格式不正确"
 BAD_ID = "编号不正确"
 
-T = TypeVar("T")
-
 # At most 18 decimal digits: every id fits PostgreSQL's bigint.
 _ID_TEXT = re.compile(r"[0-9]{1,18}")
-_ID_LIMIT = 10**18
 _AT_FIELD = re.compile(r" - at `\$\.([A-Za-z0-9_]+)`$")
 _MISSING_FIELD = re.compile(r"Object missing required field `([A-Za-z0-9_]+)`$")
 
+# A Struct field holding a row id: in JSON a number, in text what `parse_id` reads.
+Id = Annotated[int, msgspec.Meta(ge=1, lt=10**18)]
 
-class Id(int):
-    """A row id a client names: a positive integer of at most 18 decimal digits."""
+S = TypeVar("S", bound=msgspec.Struct)
 
 
-def parse_id(text: str | None) -> Id | None:
+def parse_id(text: str | None) -> int | None:
     """The id written in `text` (path, query or form), None when it cannot be one."""
     if text is None or not _ID_TEXT.fullmatch(text):
         return None
-    value = int(text)
-    return Id(value) if value else None
+    return int(text) or None
 
 
-def path_id(request: web.Request, name: str) -> Id:
+def path_id(request: web.Request, name: str) -> int:
     """The id in the URL path; NotFound for anything else."""
     value = parse_id(request.match_info[name])
     if value is None:
@@ -55,25 +52,31 @@ def parse_date(value: str | None, field: str) -> date | None:
         raise InvalidInput({field: "日期格式应为年-月-日"}) from None
 
 
-async def read_json(request: web.Request, body_type: type[T]) -> T:
+async def read_json(request: web.Request, body_type: type[S]) -> S:
     """The JSON object of the request as `body_type`; InvalidInput naming a bad field."""
     try:
-        return msgspec.json.decode(await request.read(), type=body_type, dec_hook=_decode_id)
+        return msgspec.json.decode(await request.read(), type=body_type)
     except msgspec.ValidationError as exc:
         raise _invalid_input(exc, body_type) from None
     except msgspec.DecodeError:
         raise InvalidInput({}, NOT_AN_OBJECT) from None
 
 
-async def read_form(request: web.Request, body_type: type[T]) -> T:
+async def read_form(request: web.Request, body_type: type[S]) -> S:
     """The posted form as `body_type`, its text converted to the fields' types.
 
     A field left empty counts as absent: browsers send every input of a form.
     """
     form = await request.post()
-    values = {key: value for key, value in form.items() if isinstance(value, str) and value}
+    values: dict[str, object] = {
+        key: value for key, value in form.items() if isinstance(value, str) and value
+    }
+    for field in _id_fields(body_type) & values.keys():
+        values[field] = parse_id(str(values[field]))
+        if values[field] is None:
+            raise InvalidInput({field: BAD_ID})
     try:
-        return msgspec.convert(values, body_type, strict=False, dec_hook=_decode_id)
+        return msgspec.convert(values, body_type, strict=False)
     except msgspec.ValidationError as exc:
         raise _invalid_input(exc, body_type) from None
 
@@ -86,19 +89,7 @@ async def signed_params(request: web.Request) -> dict[str, str] | None:
     return params if len(params) == len(form) else None
 
 
-def _decode_id(target: type, value: object) -> Id:
-    if target is not Id:
-        raise NotImplementedError(target)
-    if isinstance(value, str):
-        parsed = parse_id(value)
-    else:
-        parsed = Id(value) if type(value) is int and 0 < value < _ID_LIMIT else None
-    if parsed is None:
-        raise ValueError("not an id")
-    return parsed
-
-
-def _invalid_input(exc: msgspec.ValidationError, body_type: type[Any]) -> InvalidInput:
+def _invalid_input(exc: msgspec.ValidationError, body_type: type[msgspec.Struct]) -> InvalidInput:
     """msgspec's error (`… - at $.field`, `Object missing required field …`) in Chinese."""
     text = str(exc)
     if found := _AT_FIELD.search(text):
@@ -110,8 +101,9 @@ def _invalid_input(exc: msgspec.ValidationError, body_type: type[Any]) -> Invali
     return InvalidInput({field: BAD_ID if field in _id_fields(body_type) else message})
 
 
-def _id_fields(body_type: type[Any]) -> frozenset[str]:
-    hints = typing.get_type_hints(body_type)
+def _id_fields(body_type: type[msgspec.Struct]) -> frozenset[str]:
     return frozenset(
-        name for name, hint in hints.items() if hint is Id or Id in typing.get_args(hint)
+        field.name
+        for field in msgspec.structs.fields(body_type)
+        if field.type == Id or Id in typing.get_args(field.type)
     )
