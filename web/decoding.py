@@ -2,9 +2,8 @@
 dates out of paths and queries; every failure is one InvalidInput naming its field."""
 
 import re
-import typing
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import Annotated, TypeVar, get_args
 
 import msgspec
 from aiohttp import web
@@ -105,5 +104,5 @@ def _id_fields(body_type: type[msgspec.Struct]) -> frozenset[str]:
     return frozenset(
         field.name
         for field in msgspec.structs.fields(body_type)
-        if field.type == Id or Id in typing.get_args(field.type)
+        if field.type == Id or Id in get_args(field.type)
     )
