@@ -1,6 +1,5 @@
 """JSON API handlers of PROTOCOL.md: authentication, the user, reference data."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -24,27 +23,26 @@ from engine.commerce import account as commerce_account
 from engine.commerce import cards, orders
 from engine.commerce import cart as commerce_cart
 from engine.errors import InvalidInput
+from web.bodies import (
+    CardRedemption,
+    CartItem,
+    Credentials,
+    PasswordChange,
+    PaymentChoice,
+    PersonalDetailsBody,
+    RegistrationBody,
+)
+from web.decoding import parse_date, parse_id, path_id, read_json
 from web.payments import receive_notification, start_payment
 from web.render import json_response
 from web.requests import (
     TOKEN,
     clear_session_cookie,
     client_address,
-    parse_date,
-    path_id,
+    now,
     require_user,
     set_session_cookie,
 )
-
-_object_decoder = msgspec.json.Decoder(dict[str, Any])
-
-
-async def read_json(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object; InvalidInput when it is not one."""
-    try:
-        return _object_decoder.decode(await request.read())
-    except msgspec.DecodeError:
-        raise InvalidInput({}, "请求内容应为JSON对象") from None
 
 
 def user_payload(user: User) -> dict[str, Any]:
@@ -52,19 +50,19 @@ def user_payload(user: User) -> dict[str, Any]:
 
 
 async def register(request: web.Request) -> web.Response:
-    user = await service.register(request.app[DB], await read_json(request))
+    body = await read_json(request, RegistrationBody)
+    user = await service.register(request.app[DB], msgspec.structs.asdict(body))
     return json_response({"user": user_payload(user)}, status=201)
 
 
 async def login(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    username, password = body.get("username"), body.get("password")
+    body = await read_json(request, Credentials)
     user, token = await service.log_in(
         request.app[DB],
         request.app[LOGIN_SESSIONS],
         request.app[LOGIN_THROTTLE],
-        username=username if isinstance(username, str) else "",
-        password=password if isinstance(password, str) else "",
+        username=body.username,
+        password=body.password,
         address=client_address(request),
         previous_token=request.get(TOKEN),
     )
@@ -86,22 +84,24 @@ async def me(request: web.Request) -> web.Response:
 
 
 async def update_me(request: web.Request) -> web.Response:
-    user = await service.update_profile(
-        request.app[DB], require_user(request), await read_json(request)
-    )
+    user = require_user(request)
+    body = await read_json(request, PersonalDetailsBody)
+    user = await service.update_profile(request.app[DB], user, msgspec.structs.asdict(body))
     return json_response({"user": user_payload(user)})
 
 
 async def change_password(request: web.Request) -> web.Response:
     user = require_user(request)
-    body = await read_json(request)
+    body = await read_json(request, PasswordChange)
     await service.change_password(
         request.app[DB],
         request.app[LOGIN_SESSIONS],
         user,
-        old_password=_text(body, "old_password"),
-        new_password=_text(body, "new_password"),
-        confirm_password=_text(body, "confirm_password", _text(body, "new_password")),
+        old_password=body.old_password,
+        new_password=body.new_password,
+        confirm_password=(
+            body.new_password if body.confirm_password is None else body.confirm_password
+        ),
         current_token=request[TOKEN],
     )
     return json_response({"ok": True})
@@ -113,11 +113,6 @@ async def orgs(request: web.Request) -> web.Response:
 
 async def options(request: web.Request) -> web.Response:
     return json_response(options_payload())
-
-
-def _text(body: dict[str, Any], field: str, default: str = "") -> str:
-    value = body.get(field, default)
-    return value if isinstance(value, str) else ""
 
 
 async def plans(request: web.Request) -> web.Response:
@@ -169,28 +164,27 @@ async def cart(request: web.Request) -> web.Response:
 
 async def add_to_cart(request: web.Request) -> web.Response:
     user = require_user(request)
-    body = await read_json(request)
-    plan_id, course_id = _body_id(body, "plan_id"), _body_id(body, "course_id")
-    now = datetime.fromtimestamp(request.app[CLOCK]() / 1000, UTC)
-    updated = await commerce_cart.add(request.app[DB], user.id, plan_id, course_id, now)
+    item = await read_json(request, CartItem)
+    updated = await commerce_cart.add(
+        request.app[DB], user.id, item.plan_id, item.course_id, now(request)
+    )
     return json_response({"cart": updated}, status=201)
 
 
 async def remove_from_cart(request: web.Request) -> web.Response:
     user = require_user(request)
-    plan_id = request.query.get("plan_id", "")
-    if not plan_id.isdigit():
+    plan_id = parse_id(request.query.get("plan_id"))
+    if plan_id is None:
         raise InvalidInput({"plan_id": "请指定培训计划"})
     updated = await commerce_cart.remove(
-        request.app[DB], user.id, int(plan_id), path_id(request, "course_id")
+        request.app[DB], user.id, plan_id, path_id(request, "course_id")
     )
     return json_response({"cart": updated})
 
 
 async def checkout(request: web.Request) -> web.Response:
     user = require_user(request)
-    now = datetime.fromtimestamp(request.app[CLOCK]() / 1000, UTC)
-    order = await commerce_cart.checkout(request.app[DB], user.id, now)
+    order = await commerce_cart.checkout(request.app[DB], user.id, now(request))
     return json_response({"order": order}, status=201)
 
 
@@ -220,58 +214,49 @@ async def delete_order(request: web.Request) -> web.Response:
     return json_response({"order": order})
 
 
-def _body_id(body: dict[str, Any], field: str) -> int:
-    value = body.get(field)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
-        return value
-    raise InvalidInput({field: "编号不正确"})
-
-
 async def account(request: web.Request) -> web.Response:
     """我的账户: the balance and the newest records; `?before=<id>` pages back."""
     user = require_user(request)
     view = await commerce_account.account_view(
         request.app[DB],
         user.id,
-        before=_query_int(request.query.get("before"), "before"),
-        limit=_query_int(request.query.get("limit"), "limit") or commerce_account.DEFAULT_LIMIT,
+        before=_query_number(request, "before"),
+        limit=_query_number(request, "limit") or commerce_account.DEFAULT_LIMIT,
     )
     return json_response(view)
 
 
 async def recharge(request: web.Request) -> web.Response:
     user = require_user(request)
-    body = await read_json(request)
+    card = await read_json(request, CardRedemption)
     balance_fen = await cards.redeem(
         request.app[DB],
         request.app[CARD_THROTTLE],
         user.id,
-        _text(body, "card_no"),
-        _text(body, "card_password"),
+        card.card_no,
+        card.card_password,
         client_address(request),
     )
     return json_response({"balance_fen": balance_fen})
 
 
-def _query_int(value: str | None, field: str) -> int | None:
-    if not value:
+def _query_number(request: web.Request, name: str) -> int | None:
+    """An optional positive number in the query string; InvalidInput naming it otherwise."""
+    text = request.query.get(name)
+    if not text:
         return None
-    if not value.isdigit() or len(value) > 18:
-        raise InvalidInput({field: "应为正整数"})
-    return int(value)
+    number = parse_id(text)
+    if number is None:
+        raise InvalidInput({name: "应为正整数"})
+    return number
 
 
 async def pay_order(request: web.Request) -> web.Response:
     """`{"method": "balance"}` pays at once; alipay and bank answer the gateway's address."""
     user = require_user(request)
-    body = await read_json(request)
-    method, bank = body.get("method"), body.get("bank")
+    choice = await read_json(request, PaymentChoice)
     started = await start_payment(
-        request,
-        user.id,
-        path_id(request, "order_id"),
-        method if isinstance(method, str) else "",
-        bank if isinstance(bank, str) else None,
+        request, user.id, path_id(request, "order_id"), choice.method, choice.bank
     )
     if started.redirect is not None:
         return json_response({"redirect": started.redirect})

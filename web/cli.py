@@ -10,7 +10,6 @@ import re
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -21,6 +20,7 @@ from aiohttp import web
 
 from engine import db
 from engine.catalog.demo import PLANS
+from engine.clock import system_clock, utc_time
 from engine.commerce import cards, orders
 from engine.commerce.types import Order
 from engine.demo import seed_demo, seed_demo_if_empty
@@ -147,7 +147,7 @@ def generate_cards(
     The file is created first, readable by its owner only, and never overwritten: the
     passwords exist nowhere else (the database keeps their hashes).
     """
-    batch = batch or datetime.now(UTC).strftime("cards-%Y%m%d-%H%M%S")
+    batch = batch or utc_time(system_clock()).strftime("cards-%Y%m%d-%H%M%S")
     out = out or Path(re.sub(r"[^\w.-]", "_", batch) + ".csv")
     try:
         descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

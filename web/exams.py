@@ -7,10 +7,10 @@ from engine.appkeys import CLOCK, DB, EXAMS
 from engine.errors import DomainError
 from engine.exams.keys import GRACE_MS
 from engine.exams.types import KINDS
+from web.decoding import path_id
 from web.flash import flash_redirect
 from web.pages import page_user
 from web.render import render_page
-from web.requests import path_id
 
 KIND_LABELS = {"single": "单选题", "multiple": "多选题", "true_false": "判断题"}
 SUBMITTED_BY = {"learner": "考生交卷", "deadline": "考试时间到，系统自动交卷"}

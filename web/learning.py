@@ -9,9 +9,9 @@ from engine.catalog import service as catalog
 from engine.commerce import cart
 from engine.errors import NotFound
 from engine.progress.service import NOT_WATCHABLE
+from web.decoding import parse_id, path_id
 from web.pages import page_user
 from web.render import render_page
-from web.requests import path_id
 
 PLAN_STATES = {"pending": "待激活", "learning": "学习中", "passed": "已通过"}
 PLAN_KINDS = {"public": "公需科目", "professional": "专业科目"}
@@ -118,7 +118,6 @@ async def preview_page(request: web.Request) -> web.Response:
         request.app[DB], user.id, path_id(request, "course_id")
     )
     first = course.chapters[0] if course.chapters else None
-    plan = request.query.get("plan", "")
     context = {
         "active": "courses",
         "course": course,
@@ -126,6 +125,6 @@ async def preview_page(request: web.Request) -> web.Response:
         if first
         else None,
         "preview_s": PREVIEW_S,
-        "plan_id": int(plan) if plan.isdigit() and len(plan) <= 18 else None,
+        "plan_id": parse_id(request.query.get("plan")),
     }
     return render_page(request, "preview.html", context)

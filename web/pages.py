@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 from aiohttp import web
 
 from engine.accounts import service
@@ -12,6 +13,14 @@ from engine.appkeys import CARD_THROTTLE, DB, LOGIN_SESSIONS, LOGIN_THROTTLE, SE
 from engine.commerce import cards
 from engine.commerce.account import account_view
 from engine.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, Throttled
+from web.bodies import (
+    CardRedemption,
+    Credentials,
+    PasswordChange,
+    PersonalDetailsBody,
+    RegistrationBody,
+)
+from web.decoding import parse_id, read_form
 from web.render import render_page
 from web.requests import (
     TOKEN,
@@ -37,13 +46,14 @@ def page_user(request: web.Request) -> User:
     return user
 
 
-async def form_fields(request: web.Request) -> dict[str, str]:
+async def echo(request: web.Request) -> dict[str, str]:
+    """The posted form as typed, for showing it again: secrets left out."""
     form = await request.post()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-def echo(fields: Mapping[str, str]) -> dict[str, str]:
-    return {key: value for key, value in fields.items() if key not in SECRET_FIELDS}
+    return {
+        key: value
+        for key, value in form.items()
+        if isinstance(value, str) and key not in SECRET_FIELDS
+    }
 
 
 def safe_next(target: str | None) -> str:
@@ -72,20 +82,20 @@ async def login_page(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    fields = await form_fields(request)
-    target = safe_next(fields.get("next"))
+    credentials = await read_form(request, Credentials)
+    target = safe_next(credentials.next)
     try:
         _, token = await service.log_in(
             request.app[DB],
             request.app[LOGIN_SESSIONS],
             request.app[LOGIN_THROTTLE],
-            username=fields.get("username", "").strip(),
-            password=fields.get("password", ""),
+            username=credentials.username.strip(),
+            password=credentials.password,
             address=client_address(request),
             previous_token=request.get(TOKEN),
         )
     except (InvalidInput, NotAuthenticated, Throttled) as exc:
-        context = {"next": target, "values": echo(fields), "error": exc.message}
+        context = {"next": target, "values": await echo(request), "error": exc.message}
         response = render_page(request, "login.html", context, status=exc.status)
         if isinstance(exc, Throttled):
             response.headers["Retry-After"] = str(exc.retry_after_s)
@@ -108,11 +118,11 @@ async def register_page(request: web.Request) -> web.Response:
 
 
 async def register(request: web.Request) -> web.Response:
-    fields = await form_fields(request)
     try:
-        user = await service.register(request.app[DB], fields)
+        body = await read_form(request, RegistrationBody)
+        user = await service.register(request.app[DB], msgspec.structs.asdict(body))
     except (InvalidInput, Conflict) as exc:
-        return await _register_form(request, fields, exc.fields, status=exc.status)
+        return await _register_form(request, await echo(request), exc.fields, status=exc.status)
     raise web.HTTPFound(f"/register/done?username={quote(user.username)}")
 
 
@@ -123,12 +133,12 @@ async def register_done(request: web.Request) -> web.Response:
 
 
 async def _register_form(
-    request: web.Request, fields: Mapping[str, str], errors: Mapping[str, str], status: int = 200
+    request: web.Request, values: Mapping[str, str], errors: Mapping[str, str], status: int = 200
 ) -> web.Response:
     account_fields = {"username", "password", "password_confirm"}
     step = 1 if not errors or account_fields & errors.keys() else 2
     context = {
-        "values": echo(fields),
+        "values": values,
         "errors": errors,
         "step": step,
         "orgs": _org_choices(await service.list_orgs(request.app[DB])),
@@ -143,11 +153,13 @@ async def profile_page(request: web.Request) -> web.Response:
 
 async def update_profile(request: web.Request) -> web.Response:
     user = page_user(request)
-    fields = await form_fields(request)
     try:
-        updated = await service.update_profile(request.app[DB], user, fields)
+        body = await read_form(request, PersonalDetailsBody)
+        updated = await service.update_profile(request.app[DB], user, msgspec.structs.asdict(body))
     except InvalidInput as exc:
-        return await _profile_form(request, user, fields, exc.fields, status=exc.status)
+        return await _profile_form(
+            request, user, await echo(request), exc.fields, status=exc.status
+        )
     return await _profile_form(request, updated, _profile_values(updated), {}, saved=True)
 
 
@@ -181,16 +193,16 @@ async def password_page(request: web.Request) -> web.Response:
 
 async def change_password(request: web.Request) -> web.Response:
     user = page_user(request)
-    fields = await form_fields(request)
+    change = await read_form(request, PasswordChange)
     context: dict[str, Any] = {"active": "settings", "tab": "password", "errors": {}}
     try:
         await service.change_password(
             request.app[DB],
             request.app[LOGIN_SESSIONS],
             user,
-            old_password=fields.get("old_password", ""),
-            new_password=fields.get("new_password", ""),
-            confirm_password=fields.get("confirm_password", ""),
+            old_password=change.old_password,
+            new_password=change.new_password,
+            confirm_password=change.confirm_password or "",
             current_token=request.get(TOKEN),
         )
     except InvalidInput as exc:
@@ -226,14 +238,14 @@ async def account_page(request: web.Request) -> web.Response:
 async def recharge(request: web.Request) -> web.StreamResponse:
     """充值 with a study card; the page shows why not, or (after a redirect) 充值成功."""
     user = page_user(request)
-    fields = await form_fields(request)
+    card = await read_form(request, CardRedemption)
     try:
         await cards.redeem(
             request.app[DB],
             request.app[CARD_THROTTLE],
             user.id,
-            fields.get("card_no", ""),
-            fields.get("card_password", ""),
+            card.card_no,
+            card.card_password,
             client_address(request),
         )
     except DomainError as exc:
@@ -241,7 +253,7 @@ async def recharge(request: web.Request) -> web.StreamResponse:
         response = await _account(
             request,
             user,
-            values=echo(fields),
+            values=await echo(request),
             errors=errors,
             error=None if errors else exc.message,
             status=exc.status,
@@ -265,11 +277,8 @@ async def _account(
     tab = request.query.get("tab", "transactions")
     if tab not in ACCOUNT_TABS:
         tab = "transactions"
-    before = request.query.get("before", "")
     view = await account_view(
-        request.app[DB],
-        user.id,
-        before=int(before) if before.isdigit() and len(before) <= 18 else None,
+        request.app[DB], user.id, before=parse_id(request.query.get("before"))
     )
     context = {
         "active": "account",

@@ -1,18 +1,19 @@
 """Payment pages (F11–F14): 支付方式选择, the gateway's return, 支付成功."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from aiohttp import web
 
-from engine.appkeys import CLOCK, DB, GATEWAY, SETTINGS
+from engine.appkeys import DB, GATEWAY, SETTINGS
 from engine.commerce import balance, gateway, orders, payments
 from engine.commerce.types import Order
 from engine.errors import DomainError, NotFound
-from web.pages import form_fields, page_user
+from web.bodies import PaymentChoice
+from web.decoding import path_id, read_form, signed_params
+from web.pages import echo, page_user
 from web.render import render_page
-from web.requests import path_id
+from web.requests import now
 
 log = structlog.get_logger(__name__)
 
@@ -37,16 +38,15 @@ async def start_payment(
         bank,
         gateway=request.app[GATEWAY],
         base_url=base_url(request),
-        now=datetime.fromtimestamp(request.app[CLOCK]() / 1000, UTC),
+        now=now(request),
     )
 
 
 async def receive_notification(request: web.Request) -> bool:
     """Whether the gateway's notification was accepted (a verified repeat counts as accepted)."""
     configured = request.app[GATEWAY]
-    form = await request.post()
-    params = {key: value for key, value in form.items() if isinstance(value, str)}
-    if configured is None or len(params) != len(form):
+    params = await signed_params(request)
+    if configured is None or params is None:
         # Off, or a repeated or non-text field: nothing a gateway sends.
         log.warning(
             "payment notification refused", reason="malformed", gateway=configured is not None
@@ -67,16 +67,16 @@ async def pay(request: web.Request) -> web.Response:
     """确认支付 / 前往支付: balance pays at once; the gateways take the learner to their page."""
     user = page_user(request)
     order_id = path_id(request, "order_id")
-    fields = await form_fields(request)
-    method, bank = fields.get("method", ""), fields.get("bank") or None
+    choice = await read_form(request, PaymentChoice)
     try:
-        started = await start_payment(request, user.id, order_id, method, bank)
+        started = await start_payment(request, user.id, order_id, choice.method, choice.bank)
     except NotFound:
         raise
     except DomainError as exc:
         order = await orders.get_order(request.app[DB], user.id, order_id)
         errors = getattr(exc, "fields", {})
-        return await _pay_form(request, user.id, order, fields, exc.message, errors, exc.status)
+        values = await echo(request)
+        return await _pay_form(request, user.id, order, values, exc.message, errors, exc.status)
     if started.redirect is not None:
         raise web.HTTPFound(started.redirect)
     raise web.HTTPFound(f"/orders/{order_id}/paid")

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from engine.accounts.options import FORM_OPTIONS
 from engine.appkeys import SETTINGS
-from engine.clock import CHINA
+from engine.clock import CHINA, china_time
 from web.flash import clear_flash, read_flash
 from web.navigation import VISIBLE_NAVIGATION
 from web.requests import CART_COUNT, CSRF_TOKEN, current_user, is_api
@@ -43,7 +43,7 @@ def yuan(fen: int) -> str:
 def local_time(moment: datetime | int) -> str:
     """A stored (UTC) time, or epoch milliseconds, as China reads it: 2018-05-01 14:30."""
     if isinstance(moment, int):
-        moment = datetime.fromtimestamp(moment / 1000, CHINA)
+        moment = china_time(moment)
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 

@@ -1,11 +1,13 @@
 """Per-request state set by the middlewares, and helpers that read it."""
 
-from datetime import date
+from datetime import datetime
 
 from aiohttp import web
 
 from engine.accounts.types import User
-from engine.errors import InvalidInput, NotAuthenticated, NotFound
+from engine.appkeys import CLOCK
+from engine.clock import utc_time
+from engine.errors import NotAuthenticated
 from engine.settings import Settings
 
 SESSION_COOKIE = "jixu_session"
@@ -18,6 +20,11 @@ AUTH_VIA = web.RequestKey("auth_via", str)
 REQUEST_ID = web.RequestKey("request_id", str)
 CSRF_TOKEN = web.RequestKey("csrf_token", str)
 CART_COUNT = web.RequestKey("cart_count", int)
+
+
+def now(request: web.Request) -> datetime:
+    """The application's clock as an aware UTC datetime (tests inject their own clock)."""
+    return utc_time(request.app[CLOCK]())
 
 
 def current_user(request: web.Request) -> User | None:
@@ -59,21 +66,3 @@ def set_session_cookie(response: web.StreamResponse, token: str, settings: Setti
 
 def clear_session_cookie(response: web.StreamResponse) -> None:
     response.del_cookie(SESSION_COOKIE, path="/")
-
-
-def parse_date(value: str | None, field: str) -> date | None:
-    """A 年-月-日 date from a query or form; InvalidInput naming the field otherwise."""
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput({field: "日期格式应为年-月-日"}) from None
-
-
-def path_id(request: web.Request, name: str) -> int:
-    """A numeric id from the URL path; NotFound for anything else (or too long for bigint)."""
-    value = request.match_info[name]
-    if not value.isdigit() or len(value) > 18:
-        raise NotFound("页面不存在")
-    return int(value)

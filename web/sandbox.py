@@ -6,7 +6,7 @@ from engine.appkeys import SANDBOX
 from engine.commerce.payments import BANKS
 from engine.commerce.sandbox import Sandbox
 from engine.errors import NotFound
-from web.pages import form_fields
+from web.decoding import signed_params
 from web.render import render_page
 from web.requests import CSRF_FIELD
 
@@ -32,6 +32,6 @@ async def gateway_page(request: web.Request) -> web.Response:
 
 async def confirm(request: web.Request) -> web.StreamResponse:
     """确认支付: the gateway notifies the merchant, then sends the browser back."""
-    fields = await form_fields(request)
-    fields.pop(CSRF_FIELD, None)
-    raise web.HTTPFound(await running_sandbox(request).pay(fields))
+    params = await signed_params(request) or {}
+    params.pop(CSRF_FIELD, None)
+    raise web.HTTPFound(await running_sandbox(request).pay(params))

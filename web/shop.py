@@ -1,20 +1,16 @@
 """Page handlers of buying: the 购物车, checkout, 我的订单, and the course preview."""
 
-from datetime import UTC, datetime
-
 from aiohttp import web
 
-from engine.appkeys import CLOCK, DB
+from engine.appkeys import DB
 from engine.commerce import cart, orders, payments
 from engine.errors import DomainError, InvalidInput
+from web.bodies import CartItem
+from web.decoding import parse_date, path_id, read_form
 from web.flash import flash_redirect
-from web.pages import form_fields, page_user
+from web.pages import page_user
 from web.render import render_page
-from web.requests import parse_date, path_id
-
-
-def _now(request: web.Request) -> datetime:
-    return datetime.fromtimestamp(request.app[CLOCK]() / 1000, UTC)
+from web.requests import now
 
 
 async def cart_page(request: web.Request) -> web.Response:
@@ -29,11 +25,10 @@ async def cart_page(request: web.Request) -> web.Response:
 async def add_to_cart(request: web.Request) -> web.StreamResponse:
     """选课 (after its confirmation dialog): into the cart, back to the plan's electives."""
     user = page_user(request)
-    fields = await form_fields(request)
-    plan_id, course_id = _form_id(fields, "plan_id"), _form_id(fields, "course_id")
-    back = f"/plans/{plan_id}?tab=all"
+    item = await read_form(request, CartItem)
+    back = f"/plans/{item.plan_id}?tab=all"
     try:
-        await cart.add(request.app[DB], user.id, plan_id, course_id, _now(request))
+        await cart.add(request.app[DB], user.id, item.plan_id, item.course_id, now(request))
     except DomainError as exc:
         raise flash_redirect(back, exc.message, error=True) from None
     raise flash_redirect(back, "已加入购物车")
@@ -41,11 +36,9 @@ async def add_to_cart(request: web.Request) -> web.StreamResponse:
 
 async def remove_from_cart(request: web.Request) -> web.StreamResponse:
     user = page_user(request)
-    fields = await form_fields(request)
     try:
-        await cart.remove(
-            request.app[DB], user.id, _form_id(fields, "plan_id"), _form_id(fields, "course_id")
-        )
+        item = await read_form(request, CartItem)
+        await cart.remove(request.app[DB], user.id, item.plan_id, item.course_id)
     except DomainError as exc:
         raise flash_redirect("/cart", exc.message, error=True) from None
     raise flash_redirect("/cart", "已从购物车删除")
@@ -55,7 +48,7 @@ async def checkout(request: web.Request) -> web.StreamResponse:
     """去结算: one unpaid order, then the choice of payment method."""
     user = page_user(request)
     try:
-        order = await cart.checkout(request.app[DB], user.id, _now(request))
+        order = await cart.checkout(request.app[DB], user.id, now(request))
     except DomainError as exc:
         raise flash_redirect("/cart", exc.message, error=True) from None
     raise web.HTTPFound(f"/orders/{order.id}/pay")
@@ -110,10 +103,3 @@ async def delete_order(request: web.Request) -> web.StreamResponse:
     except DomainError as exc:
         raise flash_redirect(f"/orders/{order_id}", exc.message, error=True) from None
     raise flash_redirect("/orders", "订单已删除")
-
-
-def _form_id(fields: dict[str, str], name: str) -> int:
-    value = fields.get(name, "")
-    if not value.isdigit() or len(value) > 18:
-        raise InvalidInput({name: "编号不正确"})
-    return int(value)

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import origin_of
+from tests.conftest import new_learner, origin_of
+from tests.integration.test_shop_pages import log_in, post_form
 
 Payload = Callable[..., dict[str, Any]]
 
@@ -72,3 +73,57 @@ async def test_oversized_body_is_refused(client: TestClient) -> None:
     )
     assert response.status == 413
     assert (await response.json())["error"]["message"] == "提交的内容过大"
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({}, {"plan_id": "编号不正确"}),
+        ({"plan_id": 1}, {"course_id": "编号不正确"}),
+        ({"plan_id": "1", "course_id": 1}, {"plan_id": "编号不正确"}),
+        ({"plan_id": 0, "course_id": 1}, {"plan_id": "编号不正确"}),
+        ({"plan_id": 2**80, "course_id": 1}, {"plan_id": "编号不正确"}),
+        ({"plan_id": 1, "course_id": True}, {"course_id": "编号不正确"}),
+    ],
+)
+async def test_cart_api_names_the_bad_id(
+    client: TestClient, registration: Payload, body: dict[str, Any], fields: dict[str, str]
+) -> None:
+    learner = await new_learner(client, registration)
+    response = await client.post("/api/v1/cart/items", json=body, headers=learner.headers)
+    assert response.status == 400
+    assert (await response.json())["error"]["fields"] == fields
+
+
+async def test_mistyped_json_fields_are_named(client: TestClient, registration: Payload) -> None:
+    learner = await new_learner(client, registration)
+    for path, body, field in (
+        ("/api/v1/account/recharge", {"card_no": 1234}, "card_no"),
+        ("/api/v1/me/password", {"old_password": ["x"]}, "old_password"),
+        ("/api/v1/orders/1/pay", {"method": "bank", "bank": 7}, "bank"),
+    ):
+        response = await client.post(path, json=body, headers=learner.headers)
+        assert response.status == 400, path
+        assert (await response.json())["error"]["fields"] == {field: "格式不正确"}
+
+
+@pytest.mark.parametrize("value", ["", "x", "٣", "1e3", "9" * 19])
+async def test_ids_in_paths_and_queries(
+    client: TestClient, registration: Payload, value: str
+) -> None:
+    learner = await new_learner(client, registration)
+    if value:
+        page = await client.get(f"/api/v1/orders/{value}", headers=learner.headers)
+        assert (page.status, (await page.json())["error"]["message"]) == (404, "页面不存在")
+    removed = await client.delete(f"/api/v1/cart/items/1?plan_id={value}", headers=learner.headers)
+    assert removed.status == 400
+    assert (await removed.json())["error"]["fields"] == {"plan_id": "请指定培训计划"}
+    account = await client.get(f"/api/v1/account?before={value}", headers=learner.headers)
+    assert account.status == (200 if value == "" else 400)
+
+
+async def test_a_form_with_a_bad_id_is_refused(client: TestClient, registration: Payload) -> None:
+    await log_in(client, registration)
+    response = await post_form(client, "/cart/items", {"plan_id": "1", "course_id": "x"})
+    assert response.status == 400
+    assert "请检查填写的信息" in await response.text()

@@ -1,0 +1,73 @@
+"""What the API's JSON bodies and the pages' forms carry, one Struct each, shared by both.
+
+Fields a domain validator checks (engine.accounts.validation, the card and payment rules)
+arrive here typed and optional; the rules stay in the domain.
+"""
+
+import msgspec
+
+from web.decoding import Id
+
+
+class Credentials(msgspec.Struct, kw_only=True):
+    """登录; the login form also says where to go next."""
+
+    username: str = ""
+    password: str = ""
+    next: str | None = None
+
+
+class PersonalDetailsBody(msgspec.Struct, kw_only=True):
+    """The F2 fields (registration and 个人信息)."""
+
+    org_id: Id | None = None
+    real_name: str | None = None
+    phone: str | None = None
+    id_type: str | None = None
+    id_number: str | None = None
+    birth_date: str | None = None
+    gender: str | None = None
+    ethnicity: str | None = None
+    title_status: str | None = None
+    title_level: str | None = None
+    professional_title: str | None = None
+    title_date: str | None = None
+    education: str | None = None
+    political_status: str | None = None
+
+
+class RegistrationBody(PersonalDetailsBody, kw_only=True):
+    """注册: the account (F1) and the F2 fields."""
+
+    username: str | None = None
+    password: str | None = None
+    password_confirm: str | None = None
+
+
+class PasswordChange(msgspec.Struct, kw_only=True):
+    """修改密码; the API takes a missing confirmation as the new password itself."""
+
+    old_password: str = ""
+    new_password: str = ""
+    confirm_password: str | None = None
+
+
+class CardRedemption(msgspec.Struct, kw_only=True):
+    """充值 with a study card."""
+
+    card_no: str = ""
+    card_password: str = ""
+
+
+class CartItem(msgspec.Struct, kw_only=True):
+    """A course of a plan, into or out of the 购物车."""
+
+    plan_id: Id
+    course_id: Id
+
+
+class PaymentChoice(msgspec.Struct, kw_only=True):
+    """How to pay an order: balance, alipay or bank (with the bank's code)."""
+
+    method: str = ""
+    bank: str | None = None
