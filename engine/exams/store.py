@@ -1,14 +1,24 @@
 """SQL of exams: the learner's exams, banks, attempts, grading and best results."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
-from engine.db import Executor
+from engine.db import Connection, Executor, row_count
 from engine.exams.grading import best_results
-from engine.exams.types import ExamSummary, Graded, OpenAttempt, Option, PaperItem, Question
+from engine.exams.types import (
+    ExamRow,
+    ExamSummary,
+    Graded,
+    OpenAttempt,
+    Option,
+    PaperItem,
+    Question,
+    QuestionKind,
+    QuestionRow,
+)
 
 _paper_decoder = msgspec.json.Decoder(list[PaperItem])
 _options_decoder = msgspec.json.Decoder(list[Option])
@@ -335,3 +345,61 @@ async def plans_of_exams(
         exams,
     )
     return [(row["learner_id"], row["plan_id"]) for row in rows]
+
+
+async def insert_questions(connection: Connection, rows: Sequence[QuestionRow]) -> int:
+    """Insert the banks of courses that have no question yet; return how many questions.
+
+    A course's bank goes in whole or not at all: the NOT EXISTS sees the table as it was
+    before this statement, not the rows the statement itself inserts.
+    """
+    status = await connection.execute(
+        """INSERT INTO questions (course_id, kind, stem, options, answer, score, explanation)
+           SELECT c.id, r.kind, r.stem, r.options::jsonb, string_to_array(r.answer, ','),
+                  r.score, r.explanation
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],
+                       $7::text[])
+                AS r (course_code, kind, stem, options, answer, score, explanation)
+           JOIN courses c ON c.code = r.course_code
+           WHERE NOT EXISTS (SELECT 1 FROM questions q WHERE q.course_id = c.id)""",
+        [row.course_code for row in rows],
+        [row.kind for row in rows],
+        [row.stem for row in rows],
+        [_encoder.encode(row.options).decode() for row in rows],
+        [",".join(row.answer) for row in rows],
+        [row.score for row in rows],
+        [row.explanation for row in rows],
+    )
+    return row_count(status)
+
+
+async def insert_exams(
+    connection: Connection,
+    rows: Sequence[ExamRow],
+    *,
+    duration_s: int,
+    total_score: int,
+    pass_score: int,
+    attempts_allowed: int,
+    recipe: Mapping[QuestionKind, int],
+) -> int:
+    """Insert an exam for each course that has none in its plan, open as long as the plan."""
+    status = await connection.execute(
+        """INSERT INTO exams (course_id, plan_id, title, opens_at, closes_at, duration_s,
+                              total_score, pass_score, attempts_allowed, recipe)
+           SELECT c.id, p.id, r.title, p.opens_at, p.closes_at, $4, $5, $6, $7, $8::jsonb
+           FROM unnest($1::text[], $2::text[], $3::text[]) AS r (plan_code, course_code, title)
+           JOIN plans p ON p.code = r.plan_code
+           JOIN courses c ON c.code = r.course_code
+           WHERE NOT EXISTS (SELECT 1 FROM exams x WHERE x.course_id = c.id
+                             AND (x.plan_id IS NULL OR x.plan_id = p.id))""",
+        [row.plan_code for row in rows],
+        [row.course_code for row in rows],
+        [row.title for row in rows],
+        duration_s,
+        total_score,
+        pass_score,
+        attempts_allowed,
+        _encoder.encode(recipe).decode(),
+    )
+    return row_count(status)

@@ -6,7 +6,7 @@ from typing import Any
 from engine.appkeys import CLOCK, DB, EXAMS, HUB, PROGRESS, SETTINGS
 from engine.errors import TRANSIENT, DomainError
 from engine.exams.types import JoinedExam
-from engine.progress.types import BeatOutcome, chapter_percent
+from engine.progress.types import BeatOutcome, percent
 from engine.sessions import protocol
 from engine.sessions.connection import Connection, Playback
 from engine.sessions.exam_feed import push_results, result_message
@@ -50,7 +50,7 @@ async def handle_progress_play(conn: Connection, message: protocol.Play) -> None
             duration_s=playing.duration_s,
             interval_ms=app[SETTINGS].beat_interval_ms,
             max_rate=playing.max_rate,
-            chapter_progress=chapter_percent(playing.hwm_s, playing.duration_s, playing.complete),
+            chapter_progress=percent(playing.hwm_s, playing.duration_s, playing.complete),
             course_progress=playing.course.progress(playing.hwm_s, playing.complete),
         )
     )
