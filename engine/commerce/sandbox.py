@@ -25,9 +25,9 @@ from engine.commerce.gateway import (
     TIMESTAMP_FORMAT,
     Gateway,
     PaymentRefused,
-    parse_fen,
     sandbox_key,
 )
+from engine.commerce.money import parse_fen
 from engine.commerce.payments import BANKS
 from engine.settings import Settings
 
