@@ -62,13 +62,7 @@ def _course_summary(row: asyncpg.Record) -> CourseSummary:
     price = 0 if row["compulsory"] else price_fen(row["hour_tenths"], row["price_per_hour_fen"])
     total_s, covered_s, complete = row["coverage"]
     return CourseSummary(
-        id=row["id"],
-        title=row["title"],
-        teacher=row["teacher"],
-        hours=row["hours"],
-        compulsory=row["compulsory"],
-        examined=row["examined"],
-        selected=row["selected"],
+        **{key: value for key, value in row.items() if key in CourseSummary.__struct_fields__},
         price_fen=price,
         progress=percent(covered_s or 0.0, total_s or 0.0, bool(complete)),
     )

@@ -3,7 +3,7 @@
 import asyncpg
 import msgspec
 
-from engine.commerce import ledger_store
+from engine.commerce import store
 from engine.commerce.balance import balance_of
 from engine.commerce.types import LedgerEntry
 
@@ -34,10 +34,8 @@ async def account_view(
         connection.transaction(isolation="repeatable_read", readonly=True),
     ):
         balance_fen = await balance_of(connection, learner_id)
-        transactions = await ledger_store.ledger_entries(
-            connection, learner_id, None, before, limit + 1
-        )
-        recharges = await ledger_store.ledger_entries(
+        transactions = await store.ledger_entries(connection, learner_id, None, before, limit + 1)
+        recharges = await store.ledger_entries(
             connection, learner_id, "recharge", before, limit + 1
         )
     return AccountView(

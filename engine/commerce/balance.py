@@ -2,7 +2,7 @@
 
 import asyncpg
 
-from engine.commerce import ledger_store
+from engine.commerce import store
 from engine.db import Connection, Executor
 from engine.errors import DomainError
 
@@ -26,14 +26,14 @@ async def move(
 
     Must run inside the caller's transaction, which it extends with the account row lock.
     """
-    balance = await ledger_store.lock_balance(connection, learner_id)
+    balance = await store.lock_balance(connection, learner_id)
     if balance + amount_fen < 0:
         raise InsufficientBalance(INSUFFICIENT)
     try:
-        after = await ledger_store.add_to_balance(connection, learner_id, amount_fen)
+        after = await store.add_to_balance(connection, learner_id, amount_fen)
     except asyncpg.CheckViolationError:
         raise InsufficientBalance(INSUFFICIENT) from None
-    await ledger_store.insert_ledger_entry(
+    await store.insert_ledger_entry(
         connection, learner_id, kind, amount_fen, after, order_id=order_id, card_id=card_id
     )
     return after
@@ -41,4 +41,4 @@ async def move(
 
 async def balance_of(db: Executor, learner_id: int) -> int:
     """The learner's balance now (0 before the first recharge)."""
-    return await ledger_store.balance(db, learner_id)
+    return await store.balance(db, learner_id)

@@ -11,7 +11,7 @@ import asyncpg
 import structlog
 
 from engine.accounts.passwords import HASHER, dummy_hash, verify_password
-from engine.commerce import balance, ledger_store
+from engine.commerce import balance, store
 from engine.commerce.throttle import CardThrottle
 from engine.errors import Conflict, DomainError, InvalidInput
 
@@ -106,7 +106,7 @@ async def generate(
         pending = list(range(count))
         for _ in range(DRAWS):
             drawn = {index: new_card_no() for index in pending}
-            taken = await ledger_store.insert_cards(
+            taken = await store.insert_cards(
                 connection,
                 list(drawn.values()),
                 [hashes[index] for index in drawn],
@@ -162,7 +162,7 @@ async def redeem(
     error = card_no_error(card_no)
     if error is not None:
         raise InvalidInput({"card_no": error}, error)
-    card = await ledger_store.card_by_no(pool, card_no)
+    card = await store.card_by_no(pool, card_no)
     # An unknown number costs the same argon2 verification as a wrong password.
     known_hash = card["password_hash"] if card is not None else dummy_hash()
     valid = len(password) <= MAX_PASSWORD_INPUT and await verify_password(known_hash, password)
@@ -172,12 +172,12 @@ async def redeem(
         raise CardRefused(WRONG)
     _check_status(card["status"])
     async with pool.acquire() as connection, connection.transaction():
-        locked = await ledger_store.lock_card(connection, card["id"])
+        locked = await store.lock_card(connection, card["id"])
         # Nothing deletes cards or changes their passwords; should that change, refuse.
         if locked is None or locked["password_hash"] != known_hash:
             raise CardRefused(WRONG)
         _check_status(locked["status"])
-        await ledger_store.mark_card_used(connection, card["id"], learner_id)
+        await store.mark_card_used(connection, card["id"], learner_id)
         after = await balance.move(
             connection, learner_id, locked["value_fen"], "recharge", card_id=card["id"]
         )

@@ -18,7 +18,7 @@ import msgspec
 import structlog
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from engine.clock import CHINA
+from engine.clock import china_time
 from engine.commerce import signing
 from engine.commerce.gateway import (
     PAGE_PAY,
@@ -183,7 +183,7 @@ class Sandbox:
         return False
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock() / 1000, CHINA)
+        return china_time(self.clock())
 
 
 async def open_sandbox(settings: Settings, gateway: Gateway, clock: Callable[[], int]) -> Sandbox:

@@ -1,11 +1,12 @@
 """SQL of exams: the learner's exams, banks, attempts, grading and best results."""
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
+from engine.clock import utc_time
 from engine.db import Connection, Executor, row_count
 from engine.exams.grading import best_results
 from engine.exams.types import (
@@ -25,10 +26,6 @@ _options_decoder = msgspec.json.Decoder(list[Option])
 _answers_decoder = msgspec.json.Decoder(dict[int, list[str]])
 _recipe_decoder = msgspec.json.Decoder(dict[str, int])
 _encoder = msgspec.json.Encoder()
-
-
-def at(now_ms: int) -> datetime:
-    return datetime.fromtimestamp(now_ms / 1000, UTC)
 
 
 def ms(moment: datetime) -> int:
@@ -209,8 +206,8 @@ async def insert_attempt(
         exam_id,
         learner_id,
         number,
-        at(now_ms),
-        at(deadline_ms),
+        utc_time(now_ms),
+        utc_time(deadline_ms),
         _encoder.encode(paper).decode(),
         total_score,
     )
@@ -245,7 +242,7 @@ async def claim_due(db: Executor, now_ms: int, grace_ms: int, limit: int) -> lis
         f"""SELECT {ATTEMPT_COLUMNS} FROM exam_attempts
             WHERE status = 'in_progress' AND deadline < $1
             ORDER BY deadline, id LIMIT $2 FOR UPDATE SKIP LOCKED""",
-        at(now_ms - grace_ms),
+        utc_time(now_ms - grace_ms),
         limit,
     )
     return [_attempt(row) for row in rows]
@@ -255,7 +252,7 @@ async def next_deadline(db: Executor, after_ms: int) -> int | None:
     """The earliest deadline still in progress at or after `after_ms`, if any."""
     deadline = await db.fetchval(
         "SELECT min(deadline) FROM exam_attempts WHERE status = 'in_progress' AND deadline >= $1",
-        at(after_ms),
+        utc_time(after_ms),
     )
     return ms(deadline) if deadline is not None else None
 
@@ -310,7 +307,7 @@ async def grade(db: Executor, graded: list[Graded], now_ms: int, submitted_by: s
             ["{" + ",".join(map(str, attempt.flags)) + "}" for attempt in graded],
             [attempt.score for attempt in graded],
             [attempt.passed for attempt in graded],
-            at(now_ms),
+            utc_time(now_ms),
             submitted_by,
         )
     }
@@ -325,7 +322,7 @@ async def grade(db: Executor, graded: list[Graded], now_ms: int, submitted_by: s
             [result.best_score for result in best],
             [result.best_attempt_id for result in best],
             [result.passed_score for result in best],
-            at(now_ms),
+            utc_time(now_ms),
         )
     return stored
 
