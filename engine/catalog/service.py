@@ -3,7 +3,7 @@
 import asyncpg
 
 from engine.catalog import store
-from engine.catalog.pricing import price_fen
+from engine.catalog.measures import hours, price_fen
 from engine.catalog.types import CourseSummary, PlanSummary
 from engine.clock import china_time
 from engine.db import Executor
@@ -18,14 +18,26 @@ CATCH_UP_YEARS = 4
 
 async def list_plans(db: Executor, learner_id: int) -> list[PlanSummary]:
     """Every plan with the learner's state in it, newest year first, public before professional."""
-    return [PlanSummary(**dict(row)) for row in await store.plan_summaries(db, learner_id)]
+    return [_plan_summary(row) for row in await store.plan_summaries(db, learner_id)]
 
 
 async def get_plan(db: Executor, learner_id: int, plan_id: int) -> PlanSummary:
     row = await store.plan_summary(db, learner_id, plan_id)
     if row is None:
         raise NotFound("培训计划不存在")
-    return PlanSummary(**dict(row))
+    return _plan_summary(row)
+
+
+def _plan_summary(row: asyncpg.Record) -> PlanSummary:
+    compulsory, elective = row["compulsory_tenths"], row["elective_tenths"]
+    return PlanSummary(
+        **{key: value for key, value in row.items() if key in PlanSummary.__struct_fields__},
+        required_hours=hours(compulsory + elective),
+        compulsory_hours=hours(compulsory),
+        elective_hours=hours(elective),
+        selected_hours=hours(row["selected_tenths"]),
+        earned_hours=hours(row["earned_tenths"]),
+    )
 
 
 async def activate(pool: asyncpg.Pool, learner_id: int, plan_id: int) -> PlanSummary:
@@ -63,6 +75,7 @@ def _course_summary(row: asyncpg.Record) -> CourseSummary:
     total_s, covered_s, complete = row["coverage"]
     return CourseSummary(
         **{key: value for key, value in row.items() if key in CourseSummary.__struct_fields__},
+        hours=hours(row["hour_tenths"]),
         price_fen=price,
         progress=percent(covered_s or 0.0, total_s or 0.0, bool(complete)),
     )

@@ -16,12 +16,10 @@ from engine.db import Connection, Executor, row_count
 PLAN_SUMMARY = """
 SELECT p.id, p.title, p.kind, p.year, p.category,
        CASE WHEN e.learner_id IS NULL THEN 'pending' ELSE e.state END AS state,
-       (p.compulsory_tenths + p.elective_tenths) / 10.0::float8 AS required_hours,
-       p.compulsory_tenths / 10.0::float8 AS compulsory_hours,
-       p.elective_tenths / 10.0::float8 AS elective_hours,
+       p.compulsory_tenths, p.elective_tenths,
        coalesce((SELECT sum(c.hour_tenths) FROM selections s JOIN courses c ON c.id = s.course_id
-                 WHERE s.learner_id = $1 AND s.plan_id = p.id), 0) / 10.0::float8 AS selected_hours,
-       coalesce(e.earned_tenths, 0) / 10.0::float8 AS earned_hours
+                 WHERE s.learner_id = $1 AND s.plan_id = p.id), 0) AS selected_tenths,
+       coalesce(e.earned_tenths, 0) AS earned_tenths
 FROM plans p LEFT JOIN enrolments e ON e.plan_id = p.id AND e.learner_id = $1
 """
 
@@ -79,9 +77,9 @@ async def plan_courses(
     index of migration 0003.
     """
     return await db.fetch(
-        f"""SELECT c.id, c.title, coalesce(t.name, '') AS teacher, c.hour_tenths / 10.0::float8 AS hours,
+        f"""SELECT c.id, c.title, coalesce(t.name, '') AS teacher, c.hour_tenths,
                    pc.compulsory, pc.examined, s.course_id IS NOT NULL AS selected,
-                   c.hour_tenths, p.price_per_hour_fen, {COURSE_COVERAGE} AS coverage
+                   p.price_per_hour_fen, {COURSE_COVERAGE} AS coverage
             FROM plan_courses pc
             JOIN plans p ON p.id = pc.plan_id
             JOIN courses c ON c.id = pc.course_id

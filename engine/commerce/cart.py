@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from engine.catalog.pricing import price_fen
+from engine.catalog.measures import hours, price_fen, tenths
 from engine.commerce import store
 from engine.commerce.orders import get_order, new_trade_no
 from engine.commerce.types import Cart, CartItem, Order
@@ -30,7 +30,7 @@ async def get_cart(db: Executor, learner_id: int) -> Cart:
             plan_title=row["plan_title"],
             course_id=row["course_id"],
             title=row["title"],
-            hours=row["hour_tenths"] / 10,
+            hours=hours(row["hour_tenths"]),
             price_fen=price_fen(row["hour_tenths"], row["price_per_hour_fen"]),
         )
         for row in rows
@@ -71,10 +71,7 @@ async def checkout(pool: asyncpg.Pool, learner_id: int, now: datetime) -> Order:
             new_trade_no(now.astimezone(UTC)),
             learner_id,
             cart.total_fen,
-            [
-                (i.plan_id, i.course_id, i.title, round(i.hours * 10), i.price_fen)
-                for i in cart.items
-            ],
+            [(i.plan_id, i.course_id, i.title, tenths(i.hours), i.price_fen) for i in cart.items],
         )
         await store.clear_cart(connection, learner_id)
     return await get_order(pool, learner_id, order_id)

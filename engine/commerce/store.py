@@ -4,6 +4,7 @@ from datetime import datetime
 
 import asyncpg
 
+from engine.catalog.measures import hours
 from engine.commerce.types import LedgerEntry, Order, OrderItem
 from engine.db import Connection, Executor
 
@@ -182,7 +183,8 @@ async def orders(
         Order(
             **{key: value for key, value in row.items() if key != "items"},
             items=[
-                OrderItem(item[0], item[1], item[2], item[3] / 10, item[4]) for item in row["items"]
+                OrderItem(item[0], item[1], item[2], hours(item[3]), item[4])
+                for item in row["items"]
             ],
         )
         for row in rows
