@@ -192,7 +192,7 @@ async def check_health(app: web.Application) -> dict[str, str]:
     """Each dependency's and loop's state: "ok", or why it failed."""
 
     async def postgres() -> None:
-        await app[DB].fetchval("SELECT 1")
+        await db.ping(app[DB])
 
     async def redis() -> None:
         await app[REDIS].ping()

@@ -1,4 +1,7 @@
-"""PostgreSQL: the asyncpg pool and the SQL migrations."""
+"""PostgreSQL: the asyncpg pool, the SQL migrations and what every store shares.
+
+The one place besides the domains' `store.py` files that holds SQL: it is the database layer.
+"""
 
 from importlib import resources
 
@@ -50,6 +53,21 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asy
     )
     assert pool is not None
     return pool
+
+
+async def ping(pool: asyncpg.Pool) -> None:
+    """One round trip to the server, for the health check."""
+    await pool.fetchval("SELECT 1")
+
+
+async def advisory_xact_lock(connection: Connection, lock_id: int) -> None:
+    """Wait for a lock that the caller's transaction holds until it ends."""
+    await connection.execute("SELECT pg_advisory_xact_lock($1)", lock_id)
+
+
+def row_count(status: str) -> int:
+    """The row count of a command tag ("INSERT 0 <rows>", "UPDATE <rows>")."""
+    return int(status.rsplit(" ", 1)[1])
 
 
 def migration_files() -> list[tuple[str, str]]:

@@ -78,18 +78,12 @@ async def seed_base(pool: asyncpg.Pool, admin_password: str | None = None) -> Se
     async with pool.acquire() as connection, connection.transaction():
         created = 0
         for code, name, parent, order in org_rows():
-            inserted = await connection.fetchval(
-                """INSERT INTO orgs (code, name, parent_id, sort_order)
-                   VALUES ($1, $2, (SELECT id FROM orgs WHERE code = $3), $4)
-                   ON CONFLICT (code) DO NOTHING RETURNING id""",
-                code,
-                name,
-                parent,
-                order,
-            )
-            created += inserted is not None
-        root_id = await connection.fetchval("SELECT id FROM orgs WHERE code = $1", ROOT[0])
-        test_id = await connection.fetchval("SELECT id FROM orgs WHERE code = $1", TEST_ORG[0])
+            created += await store.insert_org(connection, code, name, parent, order)
+        root_id = await store.org_id(connection, ROOT[0])
+        test_id = await store.org_id(connection, TEST_ORG[0])
+        # Both are among org_rows(), inserted above if they were missing.
+        assert root_id is not None
+        assert test_id is not None
         new_admin_password = None
         if await store.credentials(connection, ADMIN_USERNAME) is None:
             new_admin_password = admin_password or secrets.token_urlsafe(12)

@@ -22,6 +22,7 @@ from engine import db
 from engine.catalog.demo import PLANS
 from engine.clock import system_clock, utc_time
 from engine.commerce import cards, orders
+from engine.commerce.money import yuan
 from engine.commerce.types import Order
 from engine.demo import seed_demo, seed_demo_if_empty
 from engine.embedded import embedded_servers
@@ -30,7 +31,6 @@ from engine.logs import configure_logging
 from engine.seed import SeedReport, seed_base
 from engine.settings import Settings, SettingsError, load_settings
 from web.app import create_portal
-from web.render import yuan
 
 T = TypeVar("T")
 

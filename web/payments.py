@@ -6,7 +6,8 @@ import structlog
 from aiohttp import web
 
 from engine.appkeys import DB, GATEWAY, SETTINGS
-from engine.commerce import balance, gateway, orders, payments
+from engine.commerce import balance, orders, payments
+from engine.commerce.money import plain_yuan
 from engine.commerce.types import Order
 from engine.errors import DomainError, NotFound
 from web.bodies import PaymentChoice
@@ -105,7 +106,7 @@ async def paid_page(request: web.Request) -> web.Response:
         "active": "orders",
         "order": order,
         "paid": order.status == "paid",
-        "amount": gateway.yuan(order.amount_fen),
+        "amount": plain_yuan(order.amount_fen),
         "method": payments.METHODS.get(order.method or "", ""),
         "bank": payments.BANKS.get(order.bank or "", ""),
         "study_url": f"/plans/{order.items[0].plan_id}" if order.items else "/plans",
@@ -127,8 +128,8 @@ async def _pay_form(
     context: dict[str, Any] = {
         "active": "orders",
         "order": order,
-        "amount": gateway.yuan(order.amount_fen),
-        "balance": gateway.yuan(balance_fen),
+        "amount": plain_yuan(order.amount_fen),
+        "balance": plain_yuan(balance_fen),
         "methods": payments.METHODS,
         "banks": payments.BANKS,
         "values": values,

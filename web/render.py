@@ -11,6 +11,7 @@ from aiohttp import web
 from engine.accounts.options import FORM_OPTIONS
 from engine.appkeys import SETTINGS
 from engine.clock import CHINA, china_time
+from engine.commerce.money import yuan
 from web.flash import clear_flash, read_flash
 from web.navigation import VISIBLE_NAVIGATION
 from web.requests import CART_COUNT, CSRF_TOKEN, current_user, is_api
@@ -31,13 +32,6 @@ def minutes_seconds(seconds: float) -> str:
 def hours(value: float) -> str:
     """学时 without a needless decimal: 32, 1.5."""
     return f"{value:g}"
-
-
-def yuan(fen: int) -> str:
-    """Money as people read it: 3000 → ¥30.00, -150000 → -¥1,500.00 (integer arithmetic)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}¥{whole:,}.{cents:02d}"
 
 
 def local_time(moment: datetime | int) -> str:

@@ -86,6 +86,27 @@ async def org_exists(connection: Executor, org_id: int) -> bool:
     )
 
 
+async def insert_org(
+    connection: Executor, code: str, name: str, parent_code: str | None, sort_order: int
+) -> bool:
+    """Insert an organisation under the one of `parent_code`, unless its code exists."""
+    inserted = await connection.fetchval(
+        """INSERT INTO orgs (code, name, parent_id, sort_order)
+           VALUES ($1, $2, (SELECT id FROM orgs WHERE code = $3), $4)
+           ON CONFLICT (code) DO NOTHING RETURNING id""",
+        code,
+        name,
+        parent_code,
+        sort_order,
+    )
+    return inserted is not None
+
+
+async def org_id(connection: Executor, code: str) -> int | None:
+    found: int | None = await connection.fetchval("SELECT id FROM orgs WHERE code = $1", code)
+    return found
+
+
 async def orgs(connection: Executor) -> list[Org]:
     """Every organisation, parents before children, siblings in display order."""
     rows = await connection.fetch(

@@ -17,7 +17,7 @@ from pathlib import Path
 import msgspec
 
 from engine.catalog import demo_titles as words
-from engine.catalog.store import ChapterRow, CourseRow, PlanCourseRow, PlanRow, TeacherRow
+from engine.catalog.types import ChapterRow, CourseRow, PlanCourseRow, PlanRow, TeacherRow
 from engine.clock import CHINA
 
 MANIFEST = Path(__file__).resolve().parents[2] / "static" / "media" / "demo" / "clips.json"

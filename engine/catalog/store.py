@@ -1,66 +1,108 @@
-"""Bulk writes of catalogue rows; every insert skips what exists, so reruns change nothing.
+"""SQL of the catalogue: plans as a learner sees them, activation, courses, and bulk writes.
 
-Each table is written in one statement over `unnest` of column arrays: one round trip per
-table like COPY, but unlike COPY it can say ON CONFLICT DO NOTHING and resolve codes to
-ids in the same statement.
+The bulk writes fill each table in one statement over `unnest` of column arrays: one round
+trip per table like COPY, but unlike COPY it can say ON CONFLICT DO NOTHING and resolve codes
+to ids in the same statement; every insert skips what exists, so reruns change nothing.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
 
+import asyncpg
 import msgspec
 
-from engine.db import Connection
+from engine.catalog.types import ChapterRow, CourseRow, PlanCourseRow, PlanRow, TeacherRow
+from engine.db import Connection, Executor, row_count
+
+PLAN_SUMMARY = """
+SELECT p.id, p.title, p.kind, p.year, p.category,
+       CASE WHEN e.learner_id IS NULL THEN 'pending' ELSE e.state END AS state,
+       p.compulsory_tenths, p.elective_tenths,
+       coalesce((SELECT sum(c.hour_tenths) FROM selections s JOIN courses c ON c.id = s.course_id
+                 WHERE s.learner_id = $1 AND s.plan_id = p.id), 0) AS selected_tenths,
+       coalesce(e.earned_tenths, 0) AS earned_tenths
+FROM plans p LEFT JOIN enrolments e ON e.plan_id = p.id AND e.learner_id = $1
+"""
+
+# What a course's percentage is computed from (engine.progress.types.percent): its length,
+# the part the learner covered, and whether every chapter is complete (NULL: no chapter).
+COURSE_COVERAGE = """
+(SELECT ROW(sum(ch.duration_s), sum(least(coalesce(cp.hwm_s, 0), ch.duration_s)),
+            bool_and(coalesce(cp.complete, false)))
+ FROM chapters ch
+ LEFT JOIN chapter_progress cp ON cp.chapter_id = ch.id AND cp.learner_id = $1
+ WHERE ch.course_id = c.id)
+"""
 
 
-class PlanRow(msgspec.Struct, frozen=True):
-    code: str
-    title: str
-    kind: str
-    year: int
-    category: str | None
-    compulsory_tenths: int
-    elective_tenths: int
-    price_per_hour_fen: int
-    opens_at: datetime
-    closes_at: datetime
-    max_rate: float
+async def plan_summaries(db: Executor, learner_id: int) -> list[asyncpg.Record]:
+    """Every plan with the learner's state in it, newest year first, public before professional."""
+    return await db.fetch(PLAN_SUMMARY + " ORDER BY p.year DESC, p.kind DESC, p.id", learner_id)
 
 
-class TeacherRow(msgspec.Struct, frozen=True):
-    # Teachers have no code; name and profile together identify one.
-    name: str
-    title: str
-    profile: str
+async def plan_summary(db: Executor, learner_id: int, plan_id: int) -> asyncpg.Record | None:
+    return await db.fetchrow(PLAN_SUMMARY + " WHERE p.id = $2", learner_id, plan_id)
 
 
-class CourseRow(msgspec.Struct, frozen=True):
-    code: str
-    title: str
-    teacher_name: str
-    teacher_profile: str
-    description: str
-    hour_tenths: int
+async def plan_exists(db: Executor, plan_id: int) -> bool:
+    return bool(await db.fetchval("SELECT true FROM plans WHERE id = $1", plan_id))
 
 
-class ChapterRow(msgspec.Struct, frozen=True):
-    course_code: str
-    position: int
-    title: str
-    media: str
-    duration_s: float
+async def any_plan(db: Executor) -> bool:
+    return bool(await db.fetchval("SELECT EXISTS (SELECT 1 FROM plans)"))
 
 
-class PlanCourseRow(msgspec.Struct, frozen=True):
-    plan_code: str
-    course_code: str
-    compulsory: bool
-    examined: bool
+async def enrol(connection: Connection, learner_id: int, plan_id: int) -> None:
+    """The plan becomes the learner's and its compulsory courses are selected, once."""
+    await connection.execute(
+        "INSERT INTO enrolments (learner_id, plan_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        learner_id,
+        plan_id,
+    )
+    await connection.execute(
+        """INSERT INTO selections (learner_id, plan_id, course_id, source)
+           SELECT $1, plan_id, course_id, 'compulsory' FROM plan_courses
+           WHERE plan_id = $2 AND compulsory
+           ON CONFLICT DO NOTHING""",
+        learner_id,
+        plan_id,
+    )
 
 
-def _inserted(status: str) -> int:
-    """The row count of an INSERT command tag ("INSERT 0 <rows>")."""
-    return int(status.rsplit(" ", 1)[1])
+async def plan_courses(
+    db: Executor, learner_id: int, plan_id: int, *, selected_only: bool, search: str | None
+) -> list[asyncpg.Record]:
+    """A plan's courses, compulsory first, with the learner's selection and coverage.
+
+    `search` matches any substring of the title (Chinese included) through the title-grams
+    index of migration 0003.
+    """
+    return await db.fetch(
+        f"""SELECT c.id, c.title, coalesce(t.name, '') AS teacher, c.hour_tenths,
+                   pc.compulsory, pc.examined, s.course_id IS NOT NULL AS selected,
+                   p.price_per_hour_fen, {COURSE_COVERAGE} AS coverage
+            FROM plan_courses pc
+            JOIN plans p ON p.id = pc.plan_id
+            JOIN courses c ON c.id = pc.course_id
+            LEFT JOIN teachers t ON t.id = c.teacher_id
+            LEFT JOIN selections s
+                   ON s.learner_id = $1 AND s.plan_id = pc.plan_id AND s.course_id = pc.course_id
+            WHERE pc.plan_id = $2 AND ($3 = false OR s.course_id IS NOT NULL)
+              AND ($4::text IS NULL OR (title_grams(c.title) @> title_grams($4)
+                                        AND strpos(lower(c.title), lower($4)) > 0))
+            ORDER BY pc.compulsory DESC, c.id""",
+        learner_id,
+        plan_id,
+        selected_only,
+        search,
+    )
+
+
+async def chapter_media(db: Executor, course_id: int, chapter_id: int) -> str | None:
+    """The path of a chapter's video, when the chapter belongs to the course."""
+    media: str | None = await db.fetchval(
+        "SELECT media FROM chapters WHERE id = $1 AND course_id = $2", chapter_id, course_id
+    )
+    return media
 
 
 async def insert_plans(connection: Connection, rows: Sequence[PlanRow]) -> int:
@@ -74,7 +116,7 @@ async def insert_plans(connection: Connection, rows: Sequence[PlanRow]) -> int:
            ON CONFLICT (code) DO NOTHING""",
         *_columns(rows, PlanRow),
     )
-    return _inserted(status)
+    return row_count(status)
 
 
 async def insert_teachers(connection: Connection, rows: Sequence[TeacherRow]) -> int:
@@ -87,7 +129,7 @@ async def insert_teachers(connection: Connection, rows: Sequence[TeacherRow]) ->
                SELECT 1 FROM teachers t WHERE t.name = r.name AND t.profile = r.profile)""",
         *_columns(rows, TeacherRow),
     )
-    return _inserted(status)
+    return row_count(status)
 
 
 async def insert_courses(connection: Connection, rows: Sequence[CourseRow]) -> int:
@@ -103,7 +145,7 @@ async def insert_courses(connection: Connection, rows: Sequence[CourseRow]) -> i
            ON CONFLICT (code) DO NOTHING""",
         *_columns(rows, CourseRow),
     )
-    return _inserted(status)
+    return row_count(status)
 
 
 async def insert_chapters(connection: Connection, rows: Sequence[ChapterRow]) -> int:
@@ -117,7 +159,7 @@ async def insert_chapters(connection: Connection, rows: Sequence[ChapterRow]) ->
            ON CONFLICT (course_id, position) DO NOTHING""",
         *_columns(rows, ChapterRow),
     )
-    return _inserted(status)
+    return row_count(status)
 
 
 async def insert_plan_courses(connection: Connection, rows: Sequence[PlanCourseRow]) -> int:
@@ -132,7 +174,7 @@ async def insert_plan_courses(connection: Connection, rows: Sequence[PlanCourseR
            ON CONFLICT (plan_id, course_id) DO NOTHING""",
         *_columns(rows, PlanCourseRow),
     )
-    return _inserted(status)
+    return row_count(status)
 
 
 def _columns(rows: Sequence[msgspec.Struct], kind: type[msgspec.Struct]) -> list[list[object]]:

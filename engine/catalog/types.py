@@ -1,4 +1,6 @@
-"""What learners see of the catalogue."""
+"""The catalogue's records: what learners see of it, and the rows the demo writes."""
+
+from datetime import datetime
 
 import msgspec
 
@@ -51,3 +53,48 @@ class CourseDetail(msgspec.Struct, frozen=True):
     examined: bool
     progress: int
     chapters: list[ChapterView]
+
+
+class PlanRow(msgspec.Struct, frozen=True):
+    code: str
+    title: str
+    kind: str
+    year: int
+    category: str | None
+    compulsory_tenths: int
+    elective_tenths: int
+    price_per_hour_fen: int
+    opens_at: datetime
+    closes_at: datetime
+    max_rate: float
+
+
+class TeacherRow(msgspec.Struct, frozen=True):
+    # Teachers have no code; name and profile together identify one.
+    name: str
+    title: str
+    profile: str
+
+
+class CourseRow(msgspec.Struct, frozen=True):
+    code: str
+    title: str
+    teacher_name: str
+    teacher_profile: str
+    description: str
+    hour_tenths: int
+
+
+class ChapterRow(msgspec.Struct, frozen=True):
+    course_code: str
+    position: int
+    title: str
+    media: str
+    duration_s: float
+
+
+class PlanCourseRow(msgspec.Struct, frozen=True):
+    plan_code: str
+    course_code: str
+    compulsory: bool
+    examined: bool

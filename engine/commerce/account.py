@@ -3,20 +3,12 @@
 import asyncpg
 import msgspec
 
+from engine.commerce import store
 from engine.commerce.balance import balance_of
 from engine.commerce.types import LedgerEntry
-from engine.db import Executor
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-
-ENTRIES = """
-SELECT l.id, l.kind, l.amount_fen, l.balance_after_fen, l.order_id, c.card_no, l.created_at
-FROM ledger l LEFT JOIN study_cards c ON c.id = l.card_id
-WHERE l.learner_id = $1 AND ($2::text IS NULL OR l.kind = $2) AND ($3::bigint IS NULL OR l.id < $3)
-ORDER BY l.id DESC
-LIMIT $4
-"""
 
 
 class AccountView(msgspec.Struct, frozen=True):
@@ -42,9 +34,9 @@ async def account_view(
         connection.transaction(isolation="repeatable_read", readonly=True),
     ):
         balance_fen = await balance_of(connection, learner_id)
-        transactions = await ledger_entries(connection, learner_id, before=before, limit=limit + 1)
-        recharges = await ledger_entries(
-            connection, learner_id, kind="recharge", before=before, limit=limit + 1
+        transactions = await store.ledger_entries(connection, learner_id, None, before, limit + 1)
+        recharges = await store.ledger_entries(
+            connection, learner_id, "recharge", before, limit + 1
         )
     return AccountView(
         balance_fen=balance_fen,
@@ -53,16 +45,3 @@ async def account_view(
         transactions_more=len(transactions) > limit,
         recharges_more=len(recharges) > limit,
     )
-
-
-async def ledger_entries(
-    db: Executor,
-    learner_id: int,
-    *,
-    kind: str | None = None,
-    before: int | None = None,
-    limit: int = DEFAULT_LIMIT,
-) -> list[LedgerEntry]:
-    """The learner's ledger rows of `kind` (any when None), newest first, ids below `before`."""
-    rows = await db.fetch(ENTRIES, learner_id, kind, before, limit)
-    return [LedgerEntry(**dict(row)) for row in rows]

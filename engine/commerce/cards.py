@@ -11,7 +11,7 @@ import asyncpg
 import structlog
 
 from engine.accounts.passwords import HASHER, dummy_hash, verify_password
-from engine.commerce import balance
+from engine.commerce import balance, store
 from engine.commerce.throttle import CardThrottle
 from engine.errors import Conflict, DomainError, InvalidInput
 
@@ -106,18 +106,13 @@ async def generate(
         pending = list(range(count))
         for _ in range(DRAWS):
             drawn = {index: new_card_no() for index in pending}
-            inserted = await connection.fetch(
-                """INSERT INTO study_cards (card_no, password_hash, value_fen, batch)
-                   SELECT card_no, password_hash, $3, $4
-                   FROM unnest($1::text[], $2::text[]) AS c (card_no, password_hash)
-                   ON CONFLICT (card_no) DO NOTHING
-                   RETURNING card_no""",
+            taken = await store.insert_cards(
+                connection,
                 list(drawn.values()),
                 [hashes[index] for index in drawn],
                 value_fen,
                 batch,
             )
-            taken = {row["card_no"] for row in inserted}
             # A number already on a card, or drawn twice in this round (the first row in
             # array order got it): those cards draw again.
             pending = []
@@ -167,9 +162,7 @@ async def redeem(
     error = card_no_error(card_no)
     if error is not None:
         raise InvalidInput({"card_no": error}, error)
-    card = await pool.fetchrow(
-        "SELECT id, password_hash, status FROM study_cards WHERE card_no = $1", card_no
-    )
+    card = await store.card_by_no(pool, card_no)
     # An unknown number costs the same argon2 verification as a wrong password.
     known_hash = card["password_hash"] if card is not None else dummy_hash()
     valid = len(password) <= MAX_PASSWORD_INPUT and await verify_password(known_hash, password)
@@ -179,20 +172,12 @@ async def redeem(
         raise CardRefused(WRONG)
     _check_status(card["status"])
     async with pool.acquire() as connection, connection.transaction():
-        locked = await connection.fetchrow(
-            "SELECT password_hash, status, value_fen FROM study_cards WHERE id = $1 FOR UPDATE",
-            card["id"],
-        )
+        locked = await store.lock_card(connection, card["id"])
         # Nothing deletes cards or changes their passwords; should that change, refuse.
         if locked is None or locked["password_hash"] != known_hash:
             raise CardRefused(WRONG)
         _check_status(locked["status"])
-        await connection.execute(
-            """UPDATE study_cards SET status = 'used', used_by = $2, used_at = now()
-               WHERE id = $1""",
-            card["id"],
-            learner_id,
-        )
+        await store.mark_card_used(connection, card["id"], learner_id)
         after = await balance.move(
             connection, learner_id, locked["value_fen"], "recharge", card_id=card["id"]
         )

@@ -9,7 +9,6 @@ marks an order paid, and a signed return of the browser, which only shows the re
 import asyncio
 import re
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
@@ -19,7 +18,8 @@ import structlog
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from engine.clock import CHINA
-from engine.commerce import orders, signing
+from engine.commerce import orders, signing, store
+from engine.commerce.money import parse_fen, plain_yuan
 from engine.commerce.types import Order
 from engine.errors import DomainError, NotFound
 from engine.settings import ENVIRONMENT_NAMES, Settings, SettingsError
@@ -39,8 +39,6 @@ SANDBOX_PATH = "/sandbox/gateway"
 SANDBOX_APP_ID = "2021000000000001"
 SANDBOX_SELLER_ID = "2088000000000001"
 KEYS_FOLDER = "keys"
-# Yuan with at most two decimals, as gateways write amounts; nothing else is parsed.
-AMOUNT = re.compile(r"(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?")
 SUBJECT_MAX = 128
 BANK_CODE = re.compile(r"[a-z]{2,16}")
 
@@ -55,18 +53,6 @@ class PaymentRefused(DomainError):
 
     status = 400
     code = "payment_refused"
-
-
-def yuan(fen: int) -> str:
-    """Fen as yuan with two decimals: 1230 → "12.30"."""
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
-def parse_fen(amount: str) -> int | None:
-    """A gateway amount in yuan as fen, exactly; None when it is not a plain amount."""
-    if not AMOUNT.fullmatch(amount):
-        return None
-    return int(Decimal(amount) * 100)
 
 
 def order_subject(order: Order) -> str:
@@ -104,7 +90,7 @@ class Gateway:
         business: dict[str, str] = {
             "out_trade_no": order.out_trade_no,
             "product_code": "FAST_INSTANT_TRADE_PAY",
-            "total_amount": yuan(order.amount_fen),
+            "total_amount": plain_yuan(order.amount_fen),
             "subject": order_subject(order),
             "quit_url": base_url + QUIT_PATH.format(order_id=order.id),
         }
@@ -148,10 +134,7 @@ class Gateway:
             return False
         async with pool.acquire() as connection, connection.transaction():
             # The row lock serialises concurrent copies of one notification.
-            order = await connection.fetchrow(
-                "SELECT id, status, amount_fen FROM orders WHERE out_trade_no = $1 FOR UPDATE",
-                out_trade_no,
-            )
+            order = await store.lock_order_by_trade_no(connection, out_trade_no)
             if order is None or order["amount_fen"] != amount_fen:
                 reason = "unknown_order" if order is None else "amount_mismatch"
                 bound.warning(
@@ -165,11 +148,7 @@ class Gateway:
                     "payment notification without payment", trade_status=params.get("trade_status")
                 )
                 return True
-            known = await connection.fetchval(
-                "SELECT order_id FROM payments WHERE provider = $1 AND external_id = $2",
-                provider,
-                trade_no,
-            )
+            known = await store.payment_order_id(connection, provider, trade_no)
             if known is not None:
                 bound.info("payment notification repeated", order_id=known)
                 return True
@@ -182,17 +161,15 @@ class Gateway:
                     status=order["status"],
                 )
                 return True
-            inserted = await connection.fetchval(
-                """INSERT INTO payments (order_id, provider, external_id, amount_fen, payload)
-                   VALUES ($1, $2, $3, $4, $5)
-                   ON CONFLICT (provider, external_id) DO NOTHING RETURNING id""",
+            inserted = await store.insert_payment(
+                connection,
                 order["id"],
                 provider,
                 trade_no,
                 amount_fen,
                 msgspec.json.encode(params).decode(),
             )
-            if inserted is None:
+            if not inserted:
                 bound.info("payment notification repeated", order_id=order["id"])
                 return True
             await orders.mark_paid(
@@ -209,9 +186,7 @@ class Gateway:
                 "payment return refused", reason=reason, out_trade_no=params.get("out_trade_no")
             )
             raise PaymentRefused("支付结果校验失败，请在订单中查看支付状态")
-        order_id: int | None = await pool.fetchval(
-            "SELECT id FROM orders WHERE out_trade_no = $1", params.get("out_trade_no", "")
-        )
+        order_id = await store.order_id_by_trade_no(pool, params.get("out_trade_no", ""))
         if order_id is None:
             raise NotFound(orders.NOT_FOUND)
         return order_id

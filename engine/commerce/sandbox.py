@@ -18,16 +18,16 @@ import msgspec
 import structlog
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from engine.clock import CHINA
+from engine.clock import china_time
 from engine.commerce import signing
 from engine.commerce.gateway import (
     PAGE_PAY,
     TIMESTAMP_FORMAT,
     Gateway,
     PaymentRefused,
-    parse_fen,
     sandbox_key,
 )
+from engine.commerce.money import parse_fen
 from engine.commerce.payments import BANKS
 from engine.settings import Settings
 
@@ -183,7 +183,7 @@ class Sandbox:
         return False
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock() / 1000, CHINA)
+        return china_time(self.clock())
 
 
 async def open_sandbox(settings: Settings, gateway: Gateway, clock: Callable[[], int]) -> Sandbox:

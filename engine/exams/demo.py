@@ -11,12 +11,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import msgspec
-
-from engine.catalog.store import CourseRow, PlanCourseRow
-from engine.db import Connection
+from engine.catalog.types import CourseRow, PlanCourseRow
 from engine.exams import demo_questions as material
-from engine.exams.types import KINDS, Option, QuestionKind
+from engine.exams.types import KINDS, ExamRow, Option, QuestionKind, QuestionRow
 
 RECIPE: dict[QuestionKind, int] = {"single": 10, "multiple": 5, "true_false": 5}
 SCORES: dict[QuestionKind, int] = {"single": 5, "multiple": 6, "true_false": 4}
@@ -28,24 +25,6 @@ ATTEMPTS_ALLOWED = 3
 BLANK = "（ ）"
 CHOICE_KEYS = "ABCD"
 TRUE_FALSE_OPTIONS = [Option("A", "正确"), Option("B", "错误")]
-
-_encoder = msgspec.json.Encoder()
-
-
-class QuestionRow(msgspec.Struct, frozen=True):
-    course_code: str
-    kind: QuestionKind
-    stem: str
-    options: list[Option]
-    answer: list[str]
-    score: int
-    explanation: str
-
-
-class ExamRow(msgspec.Struct, frozen=True):
-    plan_code: str
-    course_code: str
-    title: str
 
 
 @dataclass
@@ -143,57 +122,3 @@ def fill(stem: str, text: str) -> str:
 def listed(items: Sequence[str]) -> str:
     """Chinese enumeration: 甲、乙和丙."""
     return items[0] if len(items) == 1 else f"{'、'.join(items[:-1])}和{items[-1]}"
-
-
-def _inserted(status: str) -> int:
-    """The row count of an INSERT command tag ("INSERT 0 <rows>")."""
-    return int(status.rsplit(" ", 1)[1])
-
-
-async def insert_questions(connection: Connection, rows: Sequence[QuestionRow]) -> int:
-    """Insert the banks of courses that have no question yet; return how many questions.
-
-    A course's bank goes in whole or not at all: the NOT EXISTS sees the table as it was
-    before this statement, not the rows the statement itself inserts.
-    """
-    status = await connection.execute(
-        """INSERT INTO questions (course_id, kind, stem, options, answer, score, explanation)
-           SELECT c.id, r.kind, r.stem, r.options::jsonb, string_to_array(r.answer, ','),
-                  r.score, r.explanation
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],
-                       $7::text[])
-                AS r (course_code, kind, stem, options, answer, score, explanation)
-           JOIN courses c ON c.code = r.course_code
-           WHERE NOT EXISTS (SELECT 1 FROM questions q WHERE q.course_id = c.id)""",
-        [row.course_code for row in rows],
-        [row.kind for row in rows],
-        [row.stem for row in rows],
-        [_encoder.encode(row.options).decode() for row in rows],
-        [",".join(row.answer) for row in rows],
-        [row.score for row in rows],
-        [row.explanation for row in rows],
-    )
-    return _inserted(status)
-
-
-async def insert_exams(connection: Connection, rows: Sequence[ExamRow]) -> int:
-    """Insert an exam for each course that has none in its plan, open as long as the plan."""
-    status = await connection.execute(
-        """INSERT INTO exams (course_id, plan_id, title, opens_at, closes_at, duration_s,
-                              total_score, pass_score, attempts_allowed, recipe)
-           SELECT c.id, p.id, r.title, p.opens_at, p.closes_at, $4, $5, $6, $7, $8::jsonb
-           FROM unnest($1::text[], $2::text[], $3::text[]) AS r (plan_code, course_code, title)
-           JOIN plans p ON p.code = r.plan_code
-           JOIN courses c ON c.code = r.course_code
-           WHERE NOT EXISTS (SELECT 1 FROM exams x WHERE x.course_id = c.id
-                             AND (x.plan_id IS NULL OR x.plan_id = p.id))""",
-        [row.plan_code for row in rows],
-        [row.course_code for row in rows],
-        [row.title for row in rows],
-        DURATION_S,
-        TOTAL_SCORE,
-        PASS_SCORE,
-        ATTEMPTS_ALLOWED,
-        _encoder.encode(RECIPE).decode(),
-    )
-    return _inserted(status)

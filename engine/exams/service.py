@@ -13,7 +13,7 @@ from engine.exams import grading, keys, scripts, store
 from engine.exams.eligibility import refusal
 from engine.exams.types import AttemptView, ExamSummary, Graded, JoinedExam, Question, Result
 from engine.kv import Batcher, Redis
-from engine.progress.store import refresh_enrolments
+from engine.progress.enrolments import refresh_enrolments
 
 _list_decoder = msgspec.json.Decoder(list[str])
 _encoder = msgspec.json.Encoder()

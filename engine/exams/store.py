@@ -1,24 +1,31 @@
 """SQL of exams: the learner's exams, banks, attempts, grading and best results."""
 
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
-from engine.db import Executor
+from engine.clock import utc_time
+from engine.db import Connection, Executor, row_count
 from engine.exams.grading import best_results
-from engine.exams.types import ExamSummary, Graded, OpenAttempt, Option, PaperItem, Question
+from engine.exams.types import (
+    ExamRow,
+    ExamSummary,
+    Graded,
+    OpenAttempt,
+    Option,
+    PaperItem,
+    Question,
+    QuestionKind,
+    QuestionRow,
+)
 
 _paper_decoder = msgspec.json.Decoder(list[PaperItem])
 _options_decoder = msgspec.json.Decoder(list[Option])
 _answers_decoder = msgspec.json.Decoder(dict[int, list[str]])
 _recipe_decoder = msgspec.json.Decoder(dict[str, int])
 _encoder = msgspec.json.Encoder()
-
-
-def at(now_ms: int) -> datetime:
-    return datetime.fromtimestamp(now_ms / 1000, UTC)
 
 
 def ms(moment: datetime) -> int:
@@ -199,8 +206,8 @@ async def insert_attempt(
         exam_id,
         learner_id,
         number,
-        at(now_ms),
-        at(deadline_ms),
+        utc_time(now_ms),
+        utc_time(deadline_ms),
         _encoder.encode(paper).decode(),
         total_score,
     )
@@ -235,7 +242,7 @@ async def claim_due(db: Executor, now_ms: int, grace_ms: int, limit: int) -> lis
         f"""SELECT {ATTEMPT_COLUMNS} FROM exam_attempts
             WHERE status = 'in_progress' AND deadline < $1
             ORDER BY deadline, id LIMIT $2 FOR UPDATE SKIP LOCKED""",
-        at(now_ms - grace_ms),
+        utc_time(now_ms - grace_ms),
         limit,
     )
     return [_attempt(row) for row in rows]
@@ -245,7 +252,7 @@ async def next_deadline(db: Executor, after_ms: int) -> int | None:
     """The earliest deadline still in progress at or after `after_ms`, if any."""
     deadline = await db.fetchval(
         "SELECT min(deadline) FROM exam_attempts WHERE status = 'in_progress' AND deadline >= $1",
-        at(after_ms),
+        utc_time(after_ms),
     )
     return ms(deadline) if deadline is not None else None
 
@@ -300,7 +307,7 @@ async def grade(db: Executor, graded: list[Graded], now_ms: int, submitted_by: s
             ["{" + ",".join(map(str, attempt.flags)) + "}" for attempt in graded],
             [attempt.score for attempt in graded],
             [attempt.passed for attempt in graded],
-            at(now_ms),
+            utc_time(now_ms),
             submitted_by,
         )
     }
@@ -315,7 +322,7 @@ async def grade(db: Executor, graded: list[Graded], now_ms: int, submitted_by: s
             [result.best_score for result in best],
             [result.best_attempt_id for result in best],
             [result.passed_score for result in best],
-            at(now_ms),
+            utc_time(now_ms),
         )
     return stored
 
@@ -335,3 +342,61 @@ async def plans_of_exams(
         exams,
     )
     return [(row["learner_id"], row["plan_id"]) for row in rows]
+
+
+async def insert_questions(connection: Connection, rows: Sequence[QuestionRow]) -> int:
+    """Insert the banks of courses that have no question yet; return how many questions.
+
+    A course's bank goes in whole or not at all: the NOT EXISTS sees the table as it was
+    before this statement, not the rows the statement itself inserts.
+    """
+    status = await connection.execute(
+        """INSERT INTO questions (course_id, kind, stem, options, answer, score, explanation)
+           SELECT c.id, r.kind, r.stem, r.options::jsonb, string_to_array(r.answer, ','),
+                  r.score, r.explanation
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],
+                       $7::text[])
+                AS r (course_code, kind, stem, options, answer, score, explanation)
+           JOIN courses c ON c.code = r.course_code
+           WHERE NOT EXISTS (SELECT 1 FROM questions q WHERE q.course_id = c.id)""",
+        [row.course_code for row in rows],
+        [row.kind for row in rows],
+        [row.stem for row in rows],
+        [_encoder.encode(row.options).decode() for row in rows],
+        [",".join(row.answer) for row in rows],
+        [row.score for row in rows],
+        [row.explanation for row in rows],
+    )
+    return row_count(status)
+
+
+async def insert_exams(
+    connection: Connection,
+    rows: Sequence[ExamRow],
+    *,
+    duration_s: int,
+    total_score: int,
+    pass_score: int,
+    attempts_allowed: int,
+    recipe: Mapping[QuestionKind, int],
+) -> int:
+    """Insert an exam for each course that has none in its plan, open as long as the plan."""
+    status = await connection.execute(
+        """INSERT INTO exams (course_id, plan_id, title, opens_at, closes_at, duration_s,
+                              total_score, pass_score, attempts_allowed, recipe)
+           SELECT c.id, p.id, r.title, p.opens_at, p.closes_at, $4, $5, $6, $7, $8::jsonb
+           FROM unnest($1::text[], $2::text[], $3::text[]) AS r (plan_code, course_code, title)
+           JOIN plans p ON p.code = r.plan_code
+           JOIN courses c ON c.code = r.course_code
+           WHERE NOT EXISTS (SELECT 1 FROM exams x WHERE x.course_id = c.id
+                             AND (x.plan_id IS NULL OR x.plan_id = p.id))""",
+        [row.plan_code for row in rows],
+        [row.course_code for row in rows],
+        [row.title for row in rows],
+        duration_s,
+        total_score,
+        pass_score,
+        attempts_allowed,
+        _encoder.encode(recipe).decode(),
+    )
+    return row_count(status)

@@ -1,4 +1,5 @@
-"""Exam values: questions of the bank, drawn papers, joined attempts and results."""
+"""Exam values: questions of the bank, drawn papers, joined attempts and results, and the
+rows the demo writes."""
 
 from typing import Any, Literal
 
@@ -117,3 +118,19 @@ class AttemptView(msgspec.Struct, frozen=True):
     def taking_answers(self, now_ms: int, grace_ms: int) -> bool:
         """Not submitted, and its deadline (plus the grace) not yet passed."""
         return not self.submitted and now_ms <= self.deadline_ms + grace_ms
+
+
+class QuestionRow(msgspec.Struct, frozen=True):
+    course_code: str
+    kind: QuestionKind
+    stem: str
+    options: list[Option]
+    answer: list[str]
+    score: int
+    explanation: str
+
+
+class ExamRow(msgspec.Struct, frozen=True):
+    plan_code: str
+    course_code: str
+    title: str

@@ -14,7 +14,7 @@ from engine.progress.types import (
     ChapterState,
     CourseTally,
     Playing,
-    chapter_percent,
+    percent,
 )
 from engine.settings import Settings
 
@@ -162,7 +162,7 @@ class Progress:
                     hwm=min(state.hwm_s, state.duration_s),
                     position=state.position_s,
                     complete=state.complete,
-                    progress=chapter_percent(state.hwm_s, state.duration_s, state.complete),
+                    progress=percent(state.hwm_s, state.duration_s, state.complete),
                 )
                 for state in states
             ],

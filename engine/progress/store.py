@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from engine.catalog.measures import hours
 from engine.db import Connection, Executor
 from engine.progress.types import ChapterState, Watchable
 
@@ -46,7 +47,7 @@ async def course_info(db: Executor, learner_id: int, course_id: int) -> dict[str
     """A course's description and teacher, whether the learner has selected it and whether,
     as selected, it ends with an exam."""
     row = await db.fetchrow(
-        """SELECT c.id, c.title, c.description, c.hour_tenths / 10.0::float8 AS hours,
+        """SELECT c.id, c.title, c.description, c.hour_tenths,
                   coalesce(t.name, '') AS teacher, coalesce(t.title, '') AS teacher_title,
                   coalesce(t.profile, '') AS teacher_profile,
                   EXISTS (SELECT 1 FROM selections s
@@ -60,7 +61,11 @@ async def course_info(db: Executor, learner_id: int, course_id: int) -> dict[str
         learner_id,
         course_id,
     )
-    return dict(row) if row else None
+    if row is None:
+        return None
+    course = dict(row)
+    course["hours"] = hours(course.pop("hour_tenths"))
+    return course
 
 
 ProgressRow = tuple[

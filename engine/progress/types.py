@@ -5,11 +5,16 @@ import math
 import msgspec
 
 
-def chapter_percent(hwm_s: float, duration_s: float, complete: bool) -> int:
-    """Whole percent of a chapter watched; 100 only once it is complete."""
+def percent(covered_s: float, total_s: float, complete: bool) -> int:
+    """Whole percent of a chapter or a course covered; 100 only once it is complete.
+
+    Something without length (a course without chapters) has nothing to complete: 0.
+    """
+    if not total_s:
+        return 0
     if complete:
         return 100
-    return min(99, math.floor(100 * hwm_s / duration_s)) if duration_s else 0
+    return min(99, math.floor(100 * covered_s / total_s))
 
 
 class Watchable(msgspec.Struct, frozen=True):
@@ -46,15 +51,10 @@ class CourseTally(msgspec.Struct, frozen=True):
         )
 
     def progress(self, hwm_s: float, complete: bool) -> int:
-        """Whole percent of the course covered; 100 only when every chapter is complete.
-
-        A course without chapters has nothing to complete: 0.
-        """
-        if not self.total_s:
-            return 0
-        if self.others_complete and complete:
-            return 100
-        return min(99, math.floor(100 * (self.others_covered_s + hwm_s) / self.total_s))
+        """Whole percent of the course covered; 100 only when every chapter is complete."""
+        return percent(
+            self.others_covered_s + hwm_s, self.total_s, self.others_complete and complete
+        )
 
 
 class Playing(msgspec.Struct, frozen=True):
@@ -79,7 +79,7 @@ class BeatOutcome(msgspec.Struct, frozen=True):
     duration_s: float
 
     def chapter_progress(self) -> int:
-        return chapter_percent(self.hwm_s, self.duration_s, self.complete)
+        return percent(self.hwm_s, self.duration_s, self.complete)
 
 
 class Lease(msgspec.Struct, frozen=True):

@@ -10,7 +10,7 @@ from engine.clock import Clock
 from engine.errors import TRANSIENT, DomainError
 from engine.exams.service import Exams
 from engine.progress.service import Progress
-from engine.progress.types import BeatOutcome, chapter_percent
+from engine.progress.types import BeatOutcome, percent
 from engine.sessions import protocol
 from engine.sessions.connection import Connection, Playback
 from engine.sessions.exam_feed import push_results, result_message
@@ -99,7 +99,7 @@ class Commands:
                 duration_s=playing.duration_s,
                 interval_ms=self.beat_interval_ms,
                 max_rate=playing.max_rate,
-                chapter_progress=chapter_percent(
+                chapter_progress=percent(
                     playing.hwm_s, playing.duration_s, playing.complete
                 ),
                 course_progress=playing.course.progress(playing.hwm_s, playing.complete),

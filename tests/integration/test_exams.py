@@ -374,7 +374,7 @@ async def test_an_attempt_from_paper_to_passed_plan(
 async def test_an_examined_course_earns_nothing_before_its_exam(
     client: TestClient, learner: Learner, course: Course, clock: Clock, database_url: str
 ) -> None:
-    from engine.progress.store import refresh_enrolments
+    from engine.progress.enrolments import refresh_enrolments
 
     await complete_course(database_url, learner.id, course)
     connection = await asyncpg.connect(database_url)

@@ -18,7 +18,7 @@ from structlog.testing import capture_logs
 
 from engine.appkeys import GATEWAY, SANDBOX
 from engine.commerce import balance, signing
-from engine.commerce.gateway import yuan
+from engine.commerce.money import plain_yuan
 from engine.commerce.sandbox import Checkout, Sandbox
 from engine.commerce.types import Order
 from engine.settings import Settings
@@ -117,7 +117,7 @@ def notification(client: TestClient, order: Order, **changes: str) -> dict[str, 
     checkout = Checkout(
         out_trade_no=order.out_trade_no,
         subject=order.items[0].title,
-        total_amount=yuan(order.amount_fen),
+        total_amount=plain_yuan(order.amount_fen),
         bank=None,
         notify_url="",
         return_url="",
@@ -318,7 +318,7 @@ def tamper(client: TestClient, order: Order, case: str) -> dict[str, str]:
             params, rsa.generate_private_key(public_exponent=65537, key_size=2048)
         )
     if case == "amount_changed":
-        return notification(client, order, total_amount=yuan(order.amount_fen - 1))
+        return notification(client, order, total_amount=plain_yuan(order.amount_fen - 1))
     if case == "amount_in_cents":
         return notification(client, order, total_amount=str(order.amount_fen))
     if case == "wrong_app_id":
@@ -328,7 +328,7 @@ def tamper(client: TestClient, order: Order, case: str) -> dict[str, str]:
     if case == "unknown_out_trade_no":
         return notification(client, order, out_trade_no=order.out_trade_no + "X")
     if case == "modified_after_signing":
-        return {**notification(client, order), "total_amount": yuan(order.amount_fen * 2)}
+        return {**notification(client, order), "total_amount": plain_yuan(order.amount_fen * 2)}
     if case == "field_added_after_signing":
         return {**notification(client, order), "refund_fee": "10.00"}
     if case == "sign_type_rsa":
@@ -430,7 +430,7 @@ async def test_return_before_the_notification_says_processing(
             "method": "alipay.trade.page.pay.return",
             "out_trade_no": buyer.order.out_trade_no,
             "trade_no": sandbox.trade_no(buyer.order.out_trade_no),
-            "total_amount": yuan(buyer.order.amount_fen),
+            "total_amount": plain_yuan(buyer.order.amount_fen),
         }
     )
     response = await client.get("/payments/return", params=returned)

@@ -3,7 +3,7 @@
 import pytest
 
 from engine.commerce import cards
-from web.render import yuan
+from engine.commerce.money import yuan
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from engine.commerce import signing
-from engine.commerce.gateway import (
-    Gateway,
-    load_gateway,
-    order_subject,
-    parse_fen,
-    sandbox_enabled,
-    yuan,
-)
+from engine.commerce.gateway import Gateway, load_gateway, order_subject, sandbox_enabled
+from engine.commerce.money import parse_fen, plain_yuan
 from engine.commerce.types import Order, OrderItem
 from engine.settings import SettingsError, load_settings
 from web.middleware import CONTENT_SECURITY_POLICY, security_headers_for
@@ -25,8 +19,8 @@ from web.middleware import CONTENT_SECURITY_POLICY, security_headers_for
 @pytest.mark.parametrize(
     ("fen", "text"), [(0, "0.00"), (1, "0.01"), (10, "0.10"), (1230, "12.30"), (100000, "1000.00")]
 )
-def test_yuan(fen: int, text: str) -> None:
-    assert yuan(fen) == text
+def test_plain_yuan(fen: int, text: str) -> None:
+    assert plain_yuan(fen) == text
     assert parse_fen(text) == fen
 
 
