@@ -6,6 +6,7 @@ import secrets
 from collections.abc import AsyncIterator
 
 import asyncpg
+import msgspec
 import structlog
 from aiohttp import web
 from redis.exceptions import RedisError
@@ -39,10 +40,11 @@ from engine.commerce.gateway import open_gateway, sandbox_enabled
 from engine.commerce.sandbox import open_sandbox
 from engine.commerce.throttle import CardThrottle
 from engine.exams.service import Exams
+from engine.exams.sweeper import RETRYABLE as SWEEPER_RETRYABLE
 from engine.exams.sweeper import Sweeper
 from engine.exams.types import Result
 from engine.kv import Batcher, create_redis
-from engine.loops import Loops
+from engine.loops import Loops, Status
 from engine.metrics import Metrics
 from engine.progress.flusher import Flusher
 from engine.progress.service import Progress, Rules
@@ -71,7 +73,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[NODE_ID] = settings.node_id or secrets.token_hex(4)
     app[CLOCK] = clock
     app[METRICS] = Metrics()
-    app[LOOPS] = Loops()
+    app[LOOPS] = Loops(settings.loop_unhealthy_s)
     app.cleanup_ctx.extend([_postgres, _redis, _services, _flusher, _hub, _commands, _exam_loops])
     app.on_shutdown.append(_close_sockets)
     return app
@@ -127,23 +129,23 @@ async def _flusher(app: web.Application) -> AsyncIterator[None]:
     flusher = Flusher(app[REDIS], app[BATCHER], app[DB], consumer=f"node-{app[NODE_ID]}")
     await flusher.ensure_group()
     app[FLUSHER] = flusher
-    task = app[LOOPS].start("flusher", flusher.run())
+    loop = app[LOOPS].start("flusher", flusher.step)
     yield
-    app[LOOPS].stopping = True
-    flusher.stopping.set()
-    await task
+    await loop.stop()
+    await flusher.finish()
 
 
 async def _hub(app: web.Application) -> AsyncIterator[None]:
     hub = Hub(app[REDIS], app[NODE_ID])
     app[HUB] = hub
     app[METRICS].count_sockets(lambda: len(hub.connections))
-    task = app[LOOPS].start("bus", hub.listen())
-    await asyncio.wait_for(hub.subscribed.wait(), HEALTH_TIMEOUT_S * 5)
-    yield
-    app[LOOPS].stopping = True
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    loop = app[LOOPS].start("bus", hub.relay_once)
+    try:
+        await asyncio.wait_for(hub.subscribed.wait(), HEALTH_TIMEOUT_S * 5)
+        yield
+    finally:
+        await loop.stop()
+        await hub.unsubscribe()
 
 
 async def _commands(app: web.Application) -> AsyncIterator[None]:
@@ -174,13 +176,10 @@ async def _exam_loops(app: web.Application) -> AsyncIterator[None]:
     sweeper = Sweeper(exams, pool, app[CLOCK], deliver)
     ticker = ExamTicker(hub, app[CLOCK])
     app[EXAM_SWEEPER] = sweeper
-    sweeping = app[LOOPS].start("exam_sweeper", sweeper.run())
-    ticking = app[LOOPS].start("exam_ticker", ticker.run())
+    sweeping = app[LOOPS].start("exam_sweeper", sweeper.step, retryable=SWEEPER_RETRYABLE)
+    ticking = app[LOOPS].start("exam_ticker", ticker.step)
     yield
-    app[LOOPS].stopping = True
-    sweeper.stopping.set()
-    ticker.stopping.set()
-    await asyncio.gather(sweeping, ticking)
+    await asyncio.gather(sweeping.stop(), ticking.stop())
     await pool.close()
 
 
@@ -188,8 +187,14 @@ async def _close_sockets(app: web.Application) -> None:
     await app[HUB].close_all()
 
 
-async def check_health(app: web.Application) -> dict[str, str]:
-    """Each dependency's and loop's state: "ok", or why it failed."""
+class Health(msgspec.Struct, frozen=True):
+    checks: dict[str, str]  # each dependency's and loop's state: "ok", or why not
+    failing: list[str]  # what makes the node unavailable
+    degraded: list[str]  # loops failing for less than the threshold: the node still serves
+
+
+async def check_health(app: web.Application) -> Health:
+    """Each dependency's and loop's state."""
 
     async def postgres() -> None:
         await db.ping(app[DB])
@@ -197,11 +202,12 @@ async def check_health(app: web.Application) -> dict[str, str]:
     async def redis() -> None:
         await app[REDIS].ping()
 
-    results: dict[str, str] = {}
+    checks: dict[str, str] = {}
+    failing: list[str] = []
     for name, probe in (("postgres", postgres), ("redis", redis)):
         try:
             await asyncio.wait_for(probe(), HEALTH_TIMEOUT_S)
-            results[name] = "ok"
+            checks[name] = "ok"
         except (
             OSError,
             TimeoutError,
@@ -209,8 +215,13 @@ async def check_health(app: web.Application) -> dict[str, str]:
             asyncpg.PostgresError,
             asyncpg.InterfaceError,
         ) as exc:
-            results[name] = f"{type(exc).__name__}: {exc}"[:200]
-    failures = app[LOOPS].failures()
-    for name in app[LOOPS].tasks:
-        results[name] = failures.get(name, "ok")
-    return results
+            checks[name] = f"{type(exc).__name__}: {exc}"[:200]
+            failing.append(name)
+    degraded: list[str] = []
+    for name, loop in app[LOOPS].health().items():
+        checks[name] = loop.detail
+        if loop.status is Status.FAILING:
+            failing.append(name)
+        elif loop.status is Status.DEGRADED:
+            degraded.append(name)
+    return Health(checks, sorted(failing), sorted(degraded))

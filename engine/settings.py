@@ -36,6 +36,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     card_max_failures_per_address: Positive = 20
     card_failure_window_s: Positive = 60 * 60
     node_id: str = ""  # empty: a random id per process
+    # A background loop failing for longer than this makes /healthz 503 (the node is taken out).
+    loop_unhealthy_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
     beat_interval_ms: Annotated[int, msgspec.Meta(ge=500, le=60_000)] = 5_000
     seek_tolerance_s: Annotated[float, msgspec.Meta(ge=0, le=30)] = 2.0
     completion_tolerance_s: Annotated[float, msgspec.Meta(ge=0, le=30)] = 2.0

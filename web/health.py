@@ -9,11 +9,18 @@ from web.render import json_response
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when PostgreSQL and Redis answer; 503 naming the one that does not."""
-    checks = await check_health(request.app)
-    failing = sorted(name for name, state in checks.items() if state != "ok")
-    body = {"status": "ok" if not failing else "unavailable", "checks": checks, "failing": failing}
-    return json_response(body, status=503 if failing else 200)
+    """200 when PostgreSQL and Redis answer and no background loop has been failing for
+    longer than its threshold (one failing for less is reported as degraded); else 503
+    naming what fails."""
+    health = await check_health(request.app)
+    status = "unavailable" if health.failing else ("degraded" if health.degraded else "ok")
+    body = {
+        "status": status,
+        "checks": health.checks,
+        "failing": health.failing,
+        "degraded": health.degraded,
+    }
+    return json_response(body, status=503 if health.failing else 200)
 
 
 async def metrics(request: web.Request) -> web.Response:

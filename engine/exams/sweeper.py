@@ -7,13 +7,11 @@ Between passes the sweeper sleeps until the next attempt falls due, but never lo
 """
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 import structlog
 
-from engine.errors import TRANSIENT
 from engine.exams.service import Exams
 from engine.exams.types import Result
 
@@ -24,9 +22,9 @@ Deliver = Callable[[list[Result]], Awaitable[None]]
 # Attempts graded in one transaction. A batch costs ~8 round trips whatever its size, and
 # its results go out when it commits; 2,000 attempts sharing a deadline are 4 batches.
 BATCH = 500
-# Failures that a later pass gets past: stores away, or a transaction PostgreSQL rolled back
-# (a deadlock with a learner's own submission).
-RETRYABLE = (*TRANSIENT, asyncpg.TransactionRollbackError)
+# Failures that a later pass gets past, besides the stores' transient ones: a transaction
+# PostgreSQL rolled back (a deadlock with a learner's own submission).
+RETRYABLE = (asyncpg.TransactionRollbackError,)
 
 
 class Sweeper:
@@ -46,25 +44,14 @@ class Sweeper:
         self.deliver = deliver
         self.interval_s = interval_s
         self.batch = batch
-        self.stopping = asyncio.Event()
         self.submitted = 0
 
-    async def run(self) -> None:
-        """Sweep until stopped; transient outages are waited out."""
-        backoff = self.interval_s
-        while not self.stopping.is_set():
-            try:
-                now_ms = self.clock()
-                full = await self._submit(now_ms) >= self.batch
-                delay = 0.0 if full else await self.next_pass_in(now_ms)
-                backoff = self.interval_s
-            except RETRYABLE as exc:
-                log.warning("exam sweeper waiting for its stores", error=repr(exc))
-                delay, backoff = backoff, min(backoff * 2, 10)
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopping.wait(), delay)
-        log.info("exam sweeper stopped", submitted=self.submitted)
+    async def step(self) -> None:
+        """The background loop's pass: submit what is due, then sleep until the next pass
+        (none after a full batch: more may be due)."""
+        now_ms = self.clock()
+        if await self._submit(now_ms) < self.batch:
+            await asyncio.sleep(await self.next_pass_in(now_ms))
 
     async def run_once(self) -> int:
         """Submit the attempts due now, up to a batch; the results go to their sockets."""

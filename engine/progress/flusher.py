@@ -7,7 +7,6 @@ The state is read back, and the entries acknowledged, in round trips of the node
 (`execute`: packed by hiredis, no timer per reply), not behind the beats' batches.
 """
 
-import asyncio
 from typing import Any
 
 import asyncpg
@@ -46,7 +45,6 @@ class Flusher:
         self.batch = batch
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
-        self.stopping = asyncio.Event()
         self.flushed = 0
 
     async def ensure_group(self) -> None:
@@ -56,20 +54,15 @@ class Flusher:
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    async def run(self) -> None:
-        """Flush until stopped, then flush what is left. Transient outages are waited out."""
-        await self.ensure_group()
-        delay = 0.5
-        while not self.stopping.is_set():
-            try:
-                await self.run_once(block=True)
-                delay = 0.5
-            except TRANSIENT as exc:
-                log.warning("flusher waiting for its stores", error=repr(exc), retry_in_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
+    async def step(self) -> None:
+        """The background loop's pass: wait up to `block_ms` for entries, and flush them."""
+        await self.run_once(block=True)
+
+    async def finish(self) -> None:
+        """On shutdown, once the loop is stopped: flush what is left."""
         try:
-            # A read cancelled by the stop may have left entries in this consumer's list.
+            # The blocking read that the stop cancelled may have left entries in this
+            # consumer's pending list.
             while entries := await self.read(block=False, start="0"):
                 await self._flush(entries)
             while await self.run_once() > 0:
@@ -90,26 +83,13 @@ class Flusher:
 
     async def read(self, block: bool, start: str = ">") -> list[tuple[str, dict[str, str]]]:
         """New entries (`>`), or this consumer's own pending ones (`0`)."""
-        read = asyncio.ensure_future(
-            self.redis.xreadgroup(
-                keys.FLUSH_GROUP,
-                self.consumer,
-                {keys.STREAM: start},
-                count=self.batch,
-                block=self.block_ms if block else None,
-            )
+        reply: Any = await self.redis.xreadgroup(
+            keys.FLUSH_GROUP,
+            self.consumer,
+            {keys.STREAM: start},
+            count=self.batch,
+            block=self.block_ms if block else None,
         )
-        if block:
-            # A stop does not wait for the blocking read: an entry it would have delivered
-            # stays in the stream for the final pass (or another node).
-            stop = asyncio.ensure_future(self.stopping.wait())
-            await asyncio.wait({read, stop}, return_when=asyncio.FIRST_COMPLETED)
-            stop.cancel()
-            if not read.done():
-                read.cancel()
-                await asyncio.gather(read, return_exceptions=True)
-                return []
-        reply: Any = await read
         return reply[0][1] if reply else []
 
     async def _claim(self) -> list[tuple[str, dict[str, str]]]:

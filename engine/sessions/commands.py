@@ -99,9 +99,7 @@ class Commands:
                 duration_s=playing.duration_s,
                 interval_ms=self.beat_interval_ms,
                 max_rate=playing.max_rate,
-                chapter_progress=percent(
-                    playing.hwm_s, playing.duration_s, playing.complete
-                ),
+                chapter_progress=percent(playing.hwm_s, playing.duration_s, playing.complete),
                 course_progress=playing.course.progress(playing.hwm_s, playing.complete),
             )
         )

@@ -2,7 +2,6 @@
 that joined an attempt, on whichever node holds it."""
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Sequence
 
 import structlog
@@ -55,15 +54,13 @@ class ExamTicker:
         self.hub = hub
         self.clock = clock
         self.interval_s = interval_s
-        self.stopping = asyncio.Event()
+        self.part = 0  # the slice the next pass ticks
 
-    async def run(self) -> None:
-        part = 0
-        while not self.stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), self.interval_s / TICK_SLICES)
-            self.tick(part, TICK_SLICES)
-            part = (part + 1) % TICK_SLICES
+    async def step(self) -> None:
+        """The background loop's pass: wait a slice of the interval, then tick that slice."""
+        await asyncio.sleep(self.interval_s / TICK_SLICES)
+        self.tick(self.part, TICK_SLICES)
+        self.part = (self.part + 1) % TICK_SLICES
 
     def tick(self, part: int = 0, parts: int = 1) -> int:
         """Queue one tick per joined attempt whose id is `part` modulo `parts`; returns how

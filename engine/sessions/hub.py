@@ -10,14 +10,16 @@ from collections.abc import Sequence
 import msgspec
 import structlog
 from aiohttp import WSCloseCode
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.asyncio.client import PubSub
 
 from engine.kv import Redis
 from engine.sessions.connection import Connection
 from engine.sessions.protocol import ExamResult, Message, encoder
 
 log = structlog.get_logger(__name__)
+
+# How long a pass of the bus waits for a message: each pass that ends shows the bus alive.
+RELAY_WAIT_S = 1.0
 
 
 def node_channel(node_id: str) -> str:
@@ -40,6 +42,7 @@ class Hub:
         self.node_id = node_id
         self.connections: dict[str, Connection] = {}
         self.subscribed = asyncio.Event()
+        self._pubsub: PubSub | None = None
 
     def add(self, connection: Connection) -> None:
         self.connections[connection.id] = connection
@@ -77,29 +80,43 @@ class Hub:
                 connection.exams.pop(finished, None)
             connection.send_raw(data)
 
-    async def listen(self) -> None:
-        """Relay messages published to this node's channel until cancelled; outlive outages."""
-        delay = 0.5
-        while True:
-            try:
-                await self._relay()
-            except (OSError, RedisConnectionError, RedisTimeoutError) as exc:
-                self.subscribed.clear()
-                log.warning("bus lost its connection", error=repr(exc), retry_in_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
+    async def relay_once(self, wait_s: float = RELAY_WAIT_S) -> bool:
+        """The bus's pass: relay the next message published to this node's channel, waiting
+        up to `wait_s`; whether one came. Subscribes first when not subscribed."""
+        if self._pubsub is None:
+            self._pubsub = await self._subscribe()
+        try:
+            item = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=wait_s)
+        except BaseException:
+            # The connection may be lost or out of step: the next pass subscribes afresh.
+            await self.unsubscribe()
+            raise
+        if item is None:
+            return False
+        try:
+            envelope = _envelope_decoder.decode(item["data"])
+        except msgspec.DecodeError:
+            log.error("bus message not understood", data=str(item["data"])[:200])
+            return True
+        self._deliver(envelope.conn, bytes(envelope.data), envelope.finished)
+        return True
 
-    async def _relay(self) -> None:
-        async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+    async def _subscribe(self) -> PubSub:
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        try:
             await pubsub.subscribe(node_channel(self.node_id))
-            self.subscribed.set()
-            async for item in pubsub.listen():
-                try:
-                    envelope = _envelope_decoder.decode(item["data"])
-                except msgspec.DecodeError:
-                    log.error("bus message not understood", data=str(item["data"])[:200])
-                    continue
-                self._deliver(envelope.conn, bytes(envelope.data), envelope.finished)
+        except BaseException:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            raise
+        self.subscribed.set()
+        return pubsub
+
+    async def unsubscribe(self) -> None:
+        """Close the bus's connection (after a failure, and on shutdown)."""
+        self.subscribed.clear()
+        if self._pubsub is not None:
+            pubsub, self._pubsub = self._pubsub, None
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def close_all(self) -> None:
         """On shutdown: tell every client this node is going away."""

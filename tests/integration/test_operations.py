@@ -52,8 +52,9 @@ async def test_healthz_names_redis_when_it_is_down(
     assert response.status == 503
     body = await response.json()
     assert body["failing"] == ["redis"]
-    # The loops wait the outage out rather than die.
-    assert body["checks"]["postgres"] == body["checks"]["flusher"] == body["checks"]["bus"] == "ok"
+    # The loops wait the outage out: at most degraded, under the threshold (30 s).
+    assert body["checks"]["postgres"] == "ok"
+    assert set(body["degraded"]) <= {"flusher", "bus", "exam_sweeper"}
     await client.close()
 
 
