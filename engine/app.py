@@ -47,7 +47,8 @@ from engine.kv import Batcher, create_redis
 from engine.loops import Loops, Status
 from engine.metrics import Metrics
 from engine.progress.flusher import Flusher
-from engine.progress.service import Progress, Rules
+from engine.progress.service import Progress
+from engine.progress.types import Rules
 from engine.scripts import SCRIPTS
 from engine.sessions.commands import Commands
 from engine.sessions.exam_feed import ExamTicker, push_results

@@ -5,7 +5,7 @@ from typing import Any
 
 from engine.kv import Batcher, Command
 from engine.progress import keys
-from engine.progress.types import BeatOutcome, Lease
+from engine.progress.types import BeatOutcome, Heartbeat, Lease, Rules
 from engine.scripts import SCRIPTS
 
 _PLAY = SCRIPTS["progress/play"]
@@ -25,7 +25,7 @@ async def play(
     stored_position_s: float,
     position: float | None,
     now_ms: int,
-    completion_tolerance_s: float,
+    rules: Rules,
     also: Sequence[Command] = (),
 ) -> tuple[Lease, list[Any]]:
     """Take the learner's lease on a chapter and restart its state from what PostgreSQL
@@ -44,7 +44,7 @@ async def play(
                 -1 if position is None else max(0.0, position),
                 now_ms,
                 keys.STATE_TTL_MS,
-                completion_tolerance_s,
+                rules.completion_tolerance_s,
             ),
             *also,
         ]
@@ -62,21 +62,13 @@ async def play(
 
 async def beat(
     batcher: Batcher,
+    rules: Rules,
     *,
     learner_id: int,
     conn_id: str,
     chapter_id: int,
-    seq: int,
-    position: float,
-    playing: bool,
-    focused: bool,
-    rate: float,
-    now_ms: int,
-    seek_tolerance_s: float,
-    gap_cap_s: float,
-    budget_cap_s: float,
-    completion_tolerance_s: float,
-    release: bool,
+    max_rate: float,
+    beat: Heartbeat,
 ) -> BeatOutcome:
     """Validate one heartbeat and queue its chapter for the flusher, in one round trip."""
     replies = await batcher.call(
@@ -85,18 +77,18 @@ async def beat(
                 (keys.lease_key(learner_id), keys.state_key(learner_id, chapter_id)),
                 conn_id,
                 chapter_id,
-                seq,
-                position,
-                int(playing),
-                int(focused),
-                rate,
-                now_ms,
-                seek_tolerance_s,
-                gap_cap_s,
-                budget_cap_s,
-                completion_tolerance_s,
+                beat.seq,
+                beat.position,
+                int(beat.playing),
+                int(beat.focused),
+                beat.rate,
+                beat.now_ms,
+                rules.seek_tolerance_s,
+                rules.gap_cap_s,
+                rules.budget_cap_s(max_rate),
+                rules.completion_tolerance_s,
                 keys.STATE_TTL_MS,
-                int(release),
+                int(beat.release),
             ),
             ("XADD", keys.STREAM, "*", "l", learner_id, "c", chapter_id),
         ]

@@ -1,10 +1,9 @@
 """Use cases of the progress core: play, beat, stop, and course progress for pages."""
 
-from datetime import UTC, datetime
-
 import msgspec
 
 from engine.catalog.types import ChapterView, CourseDetail
+from engine.clock import utc_time
 from engine.db import Executor
 from engine.errors import Forbidden, NotFound
 from engine.kv import Batcher
@@ -13,37 +12,13 @@ from engine.progress.types import (
     BeatOutcome,
     ChapterState,
     CourseTally,
+    Heartbeat,
     Playing,
+    Rules,
     percent,
 )
-from engine.settings import Settings
 
 NOT_WATCHABLE = "该章节所属课程未选或培训计划未开放，无法学习"
-
-
-class Rules(msgspec.Struct, frozen=True):
-    """The validation tolerances, from the settings."""
-
-    interval_s: float
-    seek_tolerance_s: float
-    completion_tolerance_s: float
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "Rules":
-        return cls(
-            settings.beat_interval_ms / 1000,
-            settings.seek_tolerance_s,
-            settings.completion_tolerance_s,
-        )
-
-    @property
-    def gap_cap_s(self) -> float:
-        """A silence longer than this earns nothing: three missed beats."""
-        return 3 * self.interval_s
-
-    def budget_cap_s(self, max_rate: float) -> float:
-        """Credit banked while the video stalls, so a missed beat can be caught up."""
-        return 2 * self.interval_s * max_rate + self.seek_tolerance_s
 
 
 class Progress:
@@ -65,8 +40,7 @@ class Progress:
         now_ms: int,
     ) -> Playing:
         """Take the playback lease for a chapter the learner may watch; Forbidden otherwise."""
-        at = datetime.fromtimestamp(now_ms / 1000, UTC)
-        chapter = await store.watchable(db, learner_id, chapter_id, at)
+        chapter = await store.watchable(db, learner_id, chapter_id, utc_time(now_ms))
         if chapter is None:
             raise Forbidden(NOT_WATCHABLE)
         stored = await store.course_chapters(db, learner_id, chapter.course_id)
@@ -84,7 +58,7 @@ class Progress:
             stored_position_s=this.position_s,
             position=position,
             now_ms=now_ms,
-            completion_tolerance_s=self.rules.completion_tolerance_s,
+            rules=self.rules,
             also=[
                 ("HMGET", keys.state_key(learner_id, other.chapter_id), *LIVE_FIELDS)
                 for other in others
@@ -106,38 +80,17 @@ class Progress:
         )
 
     async def beat(
-        self,
-        *,
-        learner_id: int,
-        conn_id: str,
-        chapter_id: int,
-        max_rate: float,
-        seq: int,
-        position: float,
-        playing: bool,
-        focused: bool,
-        rate: float,
-        now_ms: int,
-        release: bool = False,
+        self, *, learner_id: int, conn_id: str, chapter_id: int, max_rate: float, beat: Heartbeat
     ) -> BeatOutcome:
         """Validate one heartbeat; its outcome is in Redis, and queued for PostgreSQL, on return."""
-        rules = self.rules
         return await scripts.beat(
             self.batcher,
+            self.rules,
             learner_id=learner_id,
             conn_id=conn_id,
             chapter_id=chapter_id,
-            seq=seq,
-            position=position,
-            playing=playing,
-            focused=focused,
-            rate=rate,
-            now_ms=now_ms,
-            seek_tolerance_s=rules.seek_tolerance_s,
-            gap_cap_s=rules.gap_cap_s,
-            budget_cap_s=rules.budget_cap_s(max_rate),
-            completion_tolerance_s=rules.completion_tolerance_s,
-            release=release,
+            max_rate=max_rate,
+            beat=beat,
         )
 
     async def course_detail(self, db: Executor, learner_id: int, course_id: int) -> CourseDetail:

@@ -4,6 +4,8 @@ import math
 
 import msgspec
 
+from engine.settings import Settings
+
 
 def percent(covered_s: float, total_s: float, complete: bool) -> int:
     """Whole percent of a chapter or a course covered; 100 only once it is complete.
@@ -15,6 +17,43 @@ def percent(covered_s: float, total_s: float, complete: bool) -> int:
     if complete:
         return 100
     return min(99, math.floor(100 * covered_s / total_s))
+
+
+class Rules(msgspec.Struct, frozen=True):
+    """The validation tolerances, from the settings."""
+
+    interval_s: float
+    seek_tolerance_s: float
+    completion_tolerance_s: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Rules":
+        return cls(
+            settings.beat_interval_ms / 1000,
+            settings.seek_tolerance_s,
+            settings.completion_tolerance_s,
+        )
+
+    @property
+    def gap_cap_s(self) -> float:
+        """A silence longer than this earns nothing: three missed beats."""
+        return 3 * self.interval_s
+
+    def budget_cap_s(self, max_rate: float) -> float:
+        """Credit banked while the video stalls, so a missed beat can be caught up."""
+        return 2 * self.interval_s * max_rate + self.seek_tolerance_s
+
+
+class Heartbeat(msgspec.Struct, frozen=True):
+    """One beat as the player sent it, at the server's time; `release` ends the playback."""
+
+    seq: int
+    position: float
+    playing: bool
+    focused: bool
+    rate: float
+    now_ms: int
+    release: bool = False
 
 
 class Watchable(msgspec.Struct, frozen=True):

@@ -2,6 +2,7 @@
 application with the services the handlers call."""
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -10,7 +11,7 @@ from engine.clock import Clock
 from engine.errors import TRANSIENT, DomainError
 from engine.exams.service import Exams
 from engine.progress.service import Progress
-from engine.progress.types import BeatOutcome, percent
+from engine.progress.types import BeatOutcome, Heartbeat, percent
 from engine.sessions import protocol
 from engine.sessions.connection import Connection, Playback
 from engine.sessions.exam_feed import push_results, result_message
@@ -19,26 +20,21 @@ from engine.sessions.hub import Hub
 Handler = Callable[[Connection, Any], Awaitable[None]]
 
 
+@dataclass(kw_only=True, slots=True)
 class Commands:
-    """Each client message's handler, and the one `dispatch` that runs them."""
+    """Each client message's handler, given the services it calls, and the one `dispatch`
+    that runs them."""
 
-    def __init__(
-        self,
-        *,
-        progress: Progress,
-        exams: Exams,
-        hub: Hub,
-        db: asyncpg.Pool,
-        clock: Clock,
-        beat_interval_ms: int,
-    ) -> None:
-        self.progress = progress
-        self.exams = exams
-        self.hub = hub
-        self.db = db
-        self.clock = clock
-        self.beat_interval_ms = beat_interval_ms
-        self.handlers: dict[type[protocol.Message], Handler] = {
+    progress: Progress
+    exams: Exams
+    hub: Hub
+    db: asyncpg.Pool
+    clock: Clock
+    beat_interval_ms: int
+    handlers: dict[type[protocol.Message], Handler] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.handlers = {
             protocol.Hello: self.handle_session_hello,
             protocol.Ping: self.handle_session_ping,
             protocol.Play: self.handle_progress_play,
@@ -107,40 +103,35 @@ class Commands:
     async def handle_progress_beat(self, conn: Connection, message: protocol.Beat) -> None:
         """Credit the time since the last beat."""
         await self._beat(
-            conn, message.seq, message.position, message.playing, message.focused, message.rate
+            conn,
+            Heartbeat(
+                message.seq,
+                message.position,
+                message.playing,
+                message.focused,
+                message.rate,
+                self.clock(),
+            ),
         )
 
     async def handle_progress_stop(self, conn: Connection, message: protocol.Stop) -> None:
         """A last beat that releases the lease."""
-        await self._beat(conn, message.seq, message.position, False, False, 1.0, release=True)
+        await self._beat(
+            conn,
+            Heartbeat(message.seq, message.position, False, False, 1.0, self.clock(), release=True),
+        )
 
-    async def _beat(
-        self,
-        conn: Connection,
-        seq: int,
-        position: float,
-        playing: bool,
-        focused: bool,
-        rate: float,
-        *,
-        release: bool = False,
-    ) -> None:
+    async def _beat(self, conn: Connection, beat: Heartbeat) -> None:
         playback = conn.playback
         outcome = await self.progress.beat(
             learner_id=conn.learner_id,
             conn_id=conn.id,
             chapter_id=playback.chapter_id,
             max_rate=playback.max_rate,
-            seq=seq,
-            position=position,
-            playing=playing,
-            focused=focused,
-            rate=rate,
-            now_ms=self.clock(),
-            release=release,
+            beat=beat,
         )
-        conn.send(_ack(seq, outcome, playback))
-        if release or outcome.reason == "superseded":
+        conn.send(_ack(beat.seq, outcome, playback))
+        if beat.release or outcome.reason == "superseded":
             conn.stop_playing()
 
     async def handle_exam_join(self, conn: Connection, message: protocol.ExamJoin) -> None:

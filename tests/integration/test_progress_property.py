@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from engine.kv import Batcher, create_redis
 from engine.progress import keys, scripts
-from engine.progress.service import Progress, Rules
+from engine.progress.service import Progress
+from engine.progress.types import Heartbeat, Rules
 from engine.scripts import SCRIPTS
 from tests.conftest import run_in_thread
 
@@ -55,7 +56,7 @@ async def scenario(redis_url: str, duration: float, max_rate: float, plan: list[
             stored_position_s=0,
             position=0,
             now_ms=now,
-            completion_tolerance_s=RULES.completion_tolerance_s,
+            rules=RULES,
         )
         assert started.hwm_s == 0
         start, position, seq, credited, hwm = now, 0.0, 0, 0.0, 0.0
@@ -68,12 +69,7 @@ async def scenario(redis_url: str, duration: float, max_rate: float, plan: list[
                 conn_id="conn",
                 chapter_id=chapter,
                 max_rate=max_rate,
-                seq=seq,
-                position=position,
-                playing=step.playing,
-                focused=step.focused,
-                rate=step.rate,
-                now_ms=now,
+                beat=Heartbeat(seq, position, step.playing, step.focused, step.rate, now),
             )
             assert outcome.credited_s >= 0
             assert outcome.hwm_s >= hwm - 1e-9
