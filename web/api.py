@@ -42,6 +42,7 @@ from web.requests import (
     now,
     require_user,
     set_session_cookie,
+    today,
 )
 
 
@@ -51,7 +52,7 @@ def user_payload(user: User) -> dict[str, Any]:
 
 async def register(request: web.Request) -> web.Response:
     body = await read_json(request, RegistrationBody)
-    user = await service.register(request.app[DB], msgspec.structs.asdict(body))
+    user = await service.register(request.app[DB], msgspec.structs.asdict(body), today(request))
     return json_response({"user": user_payload(user)}, status=201)
 
 
@@ -86,7 +87,9 @@ async def me(request: web.Request) -> web.Response:
 async def update_me(request: web.Request) -> web.Response:
     user = require_user(request)
     body = await read_json(request, PersonalDetailsBody)
-    user = await service.update_profile(request.app[DB], user, msgspec.structs.asdict(body))
+    user = await service.update_profile(
+        request.app[DB], user, msgspec.structs.asdict(body), today(request)
+    )
     return json_response({"user": user_payload(user)})
 
 

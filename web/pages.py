@@ -28,6 +28,7 @@ from web.requests import (
     client_address,
     current_user,
     set_session_cookie,
+    today,
 )
 
 # Fields never echoed back into a re-rendered form.
@@ -120,7 +121,7 @@ async def register_page(request: web.Request) -> web.Response:
 async def register(request: web.Request) -> web.Response:
     try:
         body = await read_form(request, RegistrationBody)
-        user = await service.register(request.app[DB], msgspec.structs.asdict(body))
+        user = await service.register(request.app[DB], msgspec.structs.asdict(body), today(request))
     except (InvalidInput, Conflict) as exc:
         return await _register_form(request, await echo(request), exc.fields, status=exc.status)
     raise web.HTTPFound(f"/register/done?username={quote(user.username)}")
@@ -155,7 +156,9 @@ async def update_profile(request: web.Request) -> web.Response:
     user = page_user(request)
     try:
         body = await read_form(request, PersonalDetailsBody)
-        updated = await service.update_profile(request.app[DB], user, msgspec.structs.asdict(body))
+        updated = await service.update_profile(
+            request.app[DB], user, msgspec.structs.asdict(body), today(request)
+        )
     except InvalidInput as exc:
         return await _profile_form(
             request, user, await echo(request), exc.fields, status=exc.status

@@ -1,12 +1,12 @@
 """Per-request state set by the middlewares, and helpers that read it."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from aiohttp import web
 
 from engine.accounts.types import User
 from engine.appkeys import CLOCK
-from engine.clock import utc_time
+from engine.clock import china_time, utc_time
 from engine.errors import NotAuthenticated
 from engine.settings import Settings
 
@@ -25,6 +25,11 @@ CART_COUNT = web.RequestKey("cart_count", int)
 def now(request: web.Request) -> datetime:
     """The application's clock as an aware UTC datetime (tests inject their own clock)."""
     return utc_time(request.app[CLOCK]())
+
+
+def today(request: web.Request) -> date:
+    """The application's clock as a date in China, where the portal's days begin."""
+    return china_time(request.app[CLOCK]()).date()
 
 
 def current_user(request: web.Request) -> User | None:

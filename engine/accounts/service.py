@@ -1,6 +1,7 @@
 """Use cases of accounts: register, log in and out, edit the profile, change the password."""
 
 from collections.abc import Mapping
+from datetime import date
 
 import asyncpg
 import structlog
@@ -27,9 +28,9 @@ DOCUMENT_TAKEN = "该证件号已注册，请直接登录或找回账号"
 ORG_MISSING = "所选组织机构不存在"
 
 
-async def register(pool: asyncpg.Pool, data: Fields) -> User:
+async def register(pool: asyncpg.Pool, data: Fields, today: date) -> User:
     """Validate F1 + F2 and create a learner; Conflict when the username or document is taken."""
-    registration = parse_registration(data)
+    registration = parse_registration(data, today)
     if not await store.org_exists(pool, registration.details.org_id):
         raise InvalidInput({"org_id": ORG_MISSING})
     password_hash = await hash_password(registration.password)
@@ -105,9 +106,11 @@ async def get_user(pool: asyncpg.Pool, user_id: int) -> User:
     return user
 
 
-async def update_profile(pool: asyncpg.Pool, user: User, data: Fields) -> User:
+async def update_profile(pool: asyncpg.Pool, user: User, data: Fields, today: date) -> User:
     """Apply F4: every F2 field but the identity document, which stays as registered."""
-    details = parse_personal_details({**data, "id_type": user.id_type, "id_number": user.id_number})
+    details = parse_personal_details(
+        {**data, "id_type": user.id_type, "id_number": user.id_number}, today
+    )
     if details.org_id != user.org_id and not await store.org_exists(pool, details.org_id):
         raise InvalidInput({"org_id": ORG_MISSING})
     await store.update_details(pool, user.id, details)

@@ -46,8 +46,8 @@ def id_card_check_character(first17: str) -> str:
     return ID_CHECK_CHARACTERS[total % 11]
 
 
-def id_card_error(number: str) -> str | None:
-    """Why an 18-character resident ID number is invalid, or None."""
+def id_card_error(number: str, today: date) -> str | None:
+    """Why an 18-character resident ID number is invalid on `today`, or None."""
     if len(number) != 18:
         return "身份证号应为18位"
     if not (number.isascii() and number[:17].isdigit() and number[17] in "0123456789X"):
@@ -55,7 +55,7 @@ def id_card_error(number: str) -> str | None:
     if number[:2] not in PROVINCE_CODES:
         return "身份证号的地区码不正确"
     born = id_card_birth_date(number)
-    if born is None or not EARLIEST_DATE <= born <= date.today():
+    if born is None or not EARLIEST_DATE <= born <= today:
         return "身份证号中的出生日期无效"
     if id_card_check_character(number[:17]) != number[17]:
         return "身份证号校验位不正确，请核对"
@@ -79,9 +79,9 @@ def normalize_document(number: str) -> str:
     return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", number)).upper()
 
 
-def document_error(id_type: str, number: str) -> str | None:
+def document_error(id_type: str, number: str, today: date) -> str | None:
     if id_type == "id_card":
-        return id_card_error(number)
+        return id_card_error(number, today)
     pattern, message = DOCUMENT_FORMATS[id_type]
     return None if pattern.fullmatch(number) else message
 
@@ -111,9 +111,9 @@ def password_error(password: str, username: str = "") -> str | None:
     return None
 
 
-def parse_registration(data: Fields) -> Registration:
+def parse_registration(data: Fields, today: date) -> Registration:
     """Validate F1 + F2 together; raise InvalidInput naming every bad field."""
-    form = _Form(data)
+    form = _Form(data, today)
     username = form.text("username", required="请输入用户名", error=username_error)
     password = form.raw("password", required="请输入密码")
     if password is not None:
@@ -129,9 +129,9 @@ def parse_registration(data: Fields) -> Registration:
     return Registration(username=username, password=password, details=details)
 
 
-def parse_personal_details(data: Fields) -> PersonalDetails:
+def parse_personal_details(data: Fields, today: date) -> PersonalDetails:
     """Validate the F2 fields; raise InvalidInput naming every bad field."""
-    form = _Form(data)
+    form = _Form(data, today)
     details = _personal_details(form)
     form.raise_errors()
     assert details is not None
@@ -155,7 +155,7 @@ def _personal_details(form: "_Form") -> PersonalDetails | None:
     id_number = form.text("id_number", required="请输入证件号")
     if id_type is not None and id_number is not None:
         id_number = normalize_document(id_number)
-        form.check("id_number", document_error(id_type, id_number))
+        form.check("id_number", document_error(id_type, id_number, form.today))
     birth_date = form.day("birth_date", "出生日期")
     gender = form.choice("gender", options.GENDERS)
     if id_type == "id_card" and id_number is not None and "id_number" not in form.errors:
@@ -203,8 +203,9 @@ def _personal_details(form: "_Form") -> PersonalDetails | None:
 class _Form:
     """Reads fields of a form or JSON object, collecting one message per bad field."""
 
-    def __init__(self, data: Fields) -> None:
+    def __init__(self, data: Fields, today: date) -> None:
         self.data = data
+        self.today = today  # no date after it is valid
         self.errors: dict[str, str] = {}
 
     def check(self, field: str, error: str | None) -> None:
@@ -275,7 +276,7 @@ class _Form:
         except ValueError:
             self.check(field, f"{label}格式应为年-月-日")
             return None
-        if not EARLIEST_DATE <= day <= date.today():
+        if not EARLIEST_DATE <= day <= self.today:
             self.check(field, f"{label}不在有效范围内")
             return None
         return day

@@ -1,6 +1,6 @@
 """Starting a payment: by balance at once, or through a gateway that notifies us later."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 import msgspec
@@ -44,7 +44,7 @@ async def start(
     *,
     gateway: Gateway | None = None,
     base_url: str = "",
-    now: datetime | None = None,
+    now: datetime,
 ) -> PaymentStart:
     """Pay an unpaid order by `method`; gateway methods answer with the gateway's URL.
 
@@ -65,6 +65,6 @@ async def start(
         method,
         bank if method == "bank" else None,
         base_url=base_url,
-        now=now or datetime.now(UTC),
+        now=now,
     )
     return PaymentStart(redirect=url)

@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -26,7 +27,7 @@ async def test_pay_an_order_with_alipay(
     payload = registration()
     pool = await db.create_pool(database_url, min_size=1, max_size=1)
     try:
-        learner = await service.register(pool, payload)
+        learner = await service.register(pool, payload, date.today())
     finally:
         await pool.close()
     course = await build_course(database_url)

@@ -37,7 +37,8 @@ def resident_id(area: str, born: str, sequence: str) -> str:
 MANUAL_ID = "421126199407211459"  # the user manual's example: a man born 1994-07-21
 X_ID = resident_id("110105", "19491231", "002")
 FEMALE_ID = resident_id("440301", "20000229", "002")
-TOMORROW = date.today() + timedelta(days=1)
+TODAY = date.today()
+TOMORROW = TODAY + timedelta(days=1)
 DROP = object()  # marks a field to remove from the base form
 
 REQUIRED = {
@@ -73,10 +74,12 @@ def changed(base: Mapping[str, object], changes: Mapping[str, object]) -> dict[s
     return {field: value for field, value in merged.items() if value is not DROP}
 
 
-def refused(parse: Callable[[dict[str, object]], object], data: dict[str, object]) -> set[str]:
+def refused(
+    parse: Callable[[dict[str, object], date], object], data: dict[str, object]
+) -> set[str]:
     """The bad fields named by the InvalidInput that `parse` raises, each with a Chinese message."""
     with pytest.raises(InvalidInput) as info:
-        parse(data)
+        parse(data, TODAY)
     assert info.value.fields, "InvalidInput must name at least one field"
     for field, message in info.value.fields.items():
         assert is_chinese(message), f"{field}: {message!r}"
@@ -100,11 +103,11 @@ def test_manual_example_is_built_by_the_standard() -> None:
         pytest.param(resident_id("810000", "19800101", "001"), id="hong-kong-81"),
         pytest.param(resident_id("830000", "19751010", "017"), id="residence-permit-83"),
         pytest.param(resident_id("650102", "19000101", "003"), id="earliest-date"),
-        pytest.param(resident_id("310104", date.today().strftime("%Y%m%d"), "021"), id="today"),
+        pytest.param(resident_id("310104", TODAY.strftime("%Y%m%d"), "021"), id="today"),
     ],
 )
 def test_id_card_accepts(number: str) -> None:
-    assert id_card_error(number) is None
+    assert id_card_error(number, TODAY) is None
 
 
 def test_x_example_ends_with_x() -> None:
@@ -137,7 +140,7 @@ def test_x_example_ends_with_x() -> None:
     ],
 )
 def test_id_card_refuses(number: str, reason: str) -> None:
-    message = id_card_error(number)
+    message = id_card_error(number, TODAY)
     assert message is not None
     assert reason in message
 
@@ -157,7 +160,7 @@ def test_id_card_refuses(number: str, reason: str) -> None:
     ],
 )
 def test_document_accepts(id_type: str, number: str) -> None:
-    assert document_error(id_type, number) is None
+    assert document_error(id_type, number, TODAY) is None
 
 
 @pytest.mark.parametrize(
@@ -181,7 +184,7 @@ def test_document_accepts(id_type: str, number: str) -> None:
     ],
 )
 def test_document_refuses(id_type: str, number: str) -> None:
-    message = document_error(id_type, number)
+    message = document_error(id_type, number, TODAY)
     assert message is not None
     assert is_chinese(message)
 
@@ -273,7 +276,7 @@ def test_password_refuses(password: str, username: str, reason: str) -> None:
 
 
 def test_personal_details_complete() -> None:
-    assert parse_personal_details(COMPLETE) == PersonalDetails(
+    assert parse_personal_details(COMPLETE, TODAY) == PersonalDetails(
         org_id=3,
         real_name="张三",
         phone="13800138000",
@@ -292,13 +295,13 @@ def test_personal_details_complete() -> None:
 
 
 def test_personal_details_derive_birth_date_and_gender_from_id_card() -> None:
-    details = parse_personal_details({**REQUIRED, "id_number": FEMALE_ID})
+    details = parse_personal_details({**REQUIRED, "id_number": FEMALE_ID}, TODAY)
     assert (details.birth_date, details.gender) == (date(2000, 2, 29), "female")
     assert details.ethnicity is details.title_date is details.political_status is None
 
 
 def test_personal_details_leave_birth_date_and_gender_empty_for_passport() -> None:
-    details = parse_personal_details(PASSPORT)
+    details = parse_personal_details(PASSPORT, TODAY)
     assert (details.birth_date, details.gender) == (None, None)
 
 
@@ -349,7 +352,7 @@ def test_personal_details_leave_birth_date_and_gender_empty_for_passport() -> No
 def test_personal_details_normalise(
     changes: dict[str, object], field: str, expected: object
 ) -> None:
-    details = parse_personal_details(changed(REQUIRED, changes))
+    details = parse_personal_details(changed(REQUIRED, changes), TODAY)
     assert getattr(details, field) == expected
 
 
@@ -363,7 +366,7 @@ def test_personal_details_normalise(
     ],
 )
 def test_personal_details_accept_every_known_choice(field: str, value: str) -> None:
-    details = parse_personal_details({**PASSPORT, field: value})
+    details = parse_personal_details({**PASSPORT, field: value}, TODAY)
     assert getattr(details, field) == value
 
 
@@ -476,7 +479,7 @@ def test_passport_birth_date_refuse(changes: dict[str, object], fields: set[str]
 
 
 def test_passport_without_birth_date_accepts_any_past_title_date() -> None:
-    details = parse_personal_details({**PASSPORT, "title_date": "1950-01-01"})
+    details = parse_personal_details({**PASSPORT, "title_date": "1950-01-01"}, TODAY)
     assert details.title_date == date(1950, 1, 1)
 
 
@@ -498,7 +501,7 @@ def test_title_not_obtained_refuses_a_level(level: str) -> None:
 )
 def test_title_not_obtained_accepts_no_level(changes: dict[str, object]) -> None:
     data = changed({**COMPLETE, "title_status": "not_obtained"}, changes)
-    assert parse_personal_details(data).title_status == "not_obtained"
+    assert parse_personal_details(data, TODAY).title_status == "not_obtained"
 
 
 NON_STRINGS = [
@@ -549,9 +552,9 @@ def test_personal_details_refuse_an_empty_form() -> None:
 
 
 def test_registration_accepts() -> None:
-    registration = parse_registration({**REGISTRATION, **COMPLETE})
+    registration = parse_registration({**REGISTRATION, **COMPLETE}, TODAY)
     assert registration == Registration(
-        username="zhang_san", password=PASSWORD, details=parse_personal_details(COMPLETE)
+        username="zhang_san", password=PASSWORD, details=parse_personal_details(COMPLETE, TODAY)
     )
 
 
@@ -564,7 +567,7 @@ def test_registration_accepts() -> None:
     ],
 )
 def test_registration_accepts_variants(changes: dict[str, object], expected: str) -> None:
-    registration = parse_registration(changed({**REGISTRATION, **REQUIRED}, changes))
+    registration = parse_registration(changed({**REGISTRATION, **REQUIRED}, changes), TODAY)
     assert registration.username == expected
     assert registration.password == PASSWORD
 
