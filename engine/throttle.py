@@ -25,22 +25,29 @@ async def count_failure(
     return [FailureCount(int(count), int(left)) for count, left in replies]
 
 
+class Limits(msgspec.Struct, frozen=True):
+    """Failures allowed within one window, per account and per client address."""
+
+    window_s: int
+    per_account: int
+    per_address: int
+
+
 class FailureThrottle:
-    """Refuses while any counter is at its kind's limit; counts survive a restart (Redis).
+    """Refuses while the account's or the address's counter is at its limit; counts survive
+    a restart (Redis).
 
     `message` names the action and takes the wait in minutes, e.g. "登录失败次数过多，请{minutes}分钟后再试".
     """
 
-    def __init__(
-        self, batcher: Batcher, *, window_s: int, limits: Mapping[str, int], message: str
-    ) -> None:
+    def __init__(self, batcher: Batcher, limits: Limits, message: str) -> None:
         self.batcher = batcher
-        self.window_ms = window_s * 1000
-        self.limits = dict(limits)
+        self.window_ms = limits.window_s * 1000
+        self.limits = {"account": limits.per_account, "address": limits.per_address}
         self.message = message
 
     async def check(self, counters: Mapping[str, str]) -> None:
-        """Raise Throttled while a counter (kind → key) is at its limit."""
+        """Raise Throttled while a counter (`account`/`address` → key) is at its limit."""
         replies = await self.batcher.call(
             [command for key in counters.values() for command in (("GET", key), ("PTTL", key))]
         )

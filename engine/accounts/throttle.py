@@ -3,7 +3,9 @@
 from engine.accounts import keys
 from engine.kv import Batcher
 from engine.settings import Settings
-from engine.throttle import FailureThrottle
+from engine.throttle import FailureThrottle, Limits
+
+LOGIN_THROTTLED = "登录失败次数过多，请{minutes}分钟后再试"
 
 
 class LoginThrottle:
@@ -11,12 +13,12 @@ class LoginThrottle:
         self.batcher = batcher
         self.throttle = FailureThrottle(
             batcher,
-            window_s=settings.login_failure_window_s,
-            limits={
-                "account": settings.login_max_failures_per_account,
-                "address": settings.login_max_failures_per_address,
-            },
-            message="登录失败次数过多，请{minutes}分钟后再试",
+            Limits(
+                settings.login_failure_window_s,
+                settings.login_max_failures_per_account,
+                settings.login_max_failures_per_address,
+            ),
+            LOGIN_THROTTLED,
         )
 
     async def check(self, username: str, address: str) -> None:

@@ -3,19 +3,21 @@
 from engine.commerce import keys
 from engine.kv import Batcher
 from engine.settings import Settings
-from engine.throttle import FailureThrottle
+from engine.throttle import FailureThrottle, Limits
+
+CARD_THROTTLED = "学习卡充值失败次数过多，请{minutes}分钟后再试"
 
 
 class CardThrottle:
     def __init__(self, batcher: Batcher, settings: Settings) -> None:
         self.throttle = FailureThrottle(
             batcher,
-            window_s=settings.card_failure_window_s,
-            limits={
-                "account": settings.card_max_failures_per_account,
-                "address": settings.card_max_failures_per_address,
-            },
-            message="学习卡充值失败次数过多，请{minutes}分钟后再试",
+            Limits(
+                settings.card_failure_window_s,
+                settings.card_max_failures_per_account,
+                settings.card_max_failures_per_address,
+            ),
+            CARD_THROTTLED,
         )
 
     async def check(self, learner_id: int, address: str) -> None:
