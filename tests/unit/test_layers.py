@@ -1,4 +1,5 @@
-"""The layering rules, read from the source: SQL only in stores, a domain's store only its own."""
+"""The layering rules, read from the source: SQL only in stores, a domain's store only its
+own, and the websocket layer handed its services rather than reading the application's."""
 
 import ast
 import re
@@ -85,12 +86,33 @@ def foreign_store_imports() -> list[str]:
     return found
 
 
+def imported_modules(tree: ast.AST) -> set[str]:
+    """Every module a file imports, by its dotted name."""
+    modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module is not None:
+            modules.add(node.module)
+    return modules
+
+
 def test_sql_lives_only_in_stores() -> None:
     assert sql_outside_stores() == []
 
 
 def test_a_domain_imports_no_other_domain_store() -> None:
     assert foreign_store_imports() == []
+
+
+def test_the_websocket_layer_does_not_reach_into_the_application() -> None:
+    offenders = [
+        str(path)
+        for path, tree in sources()
+        if path.parts[:2] == ("engine", "sessions")
+        and {"engine.appkeys", "engine.app"} & imported_modules(tree)
+    ]
+    assert offenders == []
 
 
 @pytest.mark.parametrize(
