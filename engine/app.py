@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 
 from engine import db
 from engine.accounts.logins import LoginSessions
-from engine.accounts.throttle import LoginThrottle
+from engine.accounts.throttle import LoginThrottle, PasswordThrottle, RegistrationThrottle
 from engine.appkeys import (
     BATCHER,
     CARD_THROTTLE,
@@ -30,8 +30,10 @@ from engine.appkeys import (
     LOOPS,
     METRICS,
     NODE_ID,
+    PASSWORD_THROTTLE,
     PROGRESS,
     REDIS,
+    REGISTRATION_THROTTLE,
     SANDBOX,
     SETTINGS,
 )
@@ -111,6 +113,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[BATCHER] = batcher
     app[LOGIN_SESSIONS] = LoginSessions(redis, batcher, settings, app[CLOCK])
     app[LOGIN_THROTTLE] = LoginThrottle(batcher, settings)
+    app[REGISTRATION_THROTTLE] = RegistrationThrottle(batcher, settings)
+    app[PASSWORD_THROTTLE] = PasswordThrottle(batcher, settings)
     app[CARD_THROTTLE] = CardThrottle(batcher, settings)
     app[PROGRESS] = Progress(batcher, Rules.from_settings(settings))
     app[EXAMS] = Exams(redis, batcher, rng=random.SystemRandom())

@@ -4,7 +4,7 @@ import asyncpg
 from aiohttp import web
 
 from engine.accounts.logins import LoginSessions
-from engine.accounts.throttle import LoginThrottle
+from engine.accounts.throttle import LoginThrottle, PasswordThrottle, RegistrationThrottle
 from engine.clock import Clock
 from engine.commerce.gateway import Gateway
 from engine.commerce.sandbox import Sandbox
@@ -30,6 +30,8 @@ REDIS = web.AppKey("redis", Redis)
 BATCHER = web.AppKey("batcher", Batcher)
 LOGIN_SESSIONS = web.AppKey("login_sessions", LoginSessions)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+REGISTRATION_THROTTLE = web.AppKey("registration_throttle", RegistrationThrottle)
+PASSWORD_THROTTLE = web.AppKey("password_throttle", PasswordThrottle)
 CARD_THROTTLE = web.AppKey("card_throttle", CardThrottle)
 PROGRESS = web.AppKey("progress", Progress)
 FLUSHER = web.AppKey("flusher", Flusher)

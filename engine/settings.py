@@ -1,5 +1,6 @@
 """Settings: one Struct, read once from the environment."""
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Annotated, Literal
@@ -28,9 +29,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     session_idle_s: Positive = 30 * 60
     session_absolute_s: Positive = 12 * 60 * 60
-    login_max_failures_per_account: Positive = 5
+    # Failed logins per window: to one account from one address (the owner elsewhere is not
+    # locked out), to one account from anywhere (a ceiling on spread guessing), from one address.
+    login_max_failures_per_account_address: Positive = 5
+    login_max_failures_per_account: Positive = 50
     login_max_failures_per_address: Positive = 30
     login_failure_window_s: Positive = 15 * 60
+    registration_max_per_address: Positive = 20
+    registration_window_s: Positive = 60 * 60
+    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the client.
+    trusted_proxies: tuple[str, ...] = ()
     # Failed study-card redemptions (wrong number or password) before 充值 is refused for a while.
     card_max_failures_per_account: Positive = 5
     card_max_failures_per_address: Positive = 20
@@ -59,6 +67,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # None: the scheme and host of each request.
     public_url: str | None = None
 
+    def __post_init__(self) -> None:
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"JIXU_TRUSTED_PROXIES: not an address or network: {proxy!r}"
+                ) from None
+
 
 # Environment variable for each field; PORT, DATABASE_URL and REDIS_URL keep their usual names.
 ENVIRONMENT_NAMES: dict[str, str] = {
@@ -67,6 +84,8 @@ ENVIRONMENT_NAMES: dict[str, str] = {
     )
     for field in Settings.__struct_fields__
 }
+
+LIST_FIELDS = {"allowed_origins", "trusted_proxies"}  # comma-separated in the environment
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -77,7 +96,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         value = environ.get(name)
         if value is None or value == "":
             continue
-        raw[field] = _split_list(value) if field == "allowed_origins" else value
+        raw[field] = _split_list(value) if field in LIST_FIELDS else value
     raw.update(overrides)
     try:
         return msgspec.convert(raw, Settings, strict=False)

@@ -1,66 +1,48 @@
-"""Failure throttling in Redis: fixed-window counters, one per kind (account, address…)."""
+"""Attempt throttling in Redis: fixed-window counters, one per kind (account, address…).
+
+An attempt is reserved on every counter before the work it guards (an argon2 verification)
+starts, atomically (lua/reserve_attempt.lua): of any number of concurrent attempts, only as
+many as the limit allows get through. One that turns out not to be a failure is released.
+"""
 
 import math
-from collections.abc import Mapping, Sequence
-
-import msgspec
+from collections.abc import Mapping
 
 from engine.errors import Throttled
 from engine.kv import Batcher
 from engine.scripts import SCRIPTS
 
-_COUNT_FAILURE = SCRIPTS["count_failure"]
-
-
-class FailureCount(msgspec.Struct, frozen=True):
-    count: int
-    window_left_ms: int
-
-
-async def count_failure(
-    batcher: Batcher, counters: Sequence[str], window_ms: int
-) -> list[FailureCount]:
-    """Count one failure on each counter key (lua/count_failure.lua), in one round trip."""
-    replies = await batcher.call([_COUNT_FAILURE.command((key,), window_ms) for key in counters])
-    return [FailureCount(int(count), int(left)) for count, left in replies]
-
-
-class Limits(msgspec.Struct, frozen=True):
-    """Failures allowed within one window, per account and per client address."""
-
-    window_s: int
-    per_account: int
-    per_address: int
+_RESERVE_ATTEMPT = SCRIPTS["reserve_attempt"]
+_RELEASE_ATTEMPT = SCRIPTS["release_attempt"]
 
 
 class FailureThrottle:
-    """Refuses while the account's or the address's counter is at its limit; counts survive
-    a restart (Redis).
+    """Refuses while a counter is at its limit; counts survive a restart (Redis).
 
+    `limits` gives each kind of counter its limit within one window of `window_s`.
     `message` names the action and takes the wait in minutes, e.g. "登录失败次数过多，请{minutes}分钟后再试".
     """
 
-    def __init__(self, batcher: Batcher, limits: Limits, message: str) -> None:
+    def __init__(
+        self, batcher: Batcher, window_s: int, limits: Mapping[str, int], message: str
+    ) -> None:
         self.batcher = batcher
-        self.window_ms = limits.window_s * 1000
-        self.limits = {"account": limits.per_account, "address": limits.per_address}
+        self.window_ms = window_s * 1000
+        self.limits = dict(limits)
         self.message = message
 
-    async def check(self, counters: Mapping[str, str]) -> None:
-        """Raise Throttled while a counter (`account`/`address` → key) is at its limit."""
-        replies = await self.batcher.call(
-            [command for key in counters.values() for command in (("GET", key), ("PTTL", key))]
+    async def reserve(self, counters: Mapping[str, str]) -> None:
+        """Count one attempt on every counter (kind → key), or raise Throttled counting none."""
+        limits = [self.limits[kind] for kind in counters]
+        [wait_ms] = await self.batcher.call(
+            [_RESERVE_ATTEMPT.command(tuple(counters.values()), self.window_ms, *limits)]
         )
-        waits = [
-            ttl
-            for kind, count, ttl in zip(counters, replies[::2], replies[1::2], strict=True)
-            if count is not None and int(count) >= self.limits[kind]
-        ]
-        if waits:
-            retry_after_s = max(1, math.ceil(max(waits) / 1000))
+        if wait_ms:
+            retry_after_s = max(1, math.ceil(int(wait_ms) / 1000))
             minutes = max(1, math.ceil(retry_after_s / 60))
             raise Throttled(self.message.format(minutes=minutes), retry_after_s=retry_after_s)
 
-    async def record_failure(self, counters: Mapping[str, str]) -> None:
-        """Count one failure on every counter (kind → key)."""
-        await count_failure(self.batcher, list(counters.values()), self.window_ms)
+    async def release(self, counters: Mapping[str, str]) -> None:
+        """Give back a reserved attempt on every counter: it was no failure."""
+        if counters:
+            await self.batcher.call([_RELEASE_ATTEMPT.command(tuple(counters.values()))])

@@ -15,7 +15,9 @@ from engine.appkeys import (
     EXAMS,
     LOGIN_SESSIONS,
     LOGIN_THROTTLE,
+    PASSWORD_THROTTLE,
     PROGRESS,
+    REGISTRATION_THROTTLE,
     SETTINGS,
 )
 from engine.catalog import service as catalog
@@ -52,7 +54,13 @@ def user_payload(user: User) -> dict[str, Any]:
 
 async def register(request: web.Request) -> web.Response:
     body = await read_json(request, RegistrationBody)
-    user = await service.register(request.app[DB], msgspec.structs.asdict(body), today(request))
+    user = await service.register(
+        request.app[DB],
+        request.app[REGISTRATION_THROTTLE],
+        msgspec.structs.asdict(body),
+        today(request),
+        client_address(request),
+    )
     return json_response({"user": user_payload(user)}, status=201)
 
 
@@ -99,6 +107,7 @@ async def change_password(request: web.Request) -> web.Response:
     await service.change_password(
         request.app[DB],
         request.app[LOGIN_SESSIONS],
+        request.app[PASSWORD_THROTTLE],
         user,
         old_password=body.old_password,
         new_password=body.new_password,

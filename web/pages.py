@@ -9,7 +9,15 @@ from aiohttp import web
 
 from engine.accounts import service
 from engine.accounts.types import Org, PersonalDetails, User
-from engine.appkeys import CARD_THROTTLE, DB, LOGIN_SESSIONS, LOGIN_THROTTLE, SETTINGS
+from engine.appkeys import (
+    CARD_THROTTLE,
+    DB,
+    LOGIN_SESSIONS,
+    LOGIN_THROTTLE,
+    PASSWORD_THROTTLE,
+    REGISTRATION_THROTTLE,
+    SETTINGS,
+)
 from engine.commerce import cards
 from engine.commerce.account import account_view
 from engine.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, Throttled
@@ -121,7 +129,13 @@ async def register_page(request: web.Request) -> web.Response:
 async def register(request: web.Request) -> web.Response:
     try:
         body = await read_form(request, RegistrationBody)
-        user = await service.register(request.app[DB], msgspec.structs.asdict(body), today(request))
+        user = await service.register(
+            request.app[DB],
+            request.app[REGISTRATION_THROTTLE],
+            msgspec.structs.asdict(body),
+            today(request),
+            client_address(request),
+        )
     except (InvalidInput, Conflict) as exc:
         return await _register_form(request, await echo(request), exc.fields, status=exc.status)
     raise web.HTTPFound(f"/register/done?username={quote(user.username)}")
@@ -202,6 +216,7 @@ async def change_password(request: web.Request) -> web.Response:
         await service.change_password(
             request.app[DB],
             request.app[LOGIN_SESSIONS],
+            request.app[PASSWORD_THROTTLE],
             user,
             old_password=change.old_password,
             new_password=change.new_password,

@@ -1,11 +1,13 @@
 """Per-request state set by the middlewares, and helpers that read it."""
 
+import functools
+import ipaddress
 from datetime import date, datetime
 
 from aiohttp import web
 
 from engine.accounts.types import User
-from engine.appkeys import CLOCK
+from engine.appkeys import CLOCK, SETTINGS
 from engine.clock import china_time, utc_time
 from engine.errors import NotAuthenticated
 from engine.settings import Settings
@@ -37,7 +39,41 @@ def current_user(request: web.Request) -> User | None:
 
 
 def client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client's IP address: the peer's, or, when the peer is a trusted proxy, the right-most
+    X-Forwarded-For entry that is not itself one (each proxy appends the address it saw;
+    entries further left are the client's word)."""
+    peer = request.remote or "unknown"
+    proxies = _networks(request.app[SETTINGS].trusted_proxies)
+    if not _is_within(peer, proxies):
+        return peer
+    hops = [
+        hop.strip()
+        for line in request.headers.getall("X-Forwarded-For", ())
+        for hop in line.split(",")
+    ]
+    for hop in reversed(hops):
+        if not _is_within(hop, proxies):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # not an address: the chain is broken, the proxy is all we know
+    return peer
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.cache
+def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def _is_within(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 def is_api(request: web.Request) -> bool:

@@ -1,5 +1,7 @@
 """Redis keys of the accounts domain (the convention: engine/keys.py)."""
 
+import hashlib
+
 from engine.keys import user_tag
 
 
@@ -16,10 +18,17 @@ def sessions_index_key(user_id: int) -> str:
 
 
 def account_failures_key(username: str) -> str:
-    """`login-failures:account:<username, lower case>` STRING counter of failed logins.
-    TTL: the failure window, set on the first failure, so the count forgets old failures
-    and survives a restart."""
-    return f"login-failures:account:{username.lower()}"
+    """`login-failures:account:<digest>` STRING counter of failed logins to one account, from
+    anywhere. The digest (a SHA-256 prefix) keeps whatever was typed as the name to 16 hex
+    characters. TTL: the failure window, set on the first failure, so the count forgets old
+    failures and survives a restart."""
+    return f"login-failures:account:{_digest(username)}"
+
+
+def account_address_failures_key(username: str, address: str) -> str:
+    """`login-failures:account-address:<digest>-<ip>` STRING counter of failed logins to one
+    account from one address. TTL: as `account_failures_key`."""
+    return f"login-failures:account-address:{_digest(username)}-{address}"
 
 
 def address_failures_key(address: str) -> str:
@@ -29,5 +38,27 @@ def address_failures_key(address: str) -> str:
 
 
 def login_failure_counters(username: str, address: str) -> dict[str, str]:
-    """The failed-login counters by kind: "account" and "address" (STRING, TTL: the window)."""
-    return {"account": account_failures_key(username), "address": address_failures_key(address)}
+    """The failed-login counters by kind: "account_address", "account" and "address"
+    (STRING, TTL: the window)."""
+    return {
+        "account_address": account_address_failures_key(username, address),
+        "account": account_failures_key(username),
+        "address": address_failures_key(address),
+    }
+
+
+def password_failures_key(user_id: int) -> str:
+    """`{u:<id>}:password-failures` STRING counter of wrong old passwords given to change the
+    password. TTL: the login failure window, set on the first failure."""
+    return f"{user_tag(user_id)}:password-failures"
+
+
+def registrations_key(address: str) -> str:
+    """`registrations:address:<ip>` STRING counter of registrations tried from one address.
+    TTL: the registration window, set on the first."""
+    return f"registrations:address:{address}"
+
+
+def _digest(username: str) -> str:
+    """A short, fixed-length stand-in for a typed username (case-insensitive, as logins are)."""
+    return hashlib.sha256(username.lower().encode(errors="surrogatepass")).hexdigest()[:16]

@@ -9,7 +9,7 @@ import structlog
 from engine.accounts import store
 from engine.accounts.logins import LoginSessions
 from engine.accounts.passwords import dummy_hash, hash_password, verify_password
-from engine.accounts.throttle import LoginThrottle
+from engine.accounts.throttle import LoginThrottle, PasswordThrottle, RegistrationThrottle
 from engine.accounts.types import Org, User
 from engine.accounts.validation import (
     parse_personal_details,
@@ -28,11 +28,18 @@ DOCUMENT_TAKEN = "该证件号已注册，请直接登录或找回账号"
 ORG_MISSING = "所选组织机构不存在"
 
 
-async def register(pool: asyncpg.Pool, data: Fields, today: date) -> User:
-    """Validate F1 + F2 and create a learner; Conflict when the username or document is taken."""
+async def register(
+    pool: asyncpg.Pool, throttle: RegistrationThrottle, data: Fields, today: date, address: str
+) -> User:
+    """Validate F1 + F2 and create a learner; Conflict when the username or document is taken.
+
+    Each valid registration counts against the address: DOCUMENT_TAKEN says whether an ID
+    number is registered (honest learners need to hear it), so asking is rationed.
+    """
     registration = parse_registration(data, today)
     if not await store.org_exists(pool, registration.details.org_id):
         raise InvalidInput({"org_id": ORG_MISSING})
+    await throttle.reserve(address)
     password_hash = await hash_password(registration.password)
     try:
         user_id = await store.insert_user(
@@ -71,15 +78,16 @@ async def log_in(
                 if not value
             }
         )
-    await throttle.check(username, address)
-    # A name no account can have is never looked up (PostgreSQL refuses NUL, for one).
-    found = None if username_error(username) else await store.credentials(pool, username)
+    # Reserved before the (slow) verification, so that parallel guesses cannot all pass.
+    await throttle.reserve(username, address)
+    # A name no account can have is never looked up (PostgreSQL refuses NUL, for one), nor logged.
+    possible = username_error(username) is None
+    found = await store.credentials(pool, username) if possible else None
     valid = await verify_password(found[1] if found else dummy_hash(), password)
     if found is None or not valid:
-        await throttle.record_failure(username, address)
-        log.info("login failed", username=username, address=address)
+        log.info("login failed", username=username if possible else None, address=address)
         raise NotAuthenticated("用户名或密码错误", code="bad_credentials")
-    await throttle.record_success(username)
+    await throttle.record_success(username, address)
     if previous_token:
         await sessions.end(previous_token)
     token = await sessions.create(found[0])
@@ -120,6 +128,7 @@ async def update_profile(pool: asyncpg.Pool, user: User, data: Fields, today: da
 async def change_password(
     pool: asyncpg.Pool,
     sessions: LoginSessions,
+    throttle: PasswordThrottle,
     user: User,
     *,
     old_password: str,
@@ -140,8 +149,10 @@ async def change_password(
         errors["confirm_password"] = "两次输入的密码不一致"
     if errors:
         raise InvalidInput(errors)
+    await throttle.reserve(user.id)
     if not await verify_password(await store.password_hash(pool, user.id), old_password):
         raise InvalidInput({"old_password": "旧密码不正确"})
+    await throttle.record_success(user.id)
     await store.set_password_hash(pool, user.id, await hash_password(new_password))
     ended = await sessions.end_others(user.id, current_token)
     log.info("password changed", user_id=user.id, other_sessions_ended=ended)

@@ -140,11 +140,11 @@ async def redeem(
 ) -> int:
     """充值: credit the card's value to the learner's balance, once; return the new balance.
 
-    A wrong number or password counts against the learner and the address. A used or void
-    card is named only to someone who gave its password, and that is no guess: it does not
-    count. The password is verified before the card row is locked (argon2 takes tens of
-    milliseconds); the locked row is then checked again, so of any number of concurrent
-    redemptions exactly one credits the card.
+    Each attempt is counted against the learner and the address before the password is
+    verified; only a wrong number or password keeps it. A used or void card is named only to
+    someone who gave its password, and that is no guess: it is given back. The password is
+    verified before the card row is locked (argon2 takes tens of milliseconds); the locked row
+    is then checked again, so of any number of concurrent redemptions exactly one credits it.
     """
     card_no, password = normalize_card_no(card_no), normalize_password(password)
     missing = {
@@ -157,19 +157,21 @@ async def redeem(
     }
     if missing:
         raise InvalidInput(missing)
-    await throttle.check(learner_id, address)
+    # Reserved before the (slow) verification, so that parallel guesses cannot all pass.
+    await throttle.reserve(learner_id, address)
     # The check digit is public: refusing a mistyped number reveals nothing, so it is not counted.
     error = card_no_error(card_no)
     if error is not None:
+        await throttle.release(learner_id, address)
         raise InvalidInput({"card_no": error}, error)
     card = await store.card_by_no(pool, card_no)
     # An unknown number costs the same argon2 verification as a wrong password.
     known_hash = card["password_hash"] if card is not None else dummy_hash()
     valid = len(password) <= MAX_PASSWORD_INPUT and await verify_password(known_hash, password)
     if card is None or not valid:
-        await throttle.record_failure(learner_id, address)
         log.info("study card refused", learner_id=learner_id, address=address, card=card_no[-4:])
         raise CardRefused(WRONG)
+    await throttle.release(learner_id, address)
     _check_status(card["status"])
     async with pool.acquire() as connection, connection.transaction():
         locked = await store.lock_card(connection, card["id"])

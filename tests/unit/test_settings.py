@@ -26,9 +26,13 @@ def test_environment_names() -> None:
         "log_level": "JIXU_LOG_LEVEL",
         "session_idle_s": "JIXU_SESSION_IDLE_S",
         "session_absolute_s": "JIXU_SESSION_ABSOLUTE_S",
+        "login_max_failures_per_account_address": "JIXU_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS",
         "login_max_failures_per_account": "JIXU_LOGIN_MAX_FAILURES_PER_ACCOUNT",
         "login_max_failures_per_address": "JIXU_LOGIN_MAX_FAILURES_PER_ADDRESS",
         "login_failure_window_s": "JIXU_LOGIN_FAILURE_WINDOW_S",
+        "registration_max_per_address": "JIXU_REGISTRATION_MAX_PER_ADDRESS",
+        "registration_window_s": "JIXU_REGISTRATION_WINDOW_S",
+        "trusted_proxies": "JIXU_TRUSTED_PROXIES",
         "card_max_failures_per_account": "JIXU_CARD_MAX_FAILURES_PER_ACCOUNT",
         "card_max_failures_per_address": "JIXU_CARD_MAX_FAILURES_PER_ADDRESS",
         "card_failure_window_s": "JIXU_CARD_FAILURE_WINDOW_S",
@@ -110,6 +114,20 @@ def test_environment_names() -> None:
             "JIXU_LOGIN_FAILURE_WINDOW_S", "60", "login_failure_window_s", 60, id="failure-window"
         ),
         pytest.param("JIXU_CURRENT_YEAR", "2018", "current_year", 2018, id="current-year"),
+        pytest.param(
+            "JIXU_TRUSTED_PROXIES",
+            "10.0.0.1, 172.16.0.0/12,::1",
+            "trusted_proxies",
+            ("10.0.0.1", "172.16.0.0/12", "::1"),
+            id="trusted-proxies",
+        ),
+        pytest.param(
+            "JIXU_REGISTRATION_MAX_PER_ADDRESS",
+            "50",
+            "registration_max_per_address",
+            50,
+            id="registrations-address",
+        ),
     ],
 )
 def test_reads_environment_variable(name: str, value: str, field: str, expected: object) -> None:
@@ -153,6 +171,7 @@ def test_overrides_beat_the_environment() -> None:
         pytest.param("JIXU_LOGIN_MAX_FAILURES_PER_ACCOUNT", "0", id="failures-account"),
         pytest.param("JIXU_LOGIN_MAX_FAILURES_PER_ADDRESS", "many", id="failures-address"),
         pytest.param("JIXU_LOGIN_FAILURE_WINDOW_S", "0", id="failure-window"),
+        pytest.param("JIXU_TRUSTED_PROXIES", "10.0.0.1,proxy.local", id="trusted-proxies"),
     ],
 )
 def test_bad_value_names_the_variable(name: str, value: str) -> None:
