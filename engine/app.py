@@ -109,7 +109,12 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
 async def _services(app: web.Application) -> AsyncIterator[None]:
     settings, redis = app[SETTINGS], app[REDIS]
     await SCRIPTS.load(redis)
-    batcher = Batcher(redis, SCRIPTS)
+    batcher = Batcher(
+        redis,
+        SCRIPTS,
+        max_pending=settings.redis_max_pending,
+        on_shed=app[METRICS].redis_calls_shed.inc,
+    )
     app[BATCHER] = batcher
     app[LOGIN_SESSIONS] = LoginSessions(redis, batcher, settings, app[CLOCK])
     app[LOGIN_THROTTLE] = LoginThrottle(batcher, settings)

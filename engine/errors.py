@@ -7,16 +7,6 @@ import asyncpg
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-# A store away or too slow: worth trying again later, not a reason to give up.
-TRANSIENT = (
-    OSError,
-    RedisConnectionError,
-    RedisTimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-)
-
 
 class DomainError(Exception):
     """A rule of the domain refused the request."""
@@ -29,6 +19,30 @@ class DomainError(Exception):
         self.message = message
         if code is not None:
             self.code = code
+
+
+class Overloaded(DomainError):
+    """The node has more work queued for a store than it can answer in time: refused at
+    once (HTTP 503, websocket `unavailable`) rather than answered late or failed later."""
+
+    status = 503
+    code = "unavailable"
+    retry_after_s = 1
+
+    def __init__(self) -> None:
+        super().__init__("服务器繁忙，请稍后再试")
+
+
+# A store away or too slow: worth trying again later, not a reason to give up.
+TRANSIENT = (
+    OSError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    Overloaded,
+)
 
 
 class InvalidInput(DomainError):

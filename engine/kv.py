@@ -10,6 +10,7 @@ import redis.asyncio as redis
 from redis.asyncio.connection import Connection
 from redis.exceptions import NoScriptError, ResponseError
 
+from engine.errors import Overloaded
 from engine.scripts import Scripts
 
 Redis = redis.Redis
@@ -35,6 +36,13 @@ BATCH_TIMEOUT_S = 5.0
 # grows with the load instead of the batches multiplying: an overloaded node would
 # otherwise hold a pooled connection per event-loop tick until the pool ran dry.
 MAX_BATCHES_IN_FLIGHT = 2
+# Commands that may wait for the next batch (the default of JIXU_REDIS_MAX_PENDING); a call
+# that would queue more is refused at once (`Overloaded`). One process answers ~6,500 beats/s
+# at best (bench/README.md, round 4 (b)), so a full queue goes out within ~1.5 s, well
+# inside the batch timeout; the 5,000-learner closed loop (one call in flight per socket)
+# never fills it. Calls queued beyond it would be answered seconds late or fail with
+# their batch's timeout: refusing them keeps the node answering the others in time.
+MAX_PENDING = 10_000
 
 
 # Connections one client may open. When all are busy a caller waits for one, up to
@@ -69,17 +77,33 @@ class Batcher:
     and packed by hiredis. Under load that divides the cost of a beat's Redis calls by four.
     """
 
-    def __init__(self, client: Redis, scripts: Scripts) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        scripts: Scripts,
+        *,
+        max_pending: int = MAX_PENDING,
+        on_shed: Callable[[], object] | None = None,
+    ) -> None:
         self.client = client
         self.scripts = scripts
+        self.max_pending = max_pending
+        self.on_shed = on_shed  # told of each call refused (the metric)
         self._pending: list[tuple[Sequence[Command], asyncio.Future[list[Any]]]] = []
+        self._pending_commands = 0
         self._scheduled = False
         self._flushes: set[asyncio.Task[None]] = set()
 
     async def call(self, commands: Sequence[Command]) -> list[Any]:
-        """Run `commands` (each a tuple of command name and arguments) in the next pipeline."""
+        """Run `commands` (each a tuple of command name and arguments) in the next pipeline;
+        `Overloaded` at once when the next pipeline is full."""
+        if self._pending_commands + len(commands) > self.max_pending:
+            if self.on_shed is not None:
+                self.on_shed()
+            raise Overloaded()
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
         self._pending.append((commands, future))
+        self._pending_commands += len(commands)
         if not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._start_flush)
@@ -90,6 +114,7 @@ class Batcher:
         if not self._pending or len(self._flushes) >= MAX_BATCHES_IN_FLIGHT:
             return  # the batch in flight starts this one when it is done
         batch, self._pending = self._pending, []
+        self._pending_commands = 0
         task = asyncio.create_task(self._flush(batch))
         self._flushes.add(task)
         task.add_done_callback(self._flush_done)

@@ -24,6 +24,11 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
+        self.redis_calls_shed = Counter(
+            "jixu_redis_calls_shed",
+            "Redis calls refused at once (unavailable, HTTP 503): the queue to Redis was full",
+            registry=self.registry,
+        )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.http_requests.labels(method, route, str(status)).inc()

@@ -46,6 +46,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     node_id: str = ""  # empty: a random id per process
     # A background loop failing for longer than this makes /healthz 503 (the node is taken out).
     loop_unhealthy_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    # Redis commands a node queues for its next batch before it refuses more (unavailable,
+    # 503): measured in bench/README.md, see MAX_PENDING in engine/kv.py.
+    redis_max_pending: Positive = 10_000
     beat_interval_ms: Annotated[int, msgspec.Meta(ge=500, le=60_000)] = 5_000
     seek_tolerance_s: Annotated[float, msgspec.Meta(ge=0, le=30)] = 2.0
     completion_tolerance_s: Annotated[float, msgspec.Meta(ge=0, le=30)] = 2.0

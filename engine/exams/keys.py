@@ -10,8 +10,9 @@ KEEP_MS = 24 * 60 * 60 * 1000
 
 
 def attempt_key(learner_id: int, attempt_id: int) -> str:
-    """`{u:<id>}:exam:<attempt>` HASH {status, deadline, exam}: the attempt's state, written
-    when it starts. TTL: until a day after the deadline plus grace (`KEEP_MS`); by then the
+    """`{u:<id>}:exam:<attempt>` HASH {status, deadline, exam, answer_seq:<question>,
+    flag_seq:<question>}: the attempt's state, written when it starts, and the seq of each
+    answer and flag stored (a frame with a lower one is stale). TTL: until a day after the deadline plus grace (`KEEP_MS`); by then the
     attempt is graded and PostgreSQL holds its answers."""
     return f"{user_tag(learner_id)}:exam:{attempt_id}"
 

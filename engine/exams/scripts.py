@@ -10,7 +10,7 @@ from engine.scripts import SCRIPTS
 _SAVE = SCRIPTS["exams/save"]
 _CLOSE = SCRIPTS["exams/close"]
 
-SaveOutcome = Literal["ok", "missing", "submitted", "deadline_passed"]
+SaveOutcome = Literal["ok", "stale", "missing", "submitted", "deadline_passed"]
 Operation = Literal["answer", "flag", "unflag"]
 # An attempt's drafts as Redis holds them: question id → JSON answer, flagged question ids.
 RedisDrafts = tuple[dict[str, str], list[str]]
@@ -24,9 +24,11 @@ async def save(
     question: int,
     operation: Operation,
     answer_json: str,
+    seq: int | None,
     now_ms: int,
 ) -> SaveOutcome:
-    """Store an answer (JSON, "" unless answering) or a flag while the attempt is open."""
+    """Store an answer (JSON, "" unless answering) or a flag while the attempt is open;
+    "stale" when a frame of it with a higher `seq` is stored (None: no order to keep)."""
     [outcome] = await batcher.call(
         [
             _SAVE.command(
@@ -37,6 +39,7 @@ async def save(
                 now_ms,
                 keys.GRACE_MS,
                 keys.KEEP_MS,
+                "" if seq is None else seq,
             )
         ]
     )

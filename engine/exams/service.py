@@ -212,9 +212,11 @@ class Exams:
         question: int,
         answer: list[str] | None,
         flagged: bool,
+        seq: int | None,
         now_ms: int,
-    ) -> None:
-        """Store an answer (or, with `answer` None, a flag); returns only once stored."""
+    ) -> bool:
+        """Store an answer (or, with `answer` None, a flag); returns only once stored, True
+        when the frame was stale instead: a later one (a higher `seq`) is stored."""
         shape = joined.questions.get(question)
         if shape is None:
             raise DomainError("试卷中没有这道题", code="bad_question")
@@ -230,10 +232,12 @@ class Exams:
             question=question,
             operation=operation,
             answer_json=_encoder.encode(answer).decode() if answer is not None else "",
+            seq=seq,
             now_ms=now_ms,
         )
-        if outcome != "ok":
+        if outcome not in ("ok", "stale"):
             raise DomainError(SAVE_REFUSALS[outcome], code=outcome)
+        return outcome == "stale"
 
     async def submit(
         self, pool: asyncpg.Pool, learner_id: int, attempt_id: int, now_ms: int

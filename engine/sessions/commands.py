@@ -155,31 +155,37 @@ class Commands:
         )
 
     async def handle_exam_answer(self, conn: Connection, message: protocol.ExamAnswer) -> None:
-        """Save a draft answer to a joined attempt."""
-        await self.exams.save(
+        """Save a draft answer to a joined attempt, or say a later one is stored."""
+        stale = await self.exams.save(
             conn.learner_id,
             conn.joined(message.attempt),
             message.question,
             message.answer,
             False,
+            message.seq,
             self.clock(),
         )
         conn.send(
-            protocol.ExamSaved(attempt=message.attempt, question=message.question, seq=message.seq)
+            protocol.ExamSaved(
+                attempt=message.attempt, question=message.question, seq=message.seq, stale=stale
+            )
         )
 
     async def handle_exam_flag(self, conn: Connection, message: protocol.ExamFlag) -> None:
-        """Flag or unflag a question of a joined attempt."""
-        await self.exams.save(
+        """Flag or unflag a question of a joined attempt, or say a later flag is stored."""
+        stale = await self.exams.save(
             conn.learner_id,
             conn.joined(message.attempt),
             message.question,
             None,
             message.flagged,
+            message.seq,
             self.clock(),
         )
         conn.send(
-            protocol.ExamSaved(attempt=message.attempt, question=message.question, seq=message.seq)
+            protocol.ExamSaved(
+                attempt=message.attempt, question=message.question, seq=message.seq, stale=stale
+            )
         )
 
     async def handle_exam_submit(self, conn: Connection, message: protocol.ExamSubmit) -> None:

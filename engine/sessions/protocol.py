@@ -117,6 +117,7 @@ class ExamSaved(Message, tag="exam.saved", omit_defaults=True):
     attempt: int
     question: int
     seq: int | None = None
+    stale: bool = False  # a later frame (a higher seq) is stored: keep that, send no more
 
 
 class ExamTick(Message, tag="exam.tick"):

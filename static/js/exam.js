@@ -86,8 +86,11 @@ function unlock() {
 }
 
 // Sends what changed; the latest change of a question supersedes any earlier unsent one.
+// The server keeps a question's frame of the highest seq and calls lower ones stale, so
+// seq follows the server's clock: above what this page sent before a reload, and ordered
+// with another tab's changes by when they were made.
 function save(question, change) {
-  seq += 1;
+  seq = Math.max(seq + 1, Date.now() + offset);
   const entry = { ...unsaved.get(question), ...change, seq };
   unsaved.set(question, entry);
   paint(question);
@@ -141,6 +144,7 @@ const handlers = {
     tick();
   },
   "exam.saved"(message) {
+    // Also when `stale`: a later change is stored, this one needs no resending.
     if (unsaved.get(message.question)?.seq === message.seq) unsaved.delete(message.question);
     paint(message.question);
   },

@@ -597,7 +597,7 @@ async def test_an_answer_taken_at_the_last_instant_is_graded(
     # Closed in Redis before it was graded: no later answer can be acknowledged.
     joined = JoinedExam(attempt["id"], attempt["deadline_ms"], {question: ("single", 4)})
     with pytest.raises(DomainError) as refused:
-        await client.server.app[EXAMS].save(learner.id, joined, question, ["A"], False, clock())
+        await client.server.app[EXAMS].save(learner.id, joined, question, ["A"], False, 2, clock())
     assert refused.value.code == "submitted"
     connection = await asyncpg.connect(database_url)
     try:
@@ -622,3 +622,46 @@ async def test_the_sweeper_wakes_when_the_next_attempt_falls_due(
     await sweeper.run_once()
     assert sweeper.submitted == 1
     assert await sweeper.next_pass_in(clock.now_ms) == sweeper.interval_s
+
+
+async def test_a_late_frame_with_a_lower_seq_is_stale(
+    client: TestClient, learner: Learner, course: Course, clock: Clock, database_url: str
+) -> None:
+    exam_id = await create_exam(database_url, course, clock)
+    await complete_course(database_url, learner.id, course)
+    attempt = await start(client, learner, exam_id)
+    player = await examinee(client, learner)
+    await player.send({"type": "exam.join", "attempt": attempt["id"]})
+    right = await correct_answers(database_url, attempt["id"])
+    first = next(iter(right))
+    for seq, question in enumerate(right, 1):
+        saved = await player.answer(attempt["id"], question, right[question], seq)
+        assert saved == {
+            "type": "exam.saved",
+            "attempt": attempt["id"],
+            "question": question,
+            "seq": seq,
+        }
+    wrong = ["D"] if right[first] != ["D"] else ["A"]
+    # A late frame (an old socket's, another tab's): its seq is not above the stored one.
+    for seq in (1, 0):
+        late = await player.answer(attempt["id"], first, wrong, seq)
+        assert late == {
+            "type": "exam.saved",
+            "attempt": attempt["id"],
+            "question": first,
+            "seq": seq,
+            "stale": True,
+        }
+    # The same frame again is a resend: acknowledged, nothing rewritten.
+    assert (await player.answer(attempt["id"], first, right[first], 1))["seq"] == 1
+    flag = {"type": "exam.flag", "attempt": attempt["id"], "question": first}
+    assert "stale" not in await player.send(flag | {"flagged": True, "seq": 10})
+    assert (await player.send(flag | {"flagged": False, "seq": 9}))["stale"] is True
+
+    again = await examinee(client, learner)
+    state = await again.send({"type": "exam.join", "attempt": attempt["id"]})
+    assert state["answers"] == {str(question): answer for question, answer in right.items()}
+    assert state["flags"] == [first]
+    result = await again.send({"type": "exam.submit", "attempt": attempt["id"]})
+    assert (result["score"], result["passed"]) == (10, True)

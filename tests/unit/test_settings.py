@@ -38,6 +38,7 @@ def test_environment_names() -> None:
         "card_failure_window_s": "JIXU_CARD_FAILURE_WINDOW_S",
         "node_id": "JIXU_NODE_ID",
         "loop_unhealthy_s": "JIXU_LOOP_UNHEALTHY_S",
+        "redis_max_pending": "JIXU_REDIS_MAX_PENDING",
         "beat_interval_ms": "JIXU_BEAT_INTERVAL_MS",
         "seek_tolerance_s": "JIXU_SEEK_TOLERANCE_S",
         "completion_tolerance_s": "JIXU_COMPLETION_TOLERANCE_S",
