@@ -168,3 +168,46 @@ async def test_unknown_path_is_a_chinese_404(client: TestClient) -> None:
     api = await client.get("/api/v1/nowhere")
     assert api.status == 404
     assert (await api.json())["error"]["message"] == "页面不存在"
+
+
+OFFSITE_NEXT = ["/%09/evil.example", "/%5C/evil.example", "//evil.example", "https://evil.example"]
+
+
+async def register_learner(client: TestClient, registration: Payload) -> dict[str, Any]:
+    payload = registration()
+    assert (await client.post("/api/v1/auth/register", json=payload)).status == 201
+    return payload
+
+
+@pytest.mark.parametrize("offsite", OFFSITE_NEXT)
+async def test_login_never_sends_the_learner_off_site(
+    client: TestClient, registration: Payload, offsite: str
+) -> None:
+    payload = await register_learner(client, registration)
+    page = await client.get(f"/login?next={offsite}")
+    html = await page.text()
+    match = re.search(r'name="next" value="([^"]*)"', html)
+    form = {
+        "csrf_token": await csrf_token(client),
+        "next": match.group(1) if match else "",
+        "username": payload["username"],
+        "password": payload["password"],
+    }
+    response = await client.post("/login", data=form, allow_redirects=False)
+    assert (response.status, response.headers["Location"]) == (302, "/")
+    # Already logged in, the login page sends the learner on at once.
+    again = await client.get(f"/login?next={offsite}", allow_redirects=False)
+    assert (again.status, again.headers["Location"]) == (302, "/")
+
+
+async def test_login_follows_a_path_on_this_site(client: TestClient, registration: Payload) -> None:
+    payload = await register_learner(client, registration)
+    form = {
+        "csrf_token": await csrf_token(client),
+        "next": "/plans?year=2018",
+        "username": payload["username"],
+        "password": payload["password"],
+    }
+    response = await client.post("/login", data=form, allow_redirects=False)
+    assert (response.status, response.headers["Location"]) == (302, "/plans?year=2018")
+
