@@ -29,6 +29,7 @@ from web.requests import (
     USER,
     is_api,
     is_websocket,
+    session_csrf_token,
 )
 
 log = structlog.get_logger(__name__)
@@ -187,13 +188,16 @@ async def resolve_user(request: web.Request) -> User | None:
 
 @web.middleware
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse cross-site state changes, and give every browser a CSRF cookie for its forms.
+    """Refuse cross-site state changes, and give every browser a CSRF token for its forms.
 
     Bearer calls are exempt. Any other unsafe request that names an Origin must name an
-    allowed one; cookie-carrying API calls must name one; forms must echo the CSRF cookie.
+    allowed one; cookie-carrying API calls must name one; forms must echo the token: the
+    login session's (`session_csrf_token`) once logged in, else the anonymous CSRF cookie.
     """
+    session = request.get(TOKEN) if request.get(AUTH_VIA) == "cookie" else None
     known = request.cookies.get(CSRF_COOKIE, "")
-    request[CSRF_TOKEN] = known or secrets.token_urlsafe(24)
+    expected = session_csrf_token(session) if session is not None else known
+    request[CSRF_TOKEN] = expected or secrets.token_urlsafe(24)
     if request.method in UNSAFE_METHODS and request.get(AUTH_VIA) != "bearer":
         origin = request.headers.get("Origin")
         if origin is not None and not origin_allowed(request, origin):
@@ -204,10 +208,10 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
         else:
             form = await request.post()
             sent = form.get(CSRF_FIELD)
-            if not (isinstance(sent, str) and known and hmac.compare_digest(sent, known)):
+            if not (isinstance(sent, str) and expected and same_token(sent, expected)):
                 raise Forbidden("页面已过期，请刷新后重试", code="csrf")
     response = await handler(request)
-    if not known and not is_api(request):
+    if session is None and not known and not is_api(request):
         response.set_cookie(
             CSRF_COOKIE,
             request[CSRF_TOKEN],
@@ -217,6 +221,11 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
             secure=request.app[SETTINGS].secure_cookies,
         )
     return response
+
+
+def same_token(sent: str, expected: str) -> bool:
+    """A constant-time comparison that any text may reach (compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(sent.encode(), expected.encode())
 
 
 @web.middleware

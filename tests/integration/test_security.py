@@ -211,3 +211,40 @@ async def test_login_follows_a_path_on_this_site(client: TestClient, registratio
     response = await client.post("/login", data=form, allow_redirects=False)
     assert (response.status, response.headers["Location"]) == (302, "/plans?year=2018")
 
+
+async def test_csrf_token_from_before_login_is_refused_after_it(
+    client: TestClient, registration: Payload
+) -> None:
+    payload = await register_learner(client, registration)
+    planted = await csrf_token(client)
+    login = {"csrf_token": planted, **{k: payload[k] for k in ("username", "password")}}
+    assert (await client.post("/login", data=login, allow_redirects=False)).status == 302
+    profile = {"org_id": payload["org_id"], "real_name": "王五", "phone": "13700000000"}
+    stale = await client.post("/settings/profile", data={"csrf_token": planted, **profile})
+    assert stale.status == 403
+    assert "页面已过期，请刷新后重试" in await stale.text()
+    fresh = await csrf_token(client, "/settings/profile")
+    assert fresh != planted
+    saved = await client.post("/settings/profile", data={"csrf_token": fresh, **profile})
+    assert saved.status == 200
+    # Logging out ends the session's token too; the next anonymous form gets a new one.
+    assert (await client.post("/logout", data={"csrf_token": fresh})).status == 200
+    anonymous = await csrf_token(client)
+    assert anonymous not in (planted, fresh)
+    retry = await client.post("/login", data={**login, "csrf_token": fresh})
+    assert retry.status == 403
+
+
+async def test_csrf_token_is_bound_to_the_session_not_the_cookie(
+    client: TestClient, registration: Payload
+) -> None:
+    payload = await register_learner(client, registration)
+    login = {"csrf_token": await csrf_token(client), "username": payload["username"]}
+    login["password"] = payload["password"]
+    assert (await client.post("/login", data=login, allow_redirects=False)).status == 302
+    # A cookie tossed in by a sibling site, echoed in the form, does not pass for a session.
+    client.session.cookie_jar.update_cookies({"jixu_csrf": "tossed"}, client.make_url("/"))
+    profile = {"org_id": payload["org_id"], "real_name": "王五", "phone": "13700000000"}
+    forged = await client.post("/settings/profile", data={"csrf_token": "tossed", **profile})
+    assert forged.status == 403
+
