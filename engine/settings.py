@@ -1,5 +1,6 @@
 """Settings: one Struct, read once from the environment."""
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Annotated, Literal
@@ -58,6 +59,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Where learners and gateways reach the portal (https://…), for notify and return URLs;
     # None: the scheme and host of each request.
     public_url: str | None = None
+    # Addresses or networks (CIDR) that may read /metrics; everyone else gets a 404.
+    metrics_allowed: tuple[str, ...] = ("127.0.0.0/8", "::1")
+
+    def __post_init__(self) -> None:
+        for network in self.metrics_allowed:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"JIXU_METRICS_ALLOWED: {exc}") from None
 
 
 # Environment variable for each field; PORT, DATABASE_URL and REDIS_URL keep their usual names.
@@ -68,6 +78,8 @@ ENVIRONMENT_NAMES: dict[str, str] = {
     for field in Settings.__struct_fields__
 }
 
+LIST_FIELDS = frozenset({"allowed_origins", "metrics_allowed"})
+
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Build Settings from environment variables, then apply keyword overrides."""
@@ -77,7 +89,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         value = environ.get(name)
         if value is None or value == "":
             continue
-        raw[field] = _split_list(value) if field == "allowed_origins" else value
+        raw[field] = _split_list(value) if field in LIST_FIELDS else value
     raw.update(overrides)
     try:
         return msgspec.convert(raw, Settings, strict=False)

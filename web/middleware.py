@@ -102,32 +102,51 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         structlog.contextvars.unbind_contextvars("request_id")
 
 
+# A year, the usual minimum for HSTS; only sent when the portal is served over https.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+
+
 @functools.cache
-def security_headers_for(gateway_url: str | None) -> dict[str, str]:
-    """The headers, with a payment gateway elsewhere allowed as a form target.
+def security_headers_for(gateway_url: str | None, https: bool) -> dict[str, str]:
+    """The headers, with a payment gateway elsewhere allowed as a form target, and HSTS when
+    the portal is served over https (`JIXU_SECURE_COOKIES`).
 
     前往支付 is a form whose answer redirects to the gateway, and browsers apply form-action
     to that redirect too.
     """
-    if not gateway_url:
-        return SECURITY_HEADERS
-    parts = urlsplit(gateway_url)
-    policy = CONTENT_SECURITY_POLICY.replace(
-        "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
-    )
-    return {**SECURITY_HEADERS, "Content-Security-Policy": policy}
+    headers = dict(SECURITY_HEADERS)
+    if gateway_url:
+        parts = urlsplit(gateway_url)
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
+        )
+    if https:
+        headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+    return headers
 
 
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    headers = security_headers_for(request.app[SETTINGS].gateway_url)
+    """The security headers on every response, and `Cache-Control: no-store` on all but
+    /static/: every page carries a form token or personal data, every API answer is one
+    learner's, and a rule by "logged in" would miss the pages that log in and out."""
+    settings = request.app[SETTINGS]
+    headers = security_headers_for(settings.gateway_url, settings.secure_cookies)
     try:
         response = await handler(request)
     except web.HTTPException as exc:
+        no_store(request, exc)
         exc.headers.update(headers)
         raise
+    no_store(request, response)
     response.headers.update(headers)
     return response
+
+
+def no_store(request: web.Request, response: web.StreamResponse) -> None:
+    """Keep a dynamic answer out of every cache, unless its handler chose a policy."""
+    if not request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
 
 
 @web.middleware

@@ -248,3 +248,49 @@ async def test_csrf_token_is_bound_to_the_session_not_the_cookie(
     forged = await client.post("/settings/profile", data={"csrf_token": "tossed", **profile})
     assert forged.status == 403
 
+
+async def test_no_hsts_without_secure_cookies(client: TestClient) -> None:
+    assert "Strict-Transport-Security" not in (await client.get("/login")).headers
+
+
+async def test_hsts_when_cookies_are_secure(
+    aiohttp_client: Any, database_url: str, redis_url: str
+) -> None:
+    settings = load_settings(
+        {}, database_url=database_url, redis_url=redis_url, secure_cookies=True
+    )
+    client = await aiohttp_client(create_portal(settings))
+    for path in ("/login", "/api/v1/options", "/nowhere", "/static/css/site.css"):
+        response = await client.get(path)
+        hsts = response.headers["Strict-Transport-Security"]
+        assert hsts == "max-age=31536000; includeSubDomains", path
+    await client.close()
+
+
+async def test_pages_and_api_answers_are_never_stored(
+    client: TestClient, registration: Payload
+) -> None:
+    payload = await register_learner(client, registration)
+    login = {"username": payload["username"], "password": payload["password"]}
+    assert (await client.post("/api/v1/auth/login", json=login)).status == 200
+    for path in ("/settings/profile", "/account", "/api/v1/me", "/login", "/nowhere"):
+        response = await client.get(path, allow_redirects=False)
+        assert response.headers["Cache-Control"] == "no-store", path
+    static = await client.get("/static/css/site.css")
+    assert static.status == 200
+    assert "no-store" not in static.headers.get("Cache-Control", "")
+
+
+async def test_metrics_only_for_allowed_addresses(
+    aiohttp_client: Any, client: TestClient, database_url: str, redis_url: str
+) -> None:
+    # The test client connects from loopback, which the default allows.
+    assert (await client.get("/metrics")).status == 200
+    settings = load_settings(
+        {}, database_url=database_url, redis_url=redis_url, metrics_allowed=("10.0.0.0/8",)
+    )
+    elsewhere = await aiohttp_client(create_portal(settings))
+    response = await elsewhere.get("/metrics")
+    assert response.status == 404
+    assert "页面不存在" in await response.text()
+    await elsewhere.close()
