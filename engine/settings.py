@@ -69,8 +69,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Where learners and gateways reach the portal (https://…), for notify and return URLs;
     # None: the scheme and host of each request.
     public_url: str | None = None
+    # Addresses or networks (CIDR) that may read /metrics; everyone else gets a 404.
+    metrics_allowed: tuple[str, ...] = ("127.0.0.0/8", "::1")
 
     def __post_init__(self) -> None:
+        for network in self.metrics_allowed:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"JIXU_METRICS_ALLOWED: {exc}") from None
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)
@@ -88,7 +95,9 @@ ENVIRONMENT_NAMES: dict[str, str] = {
     for field in Settings.__struct_fields__
 }
 
-LIST_FIELDS = {"allowed_origins", "trusted_proxies"}  # comma-separated in the environment
+LIST_FIELDS = frozenset(
+    {"allowed_origins", "trusted_proxies", "metrics_allowed"}
+)  # comma-separated
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

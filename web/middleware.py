@@ -29,6 +29,7 @@ from web.requests import (
     USER,
     is_api,
     is_websocket,
+    session_csrf_token,
 )
 
 log = structlog.get_logger(__name__)
@@ -101,32 +102,51 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         structlog.contextvars.unbind_contextvars("request_id")
 
 
+# A year, the usual minimum for HSTS; only sent when the portal is served over https.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+
+
 @functools.cache
-def security_headers_for(gateway_url: str | None) -> dict[str, str]:
-    """The headers, with a payment gateway elsewhere allowed as a form target.
+def security_headers_for(gateway_url: str | None, https: bool) -> dict[str, str]:
+    """The headers, with a payment gateway elsewhere allowed as a form target, and HSTS when
+    the portal is served over https (`JIXU_SECURE_COOKIES`).
 
     前往支付 is a form whose answer redirects to the gateway, and browsers apply form-action
     to that redirect too.
     """
-    if not gateway_url:
-        return SECURITY_HEADERS
-    parts = urlsplit(gateway_url)
-    policy = CONTENT_SECURITY_POLICY.replace(
-        "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
-    )
-    return {**SECURITY_HEADERS, "Content-Security-Policy": policy}
+    headers = dict(SECURITY_HEADERS)
+    if gateway_url:
+        parts = urlsplit(gateway_url)
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
+        )
+    if https:
+        headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+    return headers
 
 
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    headers = security_headers_for(request.app[SETTINGS].gateway_url)
+    """The security headers on every response, and `Cache-Control: no-store` on all but
+    /static/: every page carries a form token or personal data, every API answer is one
+    learner's, and a rule by "logged in" would miss the pages that log in and out."""
+    settings = request.app[SETTINGS]
+    headers = security_headers_for(settings.gateway_url, settings.secure_cookies)
     try:
         response = await handler(request)
     except web.HTTPException as exc:
+        no_store(request, exc)
         exc.headers.update(headers)
         raise
+    no_store(request, response)
     response.headers.update(headers)
     return response
+
+
+def no_store(request: web.Request, response: web.StreamResponse) -> None:
+    """Keep a dynamic answer out of every cache, unless its handler chose a policy."""
+    if not request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
 
 
 @web.middleware
@@ -187,13 +207,16 @@ async def resolve_user(request: web.Request) -> User | None:
 
 @web.middleware
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse cross-site state changes, and give every browser a CSRF cookie for its forms.
+    """Refuse cross-site state changes, and give every browser a CSRF token for its forms.
 
     Bearer calls are exempt. Any other unsafe request that names an Origin must name an
-    allowed one; cookie-carrying API calls must name one; forms must echo the CSRF cookie.
+    allowed one; cookie-carrying API calls must name one; forms must echo the token: the
+    login session's (`session_csrf_token`) once logged in, else the anonymous CSRF cookie.
     """
+    session = request.get(TOKEN) if request.get(AUTH_VIA) == "cookie" else None
     known = request.cookies.get(CSRF_COOKIE, "")
-    request[CSRF_TOKEN] = known or secrets.token_urlsafe(24)
+    expected = session_csrf_token(session) if session is not None else known
+    request[CSRF_TOKEN] = expected or secrets.token_urlsafe(24)
     if request.method in UNSAFE_METHODS and request.get(AUTH_VIA) != "bearer":
         origin = request.headers.get("Origin")
         if origin is not None and not origin_allowed(request, origin):
@@ -204,10 +227,10 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
         else:
             form = await request.post()
             sent = form.get(CSRF_FIELD)
-            if not (isinstance(sent, str) and known and hmac.compare_digest(sent, known)):
+            if not (isinstance(sent, str) and expected and same_token(sent, expected)):
                 raise Forbidden("页面已过期，请刷新后重试", code="csrf")
     response = await handler(request)
-    if not known and not is_api(request):
+    if session is None and not known and not is_api(request):
         response.set_cookie(
             CSRF_COOKIE,
             request[CSRF_TOKEN],
@@ -217,6 +240,11 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
             secure=request.app[SETTINGS].secure_cookies,
         )
     return response
+
+
+def same_token(sent: str, expected: str) -> bool:
+    """A constant-time comparison that any text may reach (compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(sent.encode(), expected.encode())
 
 
 @web.middleware

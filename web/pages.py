@@ -2,10 +2,11 @@
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import msgspec
 from aiohttp import web
+from yarl import URL
 
 from engine.accounts import service
 from engine.accounts.types import Org, PersonalDetails, User
@@ -66,10 +67,30 @@ async def echo(request: web.Request) -> dict[str, str]:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: `//host` or a scheme would leave the portal."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """`target` if it is a path on this site as the URL library and browsers read it, else `/`.
+
+    yarl drops tabs and newlines (`/<tab>/x` becomes `//x`), browsers read a backslash as `/`,
+    and a proxy may decode `%2F` and `%5C`: so the raw text, the Location it becomes and that
+    Location's decoded path must each stay a plain path.
+    """
+    if not target or not _plain(target):
+        return "/"
+    try:
+        location = str(URL(target))
+    except ValueError:
+        return "/"
+    path = location.split("?", 1)[0].split("#", 1)[0]
+    if _local(location) and _local(unquote(path)) and _plain(unquote(path)):
+        return location
     return "/"
+
+
+def _plain(text: str) -> bool:
+    return "\\" not in text and all(char.isprintable() and not char.isspace() for char in text)
+
+
+def _local(location: str) -> bool:
+    return location.startswith("/") and not location.startswith("//")
 
 
 async def index(request: web.Request) -> web.Response:

@@ -1,6 +1,8 @@
 """Per-request state set by the middlewares, and helpers that read it."""
 
 import functools
+import hashlib
+import hmac
 import ipaddress
 from datetime import date, datetime
 
@@ -93,7 +95,19 @@ def require_user(request: web.Request) -> User:
     return user
 
 
+def session_csrf_token(session_token: str) -> str:
+    """The forms' CSRF token for a login session: a MAC keyed by its secret session token.
+
+    It changes with every login and cannot be planted (a cookie tossed in before login is no
+    longer what forms must echo), needs no shared server secret between nodes, and reveals
+    nothing of the session token.
+    """
+    return hmac.new(session_token.encode(), b"jixu-csrf", hashlib.sha256).hexdigest()
+
+
 def set_session_cookie(response: web.StreamResponse, token: str, settings: Settings) -> None:
+    """Start the browser's login session; the anonymous CSRF cookie goes with the old state."""
+    response.del_cookie(CSRF_COOKIE, path="/")
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -106,4 +120,6 @@ def set_session_cookie(response: web.StreamResponse, token: str, settings: Setti
 
 
 def clear_session_cookie(response: web.StreamResponse) -> None:
+    """End the browser's login session; its next form gets a new anonymous CSRF cookie."""
     response.del_cookie(SESSION_COOKIE, path="/")
+    response.del_cookie(CSRF_COOKIE, path="/")

@@ -185,6 +185,6 @@ def test_sandbox_default(env: str, value: bool | None, on: bool, tmp_path: Path)
 
 
 def test_a_real_gateway_is_allowed_as_the_pay_forms_target() -> None:
-    assert security_headers_for(None)["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
-    policy = security_headers_for("https://openapi.alipay.com/gateway.do?charset=utf-8")
+    assert security_headers_for(None, False)["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    policy = security_headers_for("https://openapi.alipay.com/gateway.do?charset=utf-8", False)
     assert "form-action 'self' https://openapi.alipay.com;" in policy["Content-Security-Policy"]

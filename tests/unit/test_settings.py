@@ -54,6 +54,7 @@ def test_environment_names() -> None:
         "gateway_private_key": "JIXU_GATEWAY_PRIVATE_KEY",
         "gateway_public_key": "JIXU_GATEWAY_PUBLIC_KEY",
         "public_url": "JIXU_PUBLIC_URL",
+        "metrics_allowed": "JIXU_METRICS_ALLOWED",
     }
 
 
@@ -129,6 +130,13 @@ def test_environment_names() -> None:
             50,
             id="registrations-address",
         ),
+        pytest.param(
+            "JIXU_METRICS_ALLOWED",
+            "10.0.0.5, 192.168.0.0/16,,fd00::/8",
+            "metrics_allowed",
+            ("10.0.0.5", "192.168.0.0/16", "fd00::/8"),
+            id="metrics-list",
+        ),
     ],
 )
 def test_reads_environment_variable(name: str, value: str, field: str, expected: object) -> None:
@@ -143,6 +151,7 @@ def test_reads_environment_variable(name: str, value: str, field: str, expected:
         pytest.param({"JIXU_PORT": "9000"}, id="prefixed-port"),
         pytest.param({"JIXU_UNKNOWN": "x"}, id="unknown-name"),
         pytest.param({"JIXU_ALLOWED_ORIGINS": ""}, id="empty-origins"),
+        pytest.param({"JIXU_METRICS_ALLOWED": ""}, id="empty-metrics"),
     ],
 )
 def test_ignored_variables_leave_defaults(environ: dict[str, str]) -> None:
@@ -173,6 +182,8 @@ def test_overrides_beat_the_environment() -> None:
         pytest.param("JIXU_LOGIN_MAX_FAILURES_PER_ADDRESS", "many", id="failures-address"),
         pytest.param("JIXU_LOGIN_FAILURE_WINDOW_S", "0", id="failure-window"),
         pytest.param("JIXU_TRUSTED_PROXIES", "10.0.0.1,proxy.local", id="trusted-proxies"),
+        pytest.param("JIXU_METRICS_ALLOWED", "127.0.0.1,localhost", id="metrics-name"),
+        pytest.param("JIXU_METRICS_ALLOWED", "10.0.0.0/33", id="metrics-prefix"),
     ],
 )
 def test_bad_value_names_the_variable(name: str, value: str) -> None:
