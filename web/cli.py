@@ -25,7 +25,7 @@ from engine.commerce import cards, orders
 from engine.commerce.money import yuan
 from engine.commerce.types import Order
 from engine.demo import seed_demo, seed_demo_if_empty
-from engine.embedded import embedded_servers
+from engine.embedded import FolderBusy, embedded_servers, sole_holder
 from engine.errors import DomainError
 from engine.logs import configure_logging
 from engine.seed import SeedReport, seed_base
@@ -101,7 +101,7 @@ def run(settings: Settings) -> None:
     """Development: start embedded servers when no URL is given, migrate, seed, then serve."""
     if settings.current_year is None:
         settings = msgspec.structs.replace(settings, current_year=DEMO_YEAR)
-    with _servers(settings) as settings:
+    with _sole_run(settings), _servers(settings) as settings:
         # A fresh development database gets the demo catalogue, so there is something to see.
         report = asyncio.run(_prepare(settings, demo="if-empty"))
         print(f"\n  Jixu: http://{settings.host}:{settings.port}/")
@@ -220,6 +220,24 @@ def _servers(settings: Settings) -> Iterator[Settings]:
             database_url=settings.database_url or servers.database_url,
             redis_url=settings.redis_url or servers.redis_url,
         )
+
+
+@contextlib.contextmanager
+def _sole_run(settings: Settings) -> Iterator[None]:
+    """Refuse a second `jixu run` on a data folder whose embedded servers one already serves."""
+    if settings.database_url is not None and settings.redis_url is not None:
+        yield
+        return
+    data_dir = Path(settings.data_dir).resolve()
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(sole_holder(data_dir / "run.pid"))
+        except FolderBusy as exc:
+            sys.exit(
+                f"jixu run: already running on {data_dir} (pid {exc.pid}); "
+                "stop it first, or set JIXU_DATA_DIR to another folder"
+            )
+        yield
 
 
 async def _migrate(settings: Settings) -> list[str]:

@@ -1,4 +1,4 @@
-"""Health, metrics, migrations, the production entry, and the embedded servers."""
+"""Health, metrics, migrations, and the production entry."""
 
 import os
 import subprocess
@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from engine import db
-from engine.embedded import EmbeddedPostgres, EmbeddedRedis
+from engine.embedded import EmbeddedRedis
 from engine.settings import load_settings
 from tests.conftest import new_learner
 from web.app import create_portal
@@ -161,32 +161,3 @@ def test_bad_setting_is_named() -> None:
     result = jixu("serve", env={"PORT": "eighty"})
     assert result.returncode != 0
     assert "PORT" in result.stderr
-
-
-def test_a_redis_left_running_by_a_killed_run_is_stopped(
-    private_redis: EmbeddedRedis,
-) -> None:
-    private_redis.start()
-    stale_pid = int(private_redis.pid_file.read_text())
-    # A new run finds the old server through its pid file and replaces it.
-    replacement = EmbeddedRedis(private_redis.directory)
-    replacement.start()
-    assert int(replacement.pid_file.read_text()) != stale_pid
-    assert (
-        not Path(f"/proc/{stale_pid}").exists()
-        or b"redis" not in Path(f"/proc/{stale_pid}/cmdline").read_bytes()
-    )
-
-
-def test_a_postgres_left_running_by_a_killed_run_is_stopped() -> None:
-    with tempfile.TemporaryDirectory(prefix="jixu-pg-") as folder:
-        first = EmbeddedPostgres(Path(folder) / "pg")
-        first.start()
-        stale_pid = int((first.pgdata / "postmaster.pid").read_text().split()[0])
-        second = EmbeddedPostgres(Path(folder) / "pg")
-        url = second.start()
-        try:
-            assert int((second.pgdata / "postmaster.pid").read_text().split()[0]) != stale_pid
-            assert url.startswith("postgresql://")
-        finally:
-            second.stop()
