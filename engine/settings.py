@@ -16,7 +16,9 @@ class SettingsError(Exception):
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    env: Environment = "development"
+    # Production unless told otherwise: whatever starts the portal without saying gets no
+    # sandbox payments and no Host-derived gateway URLs; `jixu run` and the tests say so.
+    env: Environment = "production"
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8080
     database_url: str | None = None
@@ -59,7 +61,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ws_auth_recheck_s: Annotated[float, msgspec.Meta(ge=0)] = 60.0
     # The year whose plans are "this year's" (F7 tabs); None: the calendar year in China.
     current_year: Annotated[int, msgspec.Meta(ge=2000, le=2100)] | None = None
-    # Online payment (F12, F13). The built-in sandbox gateway; None: on unless production.
+    # Online payment (F12, F13). The built-in sandbox gateway; None: on in development and
+    # test unless a real gateway (gateway_url) is configured; never beside one.
     sandbox_gateway: bool | None = None
     gateway_url: str | None = None  # the real gateway's payment page; the sandbox has its own
     gateway_app_id: str = ""  # empty with the sandbox: a fixed sandbox app
@@ -67,7 +70,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     gateway_private_key: str | None = None  # PEM path of our signing key; sandbox: generated
     gateway_public_key: str | None = None  # PEM path of the gateway's key; sandbox: its own
     # Where learners and gateways reach the portal (https://…), for notify and return URLs;
-    # None: the scheme and host of each request.
+    # None: no online payment, except in development from a loopback host (web/payments.py).
     public_url: str | None = None
     # Addresses or networks (CIDR) that may read /metrics; everyone else gets a 404.
     metrics_allowed: tuple[str, ...] = ("127.0.0.0/8", "::1")
@@ -111,9 +114,12 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         raw[field] = _split_list(value) if field in LIST_FIELDS else value
     raw.update(overrides)
     try:
-        return msgspec.convert(raw, Settings, strict=False)
+        settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(_explain(exc)) from None
+    if settings.sandbox_gateway and settings.gateway_url:
+        raise SettingsError("JIXU_SANDBOX_GATEWAY must not be on beside JIXU_GATEWAY_URL")
+    return settings
 
 
 def _split_list(value: str) -> list[str]:

@@ -9,7 +9,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -18,7 +18,7 @@ import msgspec
 import structlog
 from aiohttp import web
 
-from engine import db
+from engine import db, production
 from engine.catalog.demo import PLANS
 from engine.clock import system_clock, utc_time
 from engine.commerce import cards, orders
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     refund_parser.add_argument("order_id", type=int)
     args = parser.parse_args(argv)
     try:
-        settings = load_settings()
+        settings = command_settings(args.command, os.environ)
     except SettingsError as exc:
         sys.exit(f"jixu: bad configuration: {exc}")
     configure_logging(settings)
@@ -95,6 +95,13 @@ def main(argv: list[str] | None = None) -> None:
         refund_order(settings, args.order_id)
         return
     {"run": run, "serve": serve, "migrate": migrate}[args.command](settings)
+
+
+def command_settings(command: str, environ: Mapping[str, str]) -> Settings:
+    """The settings a command runs with: production unless JIXU_ENV says otherwise, except
+    `jixu run`, which means development (its sandbox gateway, its demo learner)."""
+    development = command == "run" and not environ.get("JIXU_ENV")
+    return load_settings(environ, **({"env": "development"} if development else {}))
 
 
 def run(settings: Settings) -> None:
@@ -113,9 +120,19 @@ def run(settings: Settings) -> None:
 
 
 def serve(settings: Settings) -> None:
-    """Production: never starts embedded servers and refuses an unmigrated database."""
+    """Production: never starts embedded servers and refuses an unmigrated database, and in
+    production the settings and data `engine.production` names."""
     if settings.database_url is None or settings.redis_url is None:
         sys.exit("jixu serve: DATABASE_URL and REDIS_URL must both be set")
+    if settings.env == "production":
+        try:
+            refusal = production.configuration_refusal(settings) or asyncio.run(
+                production.database_refusal(settings.database_url)
+            )
+        except db.PendingMigrations as exc:
+            sys.exit(f"jixu: {exc}")
+        if refusal is not None:
+            sys.exit(f"jixu serve: {refusal}")
     _serve(settings)
 
 

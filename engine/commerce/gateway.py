@@ -209,9 +209,17 @@ def _bank(provider: str, params: dict[str, str]) -> str | None:
 
 
 def sandbox_enabled(settings: Settings) -> bool:
+    """The built-in sandbox: in development and test, or when asked; never beside a real one."""
+    if settings.gateway_url:
+        return False
     if settings.sandbox_gateway is None:
         return settings.env != "production"
     return settings.sandbox_gateway
+
+
+def online_payment(settings: Settings) -> bool:
+    """Whether learners can pay through a gateway (a real one configured, or the sandbox)."""
+    return bool(settings.gateway_url) or sandbox_enabled(settings)
 
 
 def sandbox_key(settings: Settings) -> rsa.RSAPrivateKey:

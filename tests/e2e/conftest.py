@@ -4,7 +4,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
+from aiohttp.test_utils import unused_port
 from playwright.async_api import (
     Browser,
     BrowserContext,
@@ -53,7 +55,9 @@ async def portal_url(settings: Settings, aiohttp_server: Any) -> str:
     `settings` comes first so that its database is set up before the server and dropped
     only after the server (and its pool) has shut down.
     """
-    server = await aiohttp_server(create_portal(settings), host="127.0.0.1")
+    port = unused_port()  # known in advance: payments need it as JIXU_PUBLIC_URL
+    public = msgspec.structs.replace(settings, public_url=f"http://127.0.0.1:{port}")
+    server = await aiohttp_server(create_portal(public), host="127.0.0.1", port=port)
     return str(server.make_url("")).rstrip("/")
 
 

@@ -12,11 +12,12 @@ import aiohttp
 import asyncpg
 import msgspec
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, unused_port
 from cryptography.hazmat.primitives.asymmetric import rsa
 from structlog.testing import capture_logs
 
 from engine.appkeys import GATEWAY, SANDBOX
+from engine.clock import Clock
 from engine.commerce import balance, signing
 from engine.commerce.money import plain_yuan
 from engine.commerce.sandbox import Checkout, Sandbox
@@ -65,6 +66,19 @@ async def log_in_by_form(client: TestClient, payload: dict[str, Any]) -> None:
     form = {"csrf_token": token, "username": payload["username"], "password": payload["password"]}
     response = await client.post("/login", data=form, allow_redirects=False)
     assert response.status == 302
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, clock: Clock, aiohttp_client: Any
+) -> AsyncIterator[TestClient]:
+    """The portal at an address known before it starts: outside development, payments need
+    JIXU_PUBLIC_URL."""
+    port = unused_port()
+    public = msgspec.structs.replace(settings, public_url=f"http://127.0.0.1:{port}")
+    portal = await aiohttp_client(create_portal(public, clock=clock), server_kwargs={"port": port})
+    yield portal
+    await portal.close()
 
 
 @pytest.fixture
@@ -544,5 +558,53 @@ async def test_a_lost_notification_leaves_the_return_page_processing(
         assert await notify(client, notification(client, buyer.order)) == (200, "success")
         paid = await client.get(f"/orders/{order.id}/paid")
         assert "支付成功" in await paid.text()
+    finally:
+        await client.close()
+
+
+async def pay_by_api_as(
+    client: TestClient, registration: Payload, database_url: str, host: str
+) -> aiohttp.ClientResponse:
+    """The API's answer to paying an unpaid order by 支付宝, sent with the given Host header."""
+    learner, _ = await register(client, registration)
+    order = await unpaid_order(database_url, learner.id, await build_course(database_url))
+    return await client.post(
+        f"/api/v1/orders/{order.id}/pay",
+        json={"method": "alipay"},
+        headers={**learner.headers, "Host": host},
+    )
+
+
+@pytest.mark.parametrize("env", ["test", "production"])
+async def test_a_forged_host_never_reaches_the_signed_urls(
+    settings: Settings, aiohttp_client: Any, registration: Payload, database_url: str, env: str
+) -> None:
+    """Without JIXU_PUBLIC_URL, outside development, no gateway URL is built at all."""
+    portal = create_portal(msgspec.structs.replace(settings, env=env, sandbox_gateway=True))
+    client = await aiohttp_client(portal)
+    try:
+        response = await pay_by_api_as(client, registration, database_url, "evil.example")
+        assert "evil.example" not in await response.text()
+        assert response.status == 503
+        assert (await response.json())["error"]["code"] == "gateway_unavailable"
+    finally:
+        await client.close()
+
+
+async def test_development_builds_urls_only_from_its_own_loopback_address(
+    settings: Settings, aiohttp_client: Any, registration: Payload, database_url: str
+) -> None:
+    client = await aiohttp_client(
+        create_portal(msgspec.structs.replace(settings, env="development"))
+    )
+    try:
+        for forged in ("evil.example", f"evil.example:{client.port}", "127.0.0.1:6379"):
+            response = await pay_by_api_as(client, registration, database_url, forged)
+            assert response.status == 503, forged
+        own = f"127.0.0.1:{client.port}"
+        response = await pay_by_api_as(client, registration, database_url, own)
+        assert response.status == 200
+        params = dict(parse_qsl(urlsplit((await response.json())["redirect"]).query))
+        assert params["notify_url"] == f"http://{own}/api/v1/payments/alipay/notify"
     finally:
         await client.close()

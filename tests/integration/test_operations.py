@@ -10,10 +10,11 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, unused_port
 
 from engine import db
 from engine.embedded import EmbeddedRedis
+from engine.seed import seed_base
 from engine.settings import load_settings
 from tests.conftest import new_learner
 from web.app import create_portal
@@ -116,14 +117,78 @@ async def test_migrations_on_an_empty_database_then_again(
         await admin.close()
 
 
-def jixu(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def jixu(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from web.cli import main; main()", *args],
         env={"PATH": os.environ["PATH"], **env},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
     )
+
+
+def refusal_of_serve(env: dict[str, str]) -> str:
+    """The one line `jixu serve` exits with; a server that starts instead times out the test."""
+    result = jixu("serve", env={"PORT": str(unused_port()), **env}, timeout=30)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+async def test_serve_refuses_the_demo_learner(database_url: str, redis_url: str) -> None:
+    pool = await db.create_pool(database_url, min_size=1, max_size=1)
+    try:
+        await seed_base(pool)
+    finally:
+        await pool.close()
+    refusal = refusal_of_serve({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
+    assert refusal.startswith("jixu serve: the demo learner demo")
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        pytest.param(
+            {"JIXU_PUBLIC_URL": "https://jixu.example"}, "JIXU_SECURE_COOKIES", id="cookies"
+        ),
+        pytest.param({"JIXU_SANDBOX_GATEWAY": "true"}, "JIXU_PUBLIC_URL", id="sandbox"),
+        pytest.param(
+            {"JIXU_GATEWAY_URL": "https://openapi.alipay.com/gateway.do"},
+            "JIXU_PUBLIC_URL",
+            id="gateway",
+        ),
+        pytest.param(
+            {
+                "JIXU_GATEWAY_URL": "https://openapi.alipay.com/gateway.do",
+                "JIXU_SANDBOX_GATEWAY": "true",
+                "JIXU_PUBLIC_URL": "http://jixu.example",
+            },
+            "JIXU_SANDBOX_GATEWAY",
+            id="sandbox-beside-gateway",
+        ),
+    ],
+)
+def test_serve_refuses_unsafe_settings(
+    database_url: str, redis_url: str, env: dict[str, str], named: str
+) -> None:
+    refusal = refusal_of_serve({"DATABASE_URL": database_url, "REDIS_URL": redis_url, **env})
+    assert refusal.startswith("jixu")
+    assert named in refusal
+
+
+async def test_production_settings_have_no_sandbox(
+    aiohttp_client: Any, database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    """What `jixu serve` gets without JIXU_ENV: no sandbox gateway to pay through."""
+    settings = load_settings(
+        {}, database_url=database_url, redis_url=redis_url, data_dir=str(data_dir)
+    )
+    client = await aiohttp_client(create_portal(settings))
+    try:
+        assert (await client.get("/sandbox/gateway")).status == 404
+    finally:
+        await client.close()
 
 
 async def test_serve_refuses_pending_migrations(

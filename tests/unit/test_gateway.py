@@ -184,6 +184,16 @@ def test_sandbox_default(env: str, value: bool | None, on: bool, tmp_path: Path)
     assert sandbox_enabled(settings) is on
 
 
+def test_no_sandbox_unless_told() -> None:
+    assert not sandbox_enabled(load_settings({}))
+
+
+@pytest.mark.parametrize("env", ["development", "test"])
+def test_a_real_gateway_replaces_the_default_sandbox(env: str) -> None:
+    settings = load_settings({"JIXU_GATEWAY_URL": "https://openapi.alipay.com/gateway.do"}, env=env)
+    assert not sandbox_enabled(settings)
+
+
 def test_a_real_gateway_is_allowed_as_the_pay_forms_target() -> None:
     assert security_headers_for(None, False)["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
     policy = security_headers_for("https://openapi.alipay.com/gateway.do?charset=utf-8", False)

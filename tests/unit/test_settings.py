@@ -5,6 +5,7 @@ import re
 import pytest
 
 from engine.settings import ENVIRONMENT_NAMES, Settings, SettingsError, load_settings
+from web.cli import command_settings
 
 
 def test_empty_environment_gives_defaults() -> None:
@@ -156,6 +157,28 @@ def test_reads_environment_variable(name: str, value: str, field: str, expected:
 )
 def test_ignored_variables_leave_defaults(environ: dict[str, str]) -> None:
     assert load_settings(environ) == Settings()
+
+
+def test_settings_mean_production_unless_told_otherwise() -> None:
+    assert load_settings({}).env == "production"
+    assert Settings().env == "production"
+
+
+@pytest.mark.parametrize(
+    ("command", "environ", "env"),
+    [("serve", {}, "production"), ("migrate", {}, "production"), ("run", {}, "development"),
+     ("run", {"JIXU_ENV": "production"}, "production"), ("serve", {"JIXU_ENV": "test"}, "test")],
+)  # fmt: skip
+def test_only_jixu_run_means_development(command: str, environ: dict[str, str], env: str) -> None:
+    assert command_settings(command, environ).env == env
+
+
+def test_the_sandbox_is_refused_beside_a_real_gateway() -> None:
+    environ = {"JIXU_SANDBOX_GATEWAY": "true", "JIXU_GATEWAY_URL": "https://pay.example/gateway"}
+    with pytest.raises(
+        SettingsError, match=r"^JIXU_SANDBOX_GATEWAY must not be on beside JIXU_GAT"
+    ):
+        load_settings(environ)
 
 
 def test_overrides_beat_the_environment() -> None:
