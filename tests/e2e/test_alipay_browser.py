@@ -2,14 +2,12 @@
 
 import re
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
+import aiohttp
 import pytest
 from playwright.async_api import Browser, expect
 
-from engine import db
-from engine.accounts import service
 from tests.conftest import build_course, unpaid_order
 from tests.e2e.conftest import new_context, snapshot, watch_for_errors
 
@@ -25,13 +23,14 @@ async def test_pay_an_order_with_alipay(
     registration: Payload,
 ) -> None:
     payload = registration()
-    pool = await db.create_pool(database_url, min_size=1, max_size=1)
-    try:
-        learner = await service.register(pool, payload, date.today())
-    finally:
-        await pool.close()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{portal_url}/api/v1/auth/register", json=payload) as response,
+    ):
+        assert response.status == 201, await response.text()
+        learner_id = (await response.json())["user"]["id"]
     course = await build_course(database_url)
-    order = await unpaid_order(database_url, learner.id, course)
+    order = await unpaid_order(database_url, learner_id, course)
 
     context = await new_context(browser)
     page = await context.new_page()
