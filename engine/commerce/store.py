@@ -58,6 +58,7 @@ WHERE i.order_id = $1 AND s.learner_id = $2 AND s.plan_id = i.plan_id
   AND NOT EXISTS (SELECT 1 FROM order_items j JOIN orders o ON o.id = j.order_id
                   WHERE o.learner_id = $2 AND o.status = 'paid'
                     AND j.plan_id = i.plan_id AND j.course_id = i.course_id)
+RETURNING s.plan_id
 """
 
 
@@ -242,9 +243,10 @@ async def close_order(connection: Connection, order_id: int, status: str) -> Non
     )
 
 
-async def unselect_refunded(connection: Connection, order_id: int, learner_id: int) -> None:
-    """Unselect the courses of a refunded order that no other paid order bought."""
-    await connection.execute(UNSELECT_REFUNDED, order_id, learner_id)
+async def unselect_refunded(connection: Connection, order_id: int, learner_id: int) -> list[int]:
+    """Unselect the courses of a refunded order that no other paid order bought; their plans."""
+    rows = await connection.fetch(UNSELECT_REFUNDED, order_id, learner_id)
+    return sorted({row["plan_id"] for row in rows})
 
 
 async def order_id_by_trade_no(db: Executor, out_trade_no: str) -> int | None:

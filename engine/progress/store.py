@@ -105,7 +105,8 @@ RETURNING s.learner_id, s.plan_id
 # Hours earned in a plan: completed courses the plan does not examine, and completed examined
 # courses whose exam (the course's, for this plan or every plan) the learner has passed. The
 # plan is passed when every compulsory course is earned and the elective hours reach the
-# requirement. A plan once passed stays passed.
+# requirement. A plan once passed stays passed, unless $3 (revoke) says a course it counted was
+# taken back (a refund): then hours and the pass follow only from what remains.
 REFRESH_ENROLMENTS = """
 WITH earned AS (
     SELECT e.learner_id, e.plan_id, pc.course_id, pc.compulsory, c.hour_tenths
@@ -137,8 +138,9 @@ WITH earned AS (
 )
 UPDATE enrolments e SET
     earned_tenths = v.total,
-    state = CASE WHEN v.passes THEN 'passed' ELSE e.state END,
-    passed_at = CASE WHEN v.passes THEN coalesce(e.passed_at, now()) ELSE e.passed_at END
+    state = CASE WHEN v.passes THEN 'passed' WHEN $3 THEN 'learning' ELSE e.state END,
+    passed_at = CASE WHEN v.passes THEN coalesce(e.passed_at, now())
+                     WHEN $3 THEN NULL ELSE e.passed_at END
 FROM verdict v
 WHERE e.learner_id = v.learner_id AND e.plan_id = v.plan_id
 """
@@ -156,6 +158,8 @@ async def save_progress(connection: Connection, rows: Iterable[ProgressRow]) -> 
         await refresh_enrolments(connection, list(learners), list(plans))
 
 
-async def refresh_enrolments(connection: Executor, learners: list[int], plans: list[int]) -> None:
+async def refresh_enrolments(
+    connection: Executor, learners: list[int], plans: list[int], *, revoke: bool = False
+) -> None:
     """Recompute earned hours and the 已通过 state of these (learner, plan) pairs."""
-    await connection.execute(REFRESH_ENROLMENTS, learners, plans)
+    await connection.execute(REFRESH_ENROLMENTS, learners, plans, revoke)
