@@ -10,7 +10,7 @@ from engine.commerce import balance, store
 from engine.commerce.types import Order
 from engine.db import Connection, Executor
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.progress.enrolments import revoke_enrolments
+from engine.progress.enrolments import restore_completed, revoke_enrolments
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +67,9 @@ async def mark_paid(
     if row is None or row["status"] != "unpaid":
         return False
     await store.set_paid(connection, order_id, method, bank)
-    await store.select_ordered_courses(connection, row["learner_id"], order_id)
+    selected = await store.select_ordered_courses(connection, row["learner_id"], order_id)
+    if selected:
+        await restore_completed(connection, row["learner_id"], selected)
     log.info("order paid", order_id=order_id, method=method, bank=bank)
     return True
 

@@ -218,8 +218,10 @@ async def set_paid(connection: Connection, order_id: int, method: str, bank: str
     )
 
 
-async def select_ordered_courses(connection: Connection, learner_id: int, order_id: int) -> None:
-    """Enrol the learner in the order's plans and select its courses, where not yet done."""
+async def select_ordered_courses(
+    connection: Connection, learner_id: int, order_id: int
+) -> list[int]:
+    """Enrol the learner in the order's plans and select its courses; the newly selected ones."""
     await connection.execute(
         """INSERT INTO enrolments (learner_id, plan_id)
            SELECT DISTINCT $1::bigint, plan_id FROM order_items WHERE order_id = $2
@@ -227,13 +229,14 @@ async def select_ordered_courses(connection: Connection, learner_id: int, order_
         learner_id,
         order_id,
     )
-    await connection.execute(
+    rows = await connection.fetch(
         """INSERT INTO selections (learner_id, plan_id, course_id, source)
            SELECT $1, plan_id, course_id, 'purchase' FROM order_items WHERE order_id = $2
-           ON CONFLICT DO NOTHING""",
+           ON CONFLICT DO NOTHING RETURNING course_id""",
         learner_id,
         order_id,
     )
+    return [row["course_id"] for row in rows]
 
 
 async def close_order(connection: Connection, order_id: int, status: str) -> None:

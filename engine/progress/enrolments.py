@@ -19,3 +19,8 @@ async def revoke_enrolments(db: Executor, learner_id: int, plans: list[int]) -> 
     a pass that no longer follows from what remains is withdrawn.
     """
     await store.refresh_enrolments(db, [learner_id] * len(plans), plans, revoke=True)
+
+
+async def restore_completed(db: Executor, learner_id: int, courses: list[int]) -> None:
+    """Count again the kept progress of newly selected courses (bought again after a refund)."""
+    await store.complete_reselected(db, learner_id, courses)

@@ -102,6 +102,19 @@ WHERE s.learner_id = a.learner_id AND s.course_id = a.course_id AND s.completed_
 RETURNING s.learner_id, s.plan_id
 """
 
+# Courses selected again (bought after a refund) whose every chapter the learner had already
+# completed: done again at once, as their kept progress says.
+COMPLETE_RESELECTED = """
+UPDATE selections s SET completed_at = now()
+WHERE s.learner_id = $1 AND s.course_id = ANY($2::bigint[]) AND s.completed_at IS NULL
+  AND EXISTS (SELECT 1 FROM chapters ch WHERE ch.course_id = s.course_id)
+  AND NOT EXISTS (
+      SELECT 1 FROM chapters ch
+      LEFT JOIN chapter_progress p ON p.chapter_id = ch.id AND p.learner_id = s.learner_id
+      WHERE ch.course_id = s.course_id AND NOT coalesce(p.complete, false))
+RETURNING s.plan_id
+"""
+
 # Hours earned in a plan: completed courses the plan does not examine, and completed examined
 # courses whose exam (the course's, for this plan or every plan) the learner has passed. The
 # plan is passed when every compulsory course is earned and the elective hours reach the
@@ -156,6 +169,14 @@ async def save_progress(connection: Connection, rows: Iterable[ProgressRow]) -> 
     if completed:
         learners, plans = zip(*((row[0], row[1]) for row in completed), strict=True)
         await refresh_enrolments(connection, list(learners), list(plans))
+
+
+async def complete_reselected(connection: Executor, learner_id: int, courses: list[int]) -> None:
+    """Complete newly selected courses the learner had already watched, then their plans' hours."""
+    completed = await connection.fetch(COMPLETE_RESELECTED, learner_id, courses)
+    if completed:
+        plans = sorted({row["plan_id"] for row in completed})
+        await refresh_enrolments(connection, [learner_id] * len(plans), plans)
 
 
 async def refresh_enrolments(

@@ -151,6 +151,10 @@ async def test_a_refund_takes_back_the_hours_and_the_pass_its_course_earned(
     # The progress and the passed exam stay as history; unselected, they earn nothing.
     assert (kept, results) == (len(examined.chapters), 1)
 
+    # Bought again, the kept progress and the passed exam count again at once.
+    await buy(pool, learner.id, examined.plan_id, examined.course_id)
+    assert await plan_state(client, learner, examined.plan_id) == ("passed", 5.0)
+
 
 @pytest.mark.parametrize(
     ("bought", "refunded"),
