@@ -10,6 +10,7 @@ from engine.commerce import balance, store
 from engine.commerce.types import Order
 from engine.db import Connection, Executor
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.progress.enrolments import restore_completed, revoke_enrolments
 
 log = structlog.get_logger(__name__)
 
@@ -66,7 +67,9 @@ async def mark_paid(
     if row is None or row["status"] != "unpaid":
         return False
     await store.set_paid(connection, order_id, method, bank)
-    await store.select_ordered_courses(connection, row["learner_id"], order_id)
+    selected = await store.select_ordered_courses(connection, row["learner_id"], order_id)
+    if selected:
+        await restore_completed(connection, row["learner_id"], selected)
     log.info("order paid", order_id=order_id, method=method, bank=bank)
     return True
 
@@ -98,7 +101,10 @@ async def cancel(pool: asyncpg.Pool, learner_id: int, order_id: int) -> Order:
 async def refund(pool: asyncpg.Pool, order_id: int) -> Order:
     """An administrator's refund of a paid order to the learner's balance, through the ledger.
 
-    The courses stay selected only if another paid order also bought them.
+    The courses stay selected only if another paid order also bought them. What an unselected
+    course earned (hours, and the plan's 已通过 if it depended on them) is taken back in the
+    same transaction; its chapter progress and exam results stay as history, counting again
+    only once the course is bought again.
     """
     async with pool.acquire() as connection, connection.transaction():
         order = await store.lock_order(connection, order_id)
@@ -112,7 +118,9 @@ async def refund(pool: asyncpg.Pool, order_id: int) -> Order:
                 connection, learner_id, order["amount_fen"], "refund", order_id=order_id
             )
         await store.close_order(connection, order_id, "refunded")
-        await store.unselect_refunded(connection, order_id, learner_id)
+        plans = await store.unselect_refunded(connection, order_id, learner_id)
+        if plans:
+            await revoke_enrolments(connection, learner_id, plans)
     log.info("order refunded", order_id=order_id)
     return await get_order(pool, learner_id, order_id)
 

@@ -58,6 +58,7 @@ WHERE i.order_id = $1 AND s.learner_id = $2 AND s.plan_id = i.plan_id
   AND NOT EXISTS (SELECT 1 FROM order_items j JOIN orders o ON o.id = j.order_id
                   WHERE o.learner_id = $2 AND o.status = 'paid'
                     AND j.plan_id = i.plan_id AND j.course_id = i.course_id)
+RETURNING s.plan_id
 """
 
 
@@ -217,8 +218,10 @@ async def set_paid(connection: Connection, order_id: int, method: str, bank: str
     )
 
 
-async def select_ordered_courses(connection: Connection, learner_id: int, order_id: int) -> None:
-    """Enrol the learner in the order's plans and select its courses, where not yet done."""
+async def select_ordered_courses(
+    connection: Connection, learner_id: int, order_id: int
+) -> list[int]:
+    """Enrol the learner in the order's plans and select its courses; the newly selected ones."""
     await connection.execute(
         """INSERT INTO enrolments (learner_id, plan_id)
            SELECT DISTINCT $1::bigint, plan_id FROM order_items WHERE order_id = $2
@@ -226,13 +229,14 @@ async def select_ordered_courses(connection: Connection, learner_id: int, order_
         learner_id,
         order_id,
     )
-    await connection.execute(
+    rows = await connection.fetch(
         """INSERT INTO selections (learner_id, plan_id, course_id, source)
            SELECT $1, plan_id, course_id, 'purchase' FROM order_items WHERE order_id = $2
-           ON CONFLICT DO NOTHING""",
+           ON CONFLICT DO NOTHING RETURNING course_id""",
         learner_id,
         order_id,
     )
+    return [row["course_id"] for row in rows]
 
 
 async def close_order(connection: Connection, order_id: int, status: str) -> None:
@@ -242,9 +246,10 @@ async def close_order(connection: Connection, order_id: int, status: str) -> Non
     )
 
 
-async def unselect_refunded(connection: Connection, order_id: int, learner_id: int) -> None:
-    """Unselect the courses of a refunded order that no other paid order bought."""
-    await connection.execute(UNSELECT_REFUNDED, order_id, learner_id)
+async def unselect_refunded(connection: Connection, order_id: int, learner_id: int) -> list[int]:
+    """Unselect the courses of a refunded order that no other paid order bought; their plans."""
+    rows = await connection.fetch(UNSELECT_REFUNDED, order_id, learner_id)
+    return sorted({row["plan_id"] for row in rows})
 
 
 async def order_id_by_trade_no(db: Executor, out_trade_no: str) -> int | None:

@@ -10,3 +10,17 @@ async def refresh_enrolments(db: Executor, learners: list[int], plans: list[int]
     For a domain whose event earns hours outside playback, as a passed exam does.
     """
     await store.refresh_enrolments(db, learners, plans)
+
+
+async def revoke_enrolments(db: Executor, learner_id: int, plans: list[int]) -> None:
+    """Recompute hours and 已通过 of the learner's plans after selections were taken back.
+
+    Only selected courses earn, so a refunded course's progress and passed exam stop counting;
+    a pass that no longer follows from what remains is withdrawn.
+    """
+    await store.refresh_enrolments(db, [learner_id] * len(plans), plans, revoke=True)
+
+
+async def restore_completed(db: Executor, learner_id: int, courses: list[int]) -> None:
+    """Count again the kept progress of newly selected courses (bought again after a refund)."""
+    await store.complete_reselected(db, learner_id, courses)

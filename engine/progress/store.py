@@ -102,10 +102,24 @@ WHERE s.learner_id = a.learner_id AND s.course_id = a.course_id AND s.completed_
 RETURNING s.learner_id, s.plan_id
 """
 
+# Courses selected again (bought after a refund) whose every chapter the learner had already
+# completed: done again at once, as their kept progress says.
+COMPLETE_RESELECTED = """
+UPDATE selections s SET completed_at = now()
+WHERE s.learner_id = $1 AND s.course_id = ANY($2::bigint[]) AND s.completed_at IS NULL
+  AND EXISTS (SELECT 1 FROM chapters ch WHERE ch.course_id = s.course_id)
+  AND NOT EXISTS (
+      SELECT 1 FROM chapters ch
+      LEFT JOIN chapter_progress p ON p.chapter_id = ch.id AND p.learner_id = s.learner_id
+      WHERE ch.course_id = s.course_id AND NOT coalesce(p.complete, false))
+RETURNING s.plan_id
+"""
+
 # Hours earned in a plan: completed courses the plan does not examine, and completed examined
 # courses whose exam (the course's, for this plan or every plan) the learner has passed. The
 # plan is passed when every compulsory course is earned and the elective hours reach the
-# requirement. A plan once passed stays passed.
+# requirement. A plan once passed stays passed, unless $3 (revoke) says a course it counted was
+# taken back (a refund): then hours and the pass follow only from what remains.
 REFRESH_ENROLMENTS = """
 WITH earned AS (
     SELECT e.learner_id, e.plan_id, pc.course_id, pc.compulsory, c.hour_tenths
@@ -137,8 +151,9 @@ WITH earned AS (
 )
 UPDATE enrolments e SET
     earned_tenths = v.total,
-    state = CASE WHEN v.passes THEN 'passed' ELSE e.state END,
-    passed_at = CASE WHEN v.passes THEN coalesce(e.passed_at, now()) ELSE e.passed_at END
+    state = CASE WHEN v.passes THEN 'passed' WHEN $3 THEN 'learning' ELSE e.state END,
+    passed_at = CASE WHEN v.passes THEN coalesce(e.passed_at, now())
+                     WHEN $3 THEN NULL ELSE e.passed_at END
 FROM verdict v
 WHERE e.learner_id = v.learner_id AND e.plan_id = v.plan_id
 """
@@ -156,6 +171,16 @@ async def save_progress(connection: Connection, rows: Iterable[ProgressRow]) -> 
         await refresh_enrolments(connection, list(learners), list(plans))
 
 
-async def refresh_enrolments(connection: Executor, learners: list[int], plans: list[int]) -> None:
+async def complete_reselected(connection: Executor, learner_id: int, courses: list[int]) -> None:
+    """Complete newly selected courses the learner had already watched, then their plans' hours."""
+    completed = await connection.fetch(COMPLETE_RESELECTED, learner_id, courses)
+    if completed:
+        plans = sorted({row["plan_id"] for row in completed})
+        await refresh_enrolments(connection, [learner_id] * len(plans), plans)
+
+
+async def refresh_enrolments(
+    connection: Executor, learners: list[int], plans: list[int], *, revoke: bool = False
+) -> None:
     """Recompute earned hours and the 已通过 state of these (learner, plan) pairs."""
-    await connection.execute(REFRESH_ENROLMENTS, learners, plans)
+    await connection.execute(REFRESH_ENROLMENTS, learners, plans, revoke)
