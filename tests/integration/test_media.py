@@ -2,10 +2,12 @@
 
 from pathlib import Path
 
+import asyncpg
 import msgspec
 import pytest
 from aiohttp.test_utils import TestClient
 
+from engine import db
 from engine.settings import Settings
 from tests.conftest import build_course, enrol
 from tests.integration.test_learning_pages import Payload, log_in
@@ -111,3 +113,24 @@ class TestBehindAProxy:
         assert response.status == 200
         assert response.headers["X-Accel-Redirect"] == "/protected-media/demo/clip1.mp4"
         assert await response.read() == b""
+
+
+async def test_the_migration_moves_stored_paths_off_static(database_url: str) -> None:
+    course = await build_course(database_url)
+    old, kept = course.chapters
+    sql = dict(db.migration_files())["0005_media_paths"]
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(
+            "UPDATE chapters SET media = '/static/media/demo/clip2.mp4' WHERE id = $1", old
+        )
+        await connection.execute(sql)
+        rows = await connection.fetch(
+            "SELECT id, media FROM chapters WHERE id = ANY($1::bigint[])", [old, kept]
+        )
+    finally:
+        await connection.close()
+    assert {row["id"]: row["media"] for row in rows} == {
+        old: "demo/clip2.mp4",
+        kept: "demo/clip1.mp4",
+    }
