@@ -69,7 +69,7 @@ async def _create_course(connection: asyncpg.Connection) -> int:
     )
     return await connection.fetchval(
         """INSERT INTO chapters (course_id, position, title, media, duration_s)
-           VALUES ($1, 1, '压测章节', '/static/media/demo/clip1.mp4', $2)
+           VALUES ($1, 1, '压测章节', 'demo/clip1.mp4', $2)
            ON CONFLICT (course_id, position) DO UPDATE SET duration_s = excluded.duration_s
            RETURNING id""",
         course_id,

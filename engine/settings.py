@@ -41,6 +41,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     registration_window_s: Positive = 60 * 60
     # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the client.
     trusted_proxies: tuple[str, ...] = ()
+    # A proxy serves chapter videos: the portal checks, then answers X-Accel-Redirect
+    # /protected-media/<file> (README: Security) instead of sending the file itself.
+    media_accel: bool = False
     # Failed study-card redemptions (wrong number or password) before 充值 is refused for a while.
     card_max_failures_per_account: Positive = 5
     card_max_failures_per_address: Positive = 20

@@ -1,4 +1,4 @@
-"""Make the demo clips under static/media/demo/ and their manifest clips.json.
+"""Make the demo clips under media/demo/ and their manifest clips.json.
 
 Run once by a developer (`.venv/bin/python scripts/make_demo_media.py`); the clips and the
 manifest are committed, so neither seeding nor serving needs ffmpeg. Each clip shows its
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-OUTPUT_DIR = Path(__file__).resolve().parent.parent / "static" / "media" / "demo"
+OUTPUT_DIR = Path(__file__).resolve().parent.parent / "media" / "demo"
 WIDTH, HEIGHT, FPS = 480, 270, 10
 # (file, title, seconds, background): lengths differ so chapters differ in duration.
 CLIPS = [

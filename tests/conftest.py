@@ -256,7 +256,7 @@ async def build_course(
         chapters = [
             await connection.fetchval(
                 """INSERT INTO chapters (course_id, position, title, media, duration_s)
-                   VALUES ($1, $2, $3, '/static/media/demo/clip1.mp4', $4) RETURNING id""",
+                   VALUES ($1, $2, $3, 'demo/clip1.mp4', $4) RETURNING id""",
                 course_id,
                 index,
                 f"第{index}节",

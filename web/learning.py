@@ -17,7 +17,7 @@ PLAN_STATES = {"pending": "待激活", "learning": "学习中", "passed": "已�
 PLAN_KINDS = {"public": "公需科目", "professional": "专业科目"}
 # Marks of the 关键目录 on the playback page, in seconds.
 KEY_POINT_STEP_S = 30
-# How much of a course a learner may watch before choosing it (F10).
+# How much of a course a learner may watch before choosing it (F10): web/media.py holds to it.
 PREVIEW_S = 180
 
 
@@ -99,7 +99,6 @@ async def chapter_page(request: web.Request) -> web.Response:
         "active": "courses",
         "course": course,
         "chapter": chapter,
-        "media": await catalog.chapter_media(request.app[DB], course_id, chapter_id),
         # 重新学习 starts from 0; otherwise the server resumes where the learner left off.
         "start": "0" if request.query.get("start") == "0" else "",
         "key_points": range(0, math.ceil(chapter.duration_s), KEY_POINT_STEP_S),
@@ -121,9 +120,7 @@ async def preview_page(request: web.Request) -> web.Response:
     context = {
         "active": "courses",
         "course": course,
-        "media": await catalog.chapter_media(request.app[DB], course.id, first.id)
-        if first
-        else None,
+        "first": first,
         "preview_s": PREVIEW_S,
         "plan_id": parse_id(request.query.get("plan")),
     }

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web import api, exams, health, learning, pages, payments, sandbox, shop, ws
+from web import api, exams, health, learning, media, pages, payments, sandbox, shop, ws
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 mimetypes.add_type("application/manifest+json", ".webmanifest")
@@ -62,6 +62,7 @@ def setup_routes(app: web.Application) -> None:
             web.get("/courses/{course_id}", learning.course_page),
             web.get("/courses/{course_id}/chapters/{chapter_id}", learning.chapter_page),
             web.get("/courses/{course_id}/preview", learning.preview_page),
+            web.get("/media/chapters/{chapter_id}", media.chapter_media),
             web.get("/exams", exams.exams_page),
             web.post("/exams/{exam_id}/attempts", exams.start),
             web.get("/exams/attempts/{attempt_id}", exams.paper_page),

@@ -20,8 +20,8 @@ from engine.catalog import demo_titles as words
 from engine.catalog.types import ChapterRow, CourseRow, PlanCourseRow, PlanRow, TeacherRow
 from engine.clock import CHINA
 
-MANIFEST = Path(__file__).resolve().parents[2] / "static" / "media" / "demo" / "clips.json"
-MEDIA_URL = "/static/media/demo/"
+MANIFEST = Path(__file__).resolve().parents[2] / "media" / "demo" / "clips.json"
+MEDIA_FOLDER = "demo/"  # a chapter names its file relative to the media folder
 # Asia/Shanghai has kept +08:00 without daylight saving since 1991.
 # Far in the future on purpose: in the demo a learner can still study the 2014 plan.
 DEMO_CLOSES_AT = datetime(2035, 12, 31, 23, 59, 59, tzinfo=CHINA)
@@ -244,6 +244,6 @@ def chapter_row(course_code: str, position: int, count: int, clip: Clip) -> Chap
         course_code=course_code,
         position=position,
         title=f"第{words.CHAPTER_NUMERALS[position - 1]}讲 {part}",
-        media=MEDIA_URL + clip.file,
+        media=MEDIA_FOLDER + clip.file,
         duration_s=clip.duration_s,
     )

@@ -4,7 +4,7 @@ import asyncpg
 
 from engine.catalog import store
 from engine.catalog.measures import hours, price_fen
-from engine.catalog.types import CourseSummary, PlanSummary
+from engine.catalog.types import ChapterFile, CourseSummary, PlanSummary
 from engine.clock import china_time
 from engine.db import Executor
 from engine.errors import NotFound
@@ -81,12 +81,12 @@ def _course_summary(row: asyncpg.Record) -> CourseSummary:
     )
 
 
-async def chapter_media(db: Executor, course_id: int, chapter_id: int) -> str:
-    """The path of a chapter's video; NotFound unless the chapter belongs to the course."""
-    media = await store.chapter_media(db, course_id, chapter_id)
-    if media is None:
+async def chapter_file(db: Executor, chapter_id: int) -> ChapterFile:
+    """A chapter's video file (relative to the media folder); NotFound for no such chapter."""
+    row = await store.chapter_file(db, chapter_id)
+    if row is None:
         raise NotFound("章节不存在")
-    return media
+    return ChapterFile(*row)
 
 
 def learning_year(configured: int | None, now_ms: int) -> int:

@@ -97,12 +97,15 @@ async def plan_courses(
     )
 
 
-async def chapter_media(db: Executor, course_id: int, chapter_id: int) -> str | None:
-    """The path of a chapter's video, when the chapter belongs to the course."""
-    media: str | None = await db.fetchval(
-        "SELECT media FROM chapters WHERE id = $1 AND course_id = $2", chapter_id, course_id
+async def chapter_file(db: Executor, chapter_id: int) -> asyncpg.Record | None:
+    """A chapter's video file, its length and whether it opens its course (the 试看 one)."""
+    return await db.fetchrow(
+        """SELECT media, duration_s,
+                  position = (SELECT min(position) FROM chapters WHERE course_id = ch.course_id)
+                      AS previewable
+           FROM chapters ch WHERE id = $1""",
+        chapter_id,
     )
-    return media
 
 
 async def insert_plans(connection: Connection, rows: Sequence[PlanRow]) -> int:

@@ -85,6 +85,14 @@ class CourseRow(msgspec.Struct, frozen=True):
     hour_tenths: int
 
 
+class ChapterFile(msgspec.Struct, frozen=True):
+    """A chapter's video: its file under the media folder; the first chapter is the 试看 one."""
+
+    media: str
+    duration_s: float
+    previewable: bool
+
+
 class ChapterRow(msgspec.Struct, frozen=True):
     course_code: str
     position: int

@@ -21,6 +21,11 @@ from engine.progress.types import (
 NOT_WATCHABLE = "该章节所属课程未选或培训计划未开放，无法学习"
 
 
+async def may_watch(db: Executor, learner_id: int, chapter_id: int, now_ms: int) -> bool:
+    """Whether the learner may watch the chapter now: the rule `play` holds to."""
+    return await store.watchable(db, learner_id, chapter_id, utc_time(now_ms)) is not None
+
+
 class Progress:
     """The progress core of one node: its batcher (and so its scripts) and rules."""
 

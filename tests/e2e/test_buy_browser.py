@@ -26,7 +26,7 @@ async def elective(database_url: str, plan_id: int, title: str, hour_tenths: int
     try:
         await connection.execute(
             """INSERT INTO chapters (course_id, position, title, media, duration_s)
-               VALUES ($1, 1, '第1节', '/static/media/demo/clip1.mp4', 60)""",
+               VALUES ($1, 1, '第1节', 'demo/clip1.mp4', 60)""",
             course_id,
         )
     finally:

@@ -12,7 +12,7 @@ import pytest
 from engine import db
 from engine.demo import DemoReport, seed_demo, seed_demo_if_empty
 
-DEMO_MEDIA = Path(__file__).resolve().parents[2] / "static" / "media" / "demo"
+DEMO_MEDIA = Path(__file__).resolve().parents[2] / "media" / "demo"
 CHINA = timezone(timedelta(hours=8))
 
 # Written out from the manual rather than imported, so the data is checked, not echoed.
@@ -54,7 +54,7 @@ async def seeded(pool: asyncpg.Pool) -> DemoReport:
 
 def clip_durations() -> dict[str, float]:
     manifest = json.loads((DEMO_MEDIA / "clips.json").read_text(encoding="utf-8"))
-    return {f"/static/media/demo/{clip['file']}": clip["duration_s"] for clip in manifest["clips"]}
+    return {f"demo/{clip['file']}": clip["duration_s"] for clip in manifest["clips"]}
 
 
 async def table_counts(pool: asyncpg.Pool) -> dict[str, int]:

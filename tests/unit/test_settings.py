@@ -34,6 +34,7 @@ def test_environment_names() -> None:
         "registration_max_per_address": "JIXU_REGISTRATION_MAX_PER_ADDRESS",
         "registration_window_s": "JIXU_REGISTRATION_WINDOW_S",
         "trusted_proxies": "JIXU_TRUSTED_PROXIES",
+        "media_accel": "JIXU_MEDIA_ACCEL",
         "card_max_failures_per_account": "JIXU_CARD_MAX_FAILURES_PER_ACCOUNT",
         "card_max_failures_per_address": "JIXU_CARD_MAX_FAILURES_PER_ADDRESS",
         "card_failure_window_s": "JIXU_CARD_FAILURE_WINDOW_S",
@@ -78,6 +79,7 @@ def test_environment_names() -> None:
         pytest.param("JIXU_SECURE_COOKIES", "true", "secure_cookies", True, id="cookies-true"),
         pytest.param("JIXU_SECURE_COOKIES", "1", "secure_cookies", True, id="cookies-1"),
         pytest.param("JIXU_SECURE_COOKIES", "false", "secure_cookies", False, id="cookies-false"),
+        pytest.param("JIXU_MEDIA_ACCEL", "true", "media_accel", True, id="media-accel"),
         pytest.param(
             "JIXU_ALLOWED_ORIGINS",
             "https://a.example, https://b.example,,",
