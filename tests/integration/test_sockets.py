@@ -1,12 +1,16 @@
 """Websockets and logins: an ended login closes its sockets at once, on every node."""
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 import msgspec
+import pytest
 from aiohttp.test_utils import TestClient
 
+from engine.appkeys import REDIS
+from engine.sessions.caps import LEASE_MS, SocketCaps
 from engine.settings import Settings
 from tests.conftest import Clock, Learner, new_learner, origin_of
 from web.app import create_portal
@@ -84,3 +88,64 @@ async def test_a_password_change_closes_the_other_logins_sockets(
     await kept.send_json({"type": "ping"})
     assert (await kept.receive_json(timeout=5))["type"] == "pong"
     await kept.close()
+
+
+async def refused_status(client: TestClient, learner: Learner) -> int:
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await client.ws_connect("/ws", headers=learner.headers)
+    return refused.value.status
+
+
+async def opened_again(client: TestClient, learner: Learner) -> aiohttp.ClientWebSocketResponse:
+    """A socket, once the server has given a closed one's lease back."""
+    for _ in range(50):
+        try:
+            return await opened(client, learner)
+        except aiohttp.WSServerHandshakeError as refused:
+            status = refused.status
+        assert status == 429
+        await asyncio.sleep(0.02)
+    raise AssertionError("the closed socket's lease was never given back")
+
+
+async def test_a_learner_may_hold_only_so_many_sockets_across_nodes(
+    aiohttp_client: Any, settings: Settings, clock: Clock, registration: Payload
+) -> None:
+    first = await node(aiohttp_client, settings, clock, ws_max_per_learner=2)
+    second = await node(aiohttp_client, settings, clock, ws_max_per_learner=2)
+    learner = await new_learner(first, registration)
+    one, _ = await opened(first, learner), await opened(second, learner)
+    assert await refused_status(first, learner) == 429
+    assert await refused_status(second, learner) == 429
+    # The refusal says why, in Chinese, before any upgrade.
+    response = await first.get("/ws", headers=learner.headers)
+    assert response.status == 429
+    assert "页面过多" in await response.text()
+    await one.close()
+    await opened_again(second, learner)
+
+
+async def test_an_address_may_hold_only_so_many_sockets(
+    aiohttp_client: Any, settings: Settings, clock: Clock, registration: Payload
+) -> None:
+    first = await node(aiohttp_client, settings, clock, ws_max_per_address=2)
+    learner, neighbour = (
+        await new_learner(first, registration),
+        await new_learner(first, registration),
+    )
+    one, _ = await opened(first, learner), await opened(first, learner)
+    assert await refused_status(first, neighbour) == 429
+    await one.close()
+    await opened_again(first, neighbour)
+
+
+async def test_the_sockets_of_a_node_gone_without_a_word_age_out(
+    aiohttp_client: Any, settings: Settings, clock: Clock, registration: Payload
+) -> None:
+    first = await node(aiohttp_client, settings, clock, ws_max_per_learner=1)
+    learner = await new_learner(first, registration)
+    crashed = SocketCaps(first.app[REDIS], clock, "crashed", per_learner=1, per_address=200)
+    await crashed.claim("never-released", learner.id, "203.0.113.9")
+    assert await refused_status(first, learner) == 429
+    clock.advance(LEASE_MS / 1000 + 1)
+    await opened(first, learner)
