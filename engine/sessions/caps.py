@@ -7,7 +7,7 @@ their own, one by one (a counter with a TTL would keep counting them while any o
 of the learner kept the key alive).
 """
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from engine.clock import Clock
 from engine.errors import Throttled
@@ -18,6 +18,8 @@ from engine.sessions.connection import Connection
 # A lease lasts this long; each node renews its sockets' leases three times within it.
 LEASE_MS = 90_000
 RENEW_EVERY_S = LEASE_MS / 1000 / 3
+# Sockets whose leases one pipeline renews.
+RENEW_BATCH = 1_000
 
 TOO_MANY_FOR_LEARNER = "同时打开的页面过多，请关闭其他学习或考试页面后再试"
 TOO_MANY_FOR_ADDRESS = "当前网络的连接数已达上限，请稍后再试"
@@ -51,19 +53,21 @@ class SocketCaps:
             pipe.zrem(keys.address_sockets_key(address), member)
             await pipe.execute()
 
-    async def renew(self, connections: Iterable[Connection]) -> None:
-        """Extend the leases of the sockets this node holds (XX: a released one stays out)."""
+    async def renew(self, connections: Sequence[Connection]) -> None:
+        """Extend the leases of the sockets this node holds (XX: a released one stays out),
+        a bounded pipeline at a time."""
         expiry = self.clock() + LEASE_MS
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for connection in connections:
-                member = self._member(connection.id)
-                for key in (
-                    keys.learner_sockets_key(connection.learner_id),
-                    keys.address_sockets_key(connection.address),
-                ):
-                    pipe.zadd(key, {member: expiry}, xx=True)
-                    pipe.pexpire(key, LEASE_MS)
-            await pipe.execute()
+        for start in range(0, len(connections), RENEW_BATCH):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for connection in connections[start : start + RENEW_BATCH]:
+                    member = self._member(connection.id)
+                    for key in (
+                        keys.learner_sockets_key(connection.learner_id),
+                        keys.address_sockets_key(connection.address),
+                    ):
+                        pipe.zadd(key, {member: expiry}, xx=True)
+                        pipe.pexpire(key, LEASE_MS)
+                await pipe.execute()
 
     async def _take(self, key: str, member: str, cap: int) -> bool:
         """Add the lease, then take it back if that made too many: the count never passes

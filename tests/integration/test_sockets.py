@@ -9,7 +9,7 @@ import msgspec
 import pytest
 from aiohttp.test_utils import TestClient
 
-from engine.appkeys import REDIS
+from engine.appkeys import HUB, REDIS, SOCKET_CAPS
 from engine.sessions.caps import LEASE_MS, SocketCaps
 from engine.settings import Settings
 from tests.conftest import Clock, Learner, new_learner, origin_of
@@ -149,3 +149,15 @@ async def test_the_sockets_of_a_node_gone_without_a_word_age_out(
     assert await refused_status(first, learner) == 429
     clock.advance(LEASE_MS / 1000 + 1)
     await opened(first, learner)
+
+
+async def test_a_live_sockets_lease_is_renewed(
+    aiohttp_client: Any, settings: Settings, clock: Clock, registration: Payload
+) -> None:
+    first = await node(aiohttp_client, settings, clock, ws_max_per_learner=1)
+    learner = await new_learner(first, registration)
+    await opened(first, learner)
+    for _ in range(3):
+        clock.advance(LEASE_MS / 1000 * 2 / 3)
+        await first.app[SOCKET_CAPS].renew(list(first.app[HUB].connections.values()))
+    assert await refused_status(first, learner) == 429
