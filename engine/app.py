@@ -36,6 +36,7 @@ from engine.appkeys import (
     REGISTRATION_THROTTLE,
     SANDBOX,
     SETTINGS,
+    SOCKET_CAPS,
 )
 from engine.clock import Clock, system_clock
 from engine.commerce.gateway import open_gateway, sandbox_enabled
@@ -52,6 +53,7 @@ from engine.progress.flusher import Flusher
 from engine.progress.service import Progress
 from engine.progress.types import Rules
 from engine.scripts import SCRIPTS
+from engine.sessions.caps import RENEW_EVERY_S, SocketCaps
 from engine.sessions.commands import Commands
 from engine.sessions.exam_feed import ExamTicker, push_results
 from engine.sessions.hub import Hub
@@ -149,12 +151,27 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     hub = Hub(app[REDIS], app[NODE_ID])
     app[HUB] = hub
     app[METRICS].count_sockets(lambda: len(hub.connections))
+    settings = app[SETTINGS]
+    caps = SocketCaps(
+        app[REDIS],
+        app[CLOCK],
+        app[NODE_ID],
+        per_learner=settings.ws_max_per_learner,
+        per_address=settings.ws_max_per_address,
+    )
+    app[SOCKET_CAPS] = caps
+
+    async def renew_leases() -> None:
+        await asyncio.sleep(RENEW_EVERY_S)
+        await caps.renew(list(hub.connections.values()))
+
     loop = app[LOOPS].start("bus", hub.relay_once)
+    leases = app[LOOPS].start("socket_leases", renew_leases)
     try:
         await asyncio.wait_for(hub.subscribed.wait(), HEALTH_TIMEOUT_S * 5)
         yield
     finally:
-        await loop.stop()
+        await asyncio.gather(loop.stop(), leases.stop())
         await hub.unsubscribe()
 
 

@@ -16,6 +16,7 @@ from engine.loops import Loops
 from engine.metrics import Metrics
 from engine.progress.flusher import Flusher
 from engine.progress.service import Progress
+from engine.sessions.caps import SocketCaps
 from engine.sessions.commands import Commands
 from engine.sessions.hub import Hub
 from engine.settings import Settings
@@ -36,6 +37,7 @@ CARD_THROTTLE = web.AppKey("card_throttle", CardThrottle)
 PROGRESS = web.AppKey("progress", Progress)
 FLUSHER = web.AppKey("flusher", Flusher)
 HUB = web.AppKey("hub", Hub)
+SOCKET_CAPS = web.AppKey("socket_caps", SocketCaps)
 COMMANDS = web.AppKey("commands", Commands)
 EXAMS = web.AppKey("exams", Exams)
 EXAM_SWEEPER = web.AppKey("exam_sweeper", Sweeper)

@@ -62,6 +62,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ws_send_queue: Annotated[int, msgspec.Meta(ge=1)] = 64
     # How often a long-lived socket re-checks (and so keeps alive) its login session.
     ws_auth_recheck_s: Annotated[float, msgspec.Meta(ge=0)] = 60.0
+    # Open sockets, across nodes: a learner's (a player and an exam tab, on two devices),
+    # and a client address's (a whole office or school behind one NAT address).
+    ws_max_per_learner: Positive = 5
+    ws_max_per_address: Positive = 200
     # The year whose plans are "this year's" (F7 tabs); None: the calendar year in China.
     current_year: Annotated[int, msgspec.Meta(ge=2000, le=2100)] | None = None
     # Online payment (F12, F13). The built-in sandbox gateway; None: on in development and

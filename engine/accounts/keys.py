@@ -4,6 +4,9 @@ import hashlib
 
 from engine.keys import user_tag
 
+# Pub/sub channel every node listens on: `logins.SessionsEnded`, the logins just ended.
+SESSIONS_ENDED_CHANNEL = "sessions-ended"
+
 
 def session_key(user_id: int, digest: str) -> str:
     """`{u:<id>}:session:<digest>` HASH {created_ms}: one login. TTL: the idle timeout,

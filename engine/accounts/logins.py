@@ -7,10 +7,20 @@ keeps only a digest of the secret, so its contents cannot be replayed as tokens.
 import hashlib
 import secrets
 
+import msgspec
+
 from engine.accounts import keys, scripts
 from engine.clock import Clock
 from engine.kv import Batcher, Redis
 from engine.settings import Settings
+
+
+class SessionsEnded(msgspec.Struct, frozen=True):
+    """Published on `keys.SESSIONS_ENDED_CHANNEL` when logins end: each node closes the
+    sockets those logins authenticated at once, not at their next message."""
+
+    user_id: int
+    digests: list[str]
 
 
 class LoginSessions:
@@ -61,6 +71,7 @@ class LoginSessions:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(keys.session_key(user_id, digest))
             pipe.srem(keys.sessions_index_key(user_id), digest)
+            pipe.publish(keys.SESSIONS_ENDED_CHANNEL, _encode(SessionsEnded(user_id, [digest])))
             await pipe.execute()
 
     async def end_others(self, user_id: int, keep_token: str | None) -> int:
@@ -75,8 +86,18 @@ class LoginSessions:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(*(keys.session_key(user_id, digest) for digest in digests))
             pipe.srem(index, *digests)
-            ended, _ = await pipe.execute()
+            pipe.publish(keys.SESSIONS_ENDED_CHANNEL, _encode(SessionsEnded(user_id, digests)))
+            ended, _, _ = await pipe.execute()
         return int(ended)
+
+
+def session_digest(token: str) -> str | None:
+    """The digest that names a token's login in Redis (and in `SessionsEnded`), or None."""
+    parsed = _parse(token)
+    return parsed[1] if parsed else None
+
+
+_encode = msgspec.json.Encoder().encode
 
 
 def _digest(secret: str) -> str:

@@ -42,6 +42,7 @@ class Connection:
     # Slots: no attribute dict on each of tens of thousands of mostly idle sockets.
     __slots__ = (
         "_playback",
+        "address",
         "allowance",
         "auth_checked_at",
         "checked_at",
@@ -68,11 +69,13 @@ class Connection:
         token: str,
         queue_size: int,
         messages_per_s: float,
+        address: str = "",
     ) -> None:
         self.ws = ws
         self.id = conn_id
         self.learner_id = learner_id
         self.token = token
+        self.address = address  # the client's, as web/requests.py client_address sees it
         self.playback_state = PlaybackState.IDLE
         self._playback: Playback | None = None  # set exactly while PLAYING
         self.exams: dict[int, JoinedExam] = {}  # attempts this socket joined, by id

@@ -1,7 +1,6 @@
 """The life of one websocket: register, read and dispatch messages in order, clean up."""
 
 import random
-import secrets
 import time
 
 import msgspec
@@ -10,6 +9,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from engine.accounts.logins import LoginSessions
 from engine.errors import TRANSIENT
 from engine.sessions import protocol
+from engine.sessions.caps import SocketCaps
 from engine.sessions.commands import Commands
 from engine.sessions.connection import LOST_AUTHENTICATION, Connection
 from engine.sessions.hub import Hub
@@ -22,25 +22,34 @@ GARBAGE_LIMIT = 10
 async def serve_socket(
     request: web.Request,
     *,
+    conn_id: str,
     learner_id: int,
     token: str,
+    address: str,
     hub: Hub,
+    caps: SocketCaps,
     commands: Commands,
     login_sessions: LoginSessions,
     settings: Settings,
 ) -> web.WebSocketResponse:
-    """Upgrade an authenticated request and serve the protocol until the socket closes."""
+    """Upgrade an authenticated request whose lease `caps` granted, and serve the protocol
+    until the socket closes; the lease is given back then."""
     ws = web.WebSocketResponse(
         max_msg_size=settings.ws_max_frame_bytes, heartbeat=30, compress=False, decode_text=False
     )
-    await ws.prepare(request)
+    try:
+        await ws.prepare(request)
+    except BaseException:
+        await caps.release(conn_id, learner_id, address)
+        raise
     conn = Connection(
         ws,
-        conn_id=secrets.token_hex(6),
+        conn_id=conn_id,
         learner_id=learner_id,
         token=token,
         queue_size=settings.ws_send_queue,
         messages_per_s=settings.ws_messages_per_s,
+        address=address,
     )
     # Sockets that connect together (clients coming back after a restart) would otherwise
     # re-check their logins together: a batch of thousands of calls that every beat waits for.
@@ -70,6 +79,10 @@ async def serve_socket(
         hub.remove(conn)
         await conn.finish()
         conn.log.info("socket closed", code=ws.close_code)
+        try:
+            await caps.release(conn_id, learner_id, address)
+        except TRANSIENT as exc:
+            conn.log.warning("socket lease not given back; it runs out", error=repr(exc))
     return ws
 
 

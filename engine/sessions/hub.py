@@ -2,6 +2,8 @@
 
 Each node subscribes to its own channel on one Redis pub/sub connection; a message for a
 connection elsewhere (a superseded lease, later chat) is published to its node's channel.
+The same connection hears the logins that end (`SESSIONS_ENDED_CHANNEL`, one channel for all
+nodes: logouts are rare, and no record of which node holds whose sockets can go stale).
 """
 
 import asyncio
@@ -12,8 +14,10 @@ import structlog
 from aiohttp import WSCloseCode
 from redis.asyncio.client import PubSub
 
+from engine.accounts.keys import SESSIONS_ENDED_CHANNEL
+from engine.accounts.logins import SessionsEnded, session_digest
 from engine.kv import Redis
-from engine.sessions.connection import Connection
+from engine.sessions.connection import LOST_AUTHENTICATION, Connection
 from engine.sessions.protocol import ExamResult, Message, encoder
 
 log = structlog.get_logger(__name__)
@@ -34,6 +38,7 @@ class Envelope(msgspec.Struct, frozen=True):
 
 
 _envelope_decoder = msgspec.json.Decoder(Envelope)
+_ended_decoder = msgspec.json.Decoder(SessionsEnded)
 
 
 class Hub:
@@ -94,17 +99,28 @@ class Hub:
         if item is None:
             return False
         try:
-            envelope = _envelope_decoder.decode(item["data"])
+            if item["channel"] == SESSIONS_ENDED_CHANNEL:
+                self._close_ended(_ended_decoder.decode(item["data"]))
+            else:
+                envelope = _envelope_decoder.decode(item["data"])
+                self._deliver(envelope.conn, bytes(envelope.data), envelope.finished)
         except msgspec.DecodeError:
             log.error("bus message not understood", data=str(item["data"])[:200])
-            return True
-        self._deliver(envelope.conn, bytes(envelope.data), envelope.finished)
         return True
+
+    def _close_ended(self, ended: SessionsEnded) -> None:
+        """Close the sockets these logins authenticated: they must not hear one more push."""
+        digests = set(ended.digests)
+        for connection in list(self.connections.values()):
+            if connection.learner_id == ended.user_id and (
+                session_digest(connection.token) in digests
+            ):
+                connection.close(LOST_AUTHENTICATION, "session ended")
 
     async def _subscribe(self) -> PubSub:
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(node_channel(self.node_id))
+            await pubsub.subscribe(node_channel(self.node_id), SESSIONS_ENDED_CHANNEL)
         except BaseException:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
             raise

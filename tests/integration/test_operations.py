@@ -37,6 +37,7 @@ async def test_healthz_is_ok_when_both_answer(client: TestClient) -> None:
         "redis": "ok",
         "flusher": "ok",
         "bus": "ok",
+        "socket_leases": "ok",
         "exam_sweeper": "ok",
         "exam_ticker": "ok",
     }

@@ -48,6 +48,8 @@ def test_environment_names() -> None:
         "ws_messages_per_s": "JIXU_WS_MESSAGES_PER_S",
         "ws_send_queue": "JIXU_WS_SEND_QUEUE",
         "ws_auth_recheck_s": "JIXU_WS_AUTH_RECHECK_S",
+        "ws_max_per_learner": "JIXU_WS_MAX_PER_LEARNER",
+        "ws_max_per_address": "JIXU_WS_MAX_PER_ADDRESS",
         "current_year": "JIXU_CURRENT_YEAR",
         "sandbox_gateway": "JIXU_SANDBOX_GATEWAY",
         "gateway_url": "JIXU_GATEWAY_URL",
