@@ -33,6 +33,8 @@ def engine_env(database_url: str, redis_url: str, port: int) -> dict[str, str]:
         "PORT": str(port),
         "JIXU_LOG_LEVEL": "warning",
         "JIXU_LOG_FORMAT": "json",
+        # Every simulated learner connects from this one host.
+        "JIXU_WS_MAX_PER_ADDRESS": "1000000",
         "PYTHONPATH": os.pathsep.join(
             filter(None, [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")])
         ),
