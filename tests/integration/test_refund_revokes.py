@@ -15,32 +15,24 @@ from engine.commerce.cart import add, checkout
 from engine.progress.enrolments import refresh_enrolments
 from engine.progress.store import save_progress
 from tests.conftest import Course, Learner, build_course, new_learner
-from tests.integration.test_cart_orders import credit
+from tests.integration.test_cart_orders import credit, extra_course
 
 Payload = Callable[..., dict[str, Any]]
 
 
-async def extra_course(database_url: str, plan_id: int, title: str, hour_tenths: int) -> int:
-    """Another elective of the plan, with one chapter."""
+async def course_with_chapter(database_url: str, plan_id: int, title: str, tenths: int) -> int:
+    """Another elective of the plan, with one chapter to complete."""
+    course_id = await extra_course(database_url, plan_id, title, tenths)
     connection = await asyncpg.connect(database_url)
     try:
-        course_id: int = await connection.fetchval(
-            "INSERT INTO courses (code, title, hour_tenths) VALUES ($1, $2, $3) RETURNING id",
-            f"c-{plan_id}-{title}",
-            title,
-            hour_tenths,
-        )
-        await connection.execute(
-            "INSERT INTO plan_courses (plan_id, course_id) VALUES ($1, $2)", plan_id, course_id
-        )
         await connection.execute(
             """INSERT INTO chapters (course_id, position, title, media, duration_s)
-               VALUES ($1, 1, '第1节', '/static/media/demo/clip1.mp4', 20)""",
+               VALUES ($1, 1, '第1节', 'demo/clip1.mp4', 20)""",
             course_id,
         )
-        return course_id
     finally:
         await connection.close()
+    return course_id
 
 
 async def buy(pool: asyncpg.Pool, learner_id: int, plan_id: int, course_id: int) -> int:
@@ -120,7 +112,7 @@ async def test_a_refund_takes_back_the_hours_and_the_pass_its_course_earned(
     learner = await new_learner(client, registration)
     pool = client.app[DB]
     examined = await build_course(database_url, hour_tenths=20, elective_tenths=50, examined=True)
-    other = await extra_course(database_url, examined.plan_id, "另一门课", 30)
+    other = await course_with_chapter(database_url, examined.plan_id, "另一门课", 30)
     await activate(client, learner, examined.plan_id)
     await credit(database_url, learner.id, 100_000)
     refunded = await buy(pool, learner.id, examined.plan_id, examined.course_id)
@@ -177,7 +169,7 @@ async def test_a_refund_leaves_other_courses_hours_alone(
     # The plan asks for more than everything bought: no pass, only hours.
     first = await build_course(database_url, hour_tenths=bought[0], elective_tenths=1000)
     courses = [first.course_id] + [
-        await extra_course(database_url, first.plan_id, f"课程{index}", tenths)
+        await course_with_chapter(database_url, first.plan_id, f"课程{index}", tenths)
         for index, tenths in enumerate(bought[1:], 1)
     ]
     # A completed course in another plan, never refunded.
