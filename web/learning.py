@@ -6,6 +6,7 @@ from aiohttp import web
 
 from engine.appkeys import CLOCK, DB, PROGRESS, SETTINGS
 from engine.catalog import service as catalog
+from engine.catalog.measures import PREVIEW_S
 from engine.commerce import cart
 from engine.errors import NotFound
 from engine.progress.service import NOT_WATCHABLE
@@ -18,7 +19,6 @@ PLAN_KINDS = {"public": "公需科目", "professional": "专业科目"}
 # Marks of the 关键目录 on the playback page, in seconds.
 KEY_POINT_STEP_S = 30
 # How much of a course a learner may watch before choosing it (F10): web/media.py holds to it.
-PREVIEW_S = 180
 
 
 def plan_tabs(year: int) -> list[tuple[str, str]]:

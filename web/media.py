@@ -1,7 +1,6 @@
 """Chapter videos (issue 14, F11): only to a learner who may watch them, 试看 only its part."""
 
 import asyncio
-import math
 import mimetypes
 from pathlib import Path
 from urllib.parse import quote
@@ -10,10 +9,10 @@ from aiohttp import web
 
 from engine.appkeys import CLOCK, DB, SETTINGS
 from engine.catalog import service as catalog
+from engine.catalog.measures import PREVIEW_S, preview_bytes
 from engine.errors import Forbidden, NotFound
 from engine.progress.service import NOT_WATCHABLE, may_watch
 from web.decoding import path_id
-from web.learning import PREVIEW_S
 from web.requests import current_user
 
 MEDIA_DIR = Path(__file__).resolve().parent.parent / "media"
@@ -55,13 +54,10 @@ def content_type(path: Path) -> str:
 
 
 async def preview(request: web.Request, path: Path, duration_s: float) -> web.StreamResponse:
-    """The first PREVIEW_S seconds' share of the file's bytes, always as a 206 part of it.
-
-    Seconds do not map to bytes exactly; at the average bitrate the share is close, and the
-    clips are written with their index first (faststart), so the part plays from the start.
-    """
+    """The 试看 share of the file's bytes, always as a 206 part of it; the clips are written
+    with their index first (faststart), so the part plays from the start."""
     size = (await asyncio.to_thread(path.stat)).st_size
-    allowed = size if duration_s <= PREVIEW_S else math.ceil(size * PREVIEW_S / duration_s)
+    allowed = preview_bytes(size, duration_s)
     unsatisfiable = web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
     try:
         wanted = request.http_range
