@@ -83,18 +83,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     metrics_allowed: tuple[str, ...] = ("127.0.0.0/8", "::1")
 
     def __post_init__(self) -> None:
-        for network in self.metrics_allowed:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"JIXU_METRICS_ALLOWED: {exc}") from None
-        for proxy in self.trusted_proxies:
-            try:
-                ipaddress.ip_network(proxy, strict=False)
-            except ValueError:
-                raise ValueError(
-                    f"JIXU_TRUSTED_PROXIES: not an address or network: {proxy!r}"
-                ) from None
+        for variable, entries in (
+            ("JIXU_METRICS_ALLOWED", self.metrics_allowed),
+            ("JIXU_TRUSTED_PROXIES", self.trusted_proxies),
+        ):
+            for entry in entries:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"{variable}: not an address or network: {entry!r}") from None
 
 
 # Environment variable for each field; PORT, DATABASE_URL and REDIS_URL keep their usual names.

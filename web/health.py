@@ -1,17 +1,12 @@
 """Operational endpoints: /healthz and /metrics."""
 
-import functools
-import ipaddress
-
 from aiohttp import web
 
 from engine.app import check_health
 from engine.appkeys import METRICS, SETTINGS
 from engine.metrics import CONTENT_TYPE
 from web.render import json_response
-from web.requests import client_address
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from web.requests import address_within, client_address
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -31,24 +26,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     """The Prometheus text, for the addresses JIXU_METRICS_ALLOWED names; a 404 for others."""
-    if not metrics_allowed(client_address(request), request.app[SETTINGS].metrics_allowed):
+    if not address_within(client_address(request), request.app[SETTINGS].metrics_allowed):
         raise web.HTTPNotFound()
     response = web.Response(body=request.app[METRICS].render())
     response.headers["Content-Type"] = CONTENT_TYPE
     return response
-
-
-def metrics_allowed(address: str, allowed: tuple[str, ...]) -> bool:
-    """Whether `address` lies in one of the `allowed` addresses or networks."""
-    try:
-        client = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if isinstance(client, ipaddress.IPv6Address) and client.ipv4_mapped is not None:
-        client = client.ipv4_mapped
-    return any(client in network for network in networks(allowed))
-
-
-@functools.cache
-def networks(allowed: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(entry, strict=False) for entry in allowed)

@@ -45,8 +45,8 @@ def client_address(request: web.Request) -> str:
     X-Forwarded-For entry that is not itself one (each proxy appends the address it saw;
     entries further left are the client's word)."""
     peer = request.remote or "unknown"
-    proxies = _networks(request.app[SETTINGS].trusted_proxies)
-    if not _is_within(peer, proxies):
+    proxies = request.app[SETTINGS].trusted_proxies
+    if not address_within(peer, proxies):
         return peer
     hops = [
         hop.strip()
@@ -54,7 +54,7 @@ def client_address(request: web.Request) -> str:
         for hop in line.split(",")
     ]
     for hop in reversed(hops):
-        if not _is_within(hop, proxies):
+        if not address_within(hop, proxies):
             try:
                 return str(ipaddress.ip_address(hop))
             except ValueError:
@@ -62,20 +62,24 @@ def client_address(request: web.Request) -> str:
     return peer
 
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-@functools.cache
-def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
-
-
-def _is_within(address: str, networks: tuple[Network, ...]) -> bool:
+def address_within(address: str, entries: tuple[str, ...]) -> bool:
+    """Whether `address` is one of the addresses or networks (CIDR) `entries` names (an
+    IPv4-mapped IPv6 address counts as its IPv4 one); not an address: False."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    return any(ip in network for network in networks)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in _networks(entries))
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.cache
+def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
 
 def is_api(request: web.Request) -> bool:

@@ -3,7 +3,7 @@
 import pytest
 
 from engine.settings import Settings
-from web.health import metrics_allowed
+from web.requests import address_within
 
 LOOPBACK = Settings().metrics_allowed
 
@@ -27,4 +27,4 @@ LOOPBACK = Settings().metrics_allowed
     ],
 )
 def test_metrics_allowed(address: str, allowed: tuple[str, ...], expected: bool) -> None:
-    assert metrics_allowed(address, allowed) is expected
+    assert address_within(address, allowed) is expected
