@@ -13,7 +13,7 @@ from engine.appkeys import SETTINGS
 from engine.clock import CHINA, china_time
 from engine.commerce.money import yuan
 from web.flash import clear_flash, read_flash
-from web.navigation import VISIBLE_NAVIGATION
+from web.navigation import SERVICE_NAVIGATION, VISIBLE_NAVIGATION
 from web.requests import CART_COUNT, CSRF_TOKEN, current_user, is_api
 
 _encoder = msgspec.json.Encoder()
@@ -62,6 +62,7 @@ def render_page(
         "cart_count": request.get(CART_COUNT),
         "csrf_token": request.get(CSRF_TOKEN, ""),
         "nav": VISIBLE_NAVIGATION,
+        "service_nav": SERVICE_NAVIGATION,
         "options": FORM_OPTIONS,
         "flash": flash,
         "active": None,

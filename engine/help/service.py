@@ -7,16 +7,22 @@ from engine.db import Executor
 from engine.errors import InvalidInput, NotFound
 from engine.help import store
 from engine.help.policy import POLICY
-from engine.help.technical import TECHNICAL
+from engine.help.technical import HOTLINE, TECHNICAL
 from engine.help.types import Section, ServicePoint
 
 SECTIONS = (
-    Section("technical", "常见技术问题", TECHNICAL),
+    Section("technical", "常见技术问题", TECHNICAL, HOTLINE),
     Section("policy", "常见政策问题", POLICY),
 )
 QUERY_MAX = 50
 # The fields of a service point an administrator writes, with their labels; unit may be empty.
-POINT_FIELDS = {"name": "名称", "unit": "所属单位", "phone": "联系电话", "address": "地址", "hours": "对外办公时间"}
+POINT_FIELDS = {
+    "name": "名称",
+    "unit": "所属单位",
+    "phone": "联系电话",
+    "address": "地址",
+    "hours": "对外办公时间",
+}
 POINT_FIELD_MAX = 200
 
 

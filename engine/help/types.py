@@ -20,6 +20,7 @@ class Section(msgspec.Struct, frozen=True):
     key: str
     title: str
     questions: tuple[Question, ...]
+    intro: str = ""
 
 
 class ServicePoint(msgspec.Struct, frozen=True):
