@@ -217,7 +217,7 @@ def _add_service_points_parser(commands: "argparse._SubParsersAction[Any]") -> N
     for sub, required in ((add, True), (edit, False)):
         for field, label in service_info.POINT_FIELDS.items():
             sub.add_argument(f"--{field}", required=required and field != "unit", help=label)
-        sub.add_argument("--position", type=int, help="its place in the list")
+        sub.add_argument("--position", type=int, help="its place in the list (add: last)")
     points.add_parser("remove", help="remove a service point").add_argument("point_id", type=int)
 
 
@@ -228,7 +228,7 @@ def edit_service_points(settings: Settings, args: argparse.Namespace) -> None:
 
     async def work(pool: asyncpg.Pool) -> list[ServicePoint]:
         if command == "add":
-            await service_info.add_service_point(pool, position=args.position or 0, **fields)
+            await service_info.add_service_point(pool, position=args.position, **fields)
         elif command == "edit":
             await service_info.edit_service_point(
                 pool, args.point_id, position=args.position, **fields

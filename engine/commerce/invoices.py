@@ -45,7 +45,9 @@ def valid_tax_number(text: str) -> bool:
     return bool(OLD_TAX_NUMBER.fullmatch(text))
 
 
-def _form_errors(title: str, tax_number: str, amount_fen: int | None) -> dict[str, str]:
+def _form_errors(
+    title: str, tax_number: str, amount: str, amount_fen: int | None
+) -> dict[str, str]:
     errors = {}
     if not title:
         errors["title"] = "请填写发票抬头"
@@ -55,7 +57,9 @@ def _form_errors(title: str, tax_number: str, amount_fen: int | None) -> dict[st
         errors["tax_number"] = "请填写纳税人识别号"
     elif not valid_tax_number(tax_number):
         errors["tax_number"] = "纳税人识别号格式不正确：应为18位统一社会信用代码，或15位、20位税号"
-    if amount_fen is None:
+    if not amount:
+        errors["amount"] = "请填写开票金额"
+    elif amount_fen is None:
         errors["amount"] = "开票金额格式不正确，例如 30.00"
     elif amount_fen <= 0:
         errors["amount"] = "开票金额须大于0"
@@ -73,9 +77,9 @@ async def apply(
     now: datetime,
 ) -> InvoiceApplication:
     """Record the application; InvalidInput naming each refused field, and nothing stored."""
-    title, tax_number = title.strip(), tax_number.strip().upper()
-    amount_fen = parse_fen(amount.strip())
-    errors = _form_errors(title, tax_number, amount_fen)
+    title, tax_number, amount = title.strip(), tax_number.strip().upper(), amount.strip()
+    amount_fen = parse_fen(amount)
+    errors = _form_errors(title, tax_number, amount, amount_fen)
     if order_id is None:
         raise InvalidInput(errors | {"order_id": "请选择订单"})
     async with pool.acquire() as connection, connection.transaction():

@@ -45,9 +45,10 @@ async def service_points(db: Executor) -> list[ServicePoint]:
 
 
 async def add_service_point(
-    db: Executor, *, position: int = 0, **fields: str | None
+    db: Executor, *, position: int | None = None, **fields: str | None
 ) -> ServicePoint:
-    """A new service point; InvalidInput when a required field is empty or one is too long."""
+    """A new service point (by default after the last); InvalidInput when a required field
+    is empty or one is too long."""
     values = _checked({key: fields.get(key) or "" for key in POINT_FIELDS})
     return await store.insert_service_point(db, position, **values)
 

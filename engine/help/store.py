@@ -17,11 +17,14 @@ async def service_point(db: Executor, point_id: int) -> ServicePoint | None:
 
 
 async def insert_service_point(
-    db: Executor, position: int, name: str, unit: str, phone: str, address: str, hours: str
+    db: Executor, position: int | None, name: str, unit: str, phone: str, address: str, hours: str
 ) -> ServicePoint:
+    """A new service point at `position`, or after the last one."""
     rows = await db.fetch(
         f"""INSERT INTO service_points (position, name, unit, phone, address, hours)
-            VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}""",
+            VALUES (coalesce($1, (SELECT coalesce(max(position), 0) + 1 FROM service_points)),
+                    $2, $3, $4, $5, $6)
+            RETURNING {COLUMNS}""",
         position,
         name,
         unit,

@@ -36,6 +36,7 @@ async def test_search_finds_a_policy_question_by_words_of_its_answer(client: Tes
     assert questions(html) == ["15"]
     assert "15、参加专业技术人员和管理人员继续教育学习所需费用有何规定？" in html
     assert "“职工工资总额 1.5%”的搜索结果：1个问题" in html
+    assert "按<mark>职工工资总额</mark>的<mark>1.5%</mark>足额提取" in html
     hours = await (await client.get("/help", params={"q": "144学时"})).text()
     assert questions(hours) == ["4"]
 
@@ -52,6 +53,7 @@ async def test_search_reaches_the_technical_answers_and_says_when_nothing_matche
     # Text is searched as text: markup in the query is shown escaped, never run.
     markup = await (await client.get("/help", params={"q": "<b>学时</b>"})).text()
     assert "&lt;b&gt;学时&lt;/b&gt;" in markup
+    assert "<b>" not in markup
 
 
 def test_policy_questions_are_the_manuals_eighteen() -> None:
@@ -99,7 +101,7 @@ async def test_service_points_are_the_manuals_and_the_command_edits_them(
     assert edited.returncode == 0, edited.stderr
     added = await asyncio.to_thread(
         jixu, settings, "add", "--name", "滨海新区服务点", "--phone", "66668888",
-        "--address", "滨海新区新港路1号", "--hours", "8:30—17:00（工作日）", "--position", "5",
+        "--address", "滨海新区新港路1号", "--hours", "8:30—17:00（工作日）",
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     html = await (await client.get("/service")).text()

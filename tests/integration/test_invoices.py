@@ -109,6 +109,7 @@ async def test_a_refund_voids_the_application_in_the_list(
         ({"amount": "0"}, "amount", "开票金额须大于0"),
         ({"amount": "三十元"}, "amount", "开票金额格式不正确"),
         ({"amount": "-5"}, "amount", "开票金额格式不正确"),
+        ({"amount": " "}, "amount", "请填写开票金额"),
         ({"title": "  "}, "title", "请填写发票抬头"),
         ({"title": "抬" * 101}, "title", "发票抬头不能超过100个字"),
         ({"tax_number": "9144030071526726XA"}, "tax_number", "纳税人识别号格式不正确"),
