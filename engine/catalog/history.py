@@ -1,7 +1,7 @@
 """历史课程 (F28): the courses a learner selected in earlier years' plans, with their progress.
 
 Such a course plays while one of the learner's plans that holds it is open: the rule
-playback itself holds to (engine.progress.service.may_watch), asked of its first chapter.
+playback itself holds to (engine.progress.service.may_watch), asked for every course at once.
 """
 
 from engine.catalog import store
@@ -9,7 +9,7 @@ from engine.catalog.measures import hours
 from engine.catalog.types import HistoryCourse, HistoryPlan
 from engine.clock import utc_time
 from engine.db import Executor
-from engine.progress.service import may_watch
+from engine.progress.service import watchable_courses
 from engine.progress.types import percent
 
 
@@ -18,8 +18,10 @@ async def earlier_courses(
 ) -> list[HistoryPlan]:
     """The learner's plans of years before `year` with their selected courses, newest first."""
     now = utc_time(now_ms)
+    rows = await store.earlier_courses(db, learner_id, year)
+    watchable = await watchable_courses(db, learner_id, [row["id"] for row in rows], now_ms)
     plans: dict[int, HistoryPlan] = {}
-    for row in await store.earlier_courses(db, learner_id, year):
+    for row in rows:
         plan = plans.get(row["plan_id"])
         if plan is None:
             plan = plans[row["plan_id"]] = HistoryPlan(
@@ -34,7 +36,6 @@ async def earlier_courses(
                 courses=[],
             )
         total_s, covered_s, complete = row["coverage"]
-        first = row["first_chapter"]
         plan.courses.append(
             HistoryCourse(
                 id=row["id"],
@@ -43,8 +44,8 @@ async def earlier_courses(
                 hours=hours(row["hour_tenths"]),
                 compulsory=row["compulsory"],
                 progress=percent(covered_s or 0.0, total_s or 0.0, bool(complete)),
-                watchable=first is not None and await may_watch(db, learner_id, first, now_ms),
-                first_chapter=first,
+                watchable=row["id"] in watchable,
+                has_chapters=total_s is not None,
             )
         )
     return list(plans.values())

@@ -99,13 +99,11 @@ async def plan_courses(
 
 async def earlier_courses(db: Executor, learner_id: int, year: int) -> list[asyncpg.Record]:
     """The courses the learner selected in plans of years before `year`, newest plan first,
-    with each plan's open period, the course's coverage and its first chapter."""
+    with each plan's open period and the course's coverage."""
     return await db.fetch(
         f"""SELECT p.id AS plan_id, p.title AS plan_title, p.year, p.kind, p.opens_at,
                    p.closes_at, e.state, c.id, c.title, coalesce(t.name, '') AS teacher,
-                   c.hour_tenths, pc.compulsory, {COURSE_COVERAGE} AS coverage,
-                   (SELECT ch.id FROM chapters ch WHERE ch.course_id = c.id
-                    ORDER BY ch.position LIMIT 1) AS first_chapter
+                   c.hour_tenths, pc.compulsory, {COURSE_COVERAGE} AS coverage
             FROM enrolments e
             JOIN plans p ON p.id = e.plan_id
             JOIN selections s ON s.learner_id = e.learner_id AND s.plan_id = e.plan_id

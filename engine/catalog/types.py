@@ -118,7 +118,7 @@ class HistoryCourse(msgspec.Struct, frozen=True):
     compulsory: bool
     progress: int
     watchable: bool
-    first_chapter: int | None
+    has_chapters: bool
 
 
 class HistoryPlan(msgspec.Struct, frozen=True):

@@ -8,8 +8,9 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from engine.appkeys import DB
+from engine.progress.service import may_watch, watchable_courses
 from engine.progress.store import save_progress
-from tests.conftest import Course, build_course, enrol
+from tests.conftest import Clock, Course, build_course, enrol
 from tests.integration.test_invoices import log_in
 
 Payload = Callable[..., dict[str, Any]]
@@ -33,7 +34,7 @@ def item(html: str, course: Course) -> str:
 
 
 async def test_history_lists_earlier_years_courses_with_progress_and_plays_only_open_ones(
-    client: TestClient, registration: Payload, database_url: str
+    client: TestClient, registration: Payload, database_url: str, clock: Clock
 ) -> None:
     # The clock stands in November 2023: the 2018 plans of build_course are earlier years'.
     learner = await log_in(client, registration)
@@ -79,6 +80,17 @@ async def test_history_lists_earlier_years_courses_with_progress_and_plays_only_
     # Playback's own rule decides: the open plan's course plays, the closed one's does not.
     assert (await client.get(f"/media/chapters/{still_open.chapters[1]}")).status == 200
     assert (await client.get(f"/media/chapters/{closed.chapters[1]}")).status == 403
+    courses = [still_open, closed, this_year]
+    now_ms = clock()
+    playable = {
+        course.course_id
+        for course in courses
+        if await may_watch(client.app[DB], learner, course.chapters[0], now_ms)
+    }
+    at_once = await watchable_courses(
+        client.app[DB], learner, [course.course_id for course in courses], now_ms
+    )
+    assert at_once == playable == {still_open.course_id, this_year.course_id}
 
 
 async def test_history_says_when_there_is_nothing(
