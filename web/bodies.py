@@ -71,3 +71,12 @@ class PaymentChoice(msgspec.Struct, kw_only=True):
 
     method: str = ""
     bank: str | None = None
+
+
+class InvoiceRequest(msgspec.Struct, kw_only=True):
+    """发票申请: the paid order, 发票抬头, 纳税人识别号 and the amount in yuan (as typed)."""
+
+    order_id: Id | None = None
+    title: str = ""
+    tax_number: str = ""
+    amount: str = ""

@@ -1,4 +1,5 @@
-"""The `jixu` command: run (development), serve (production), migrate, seed, cards, orders."""
+"""The `jixu` command: run (development), serve (production), migrate, seed, cards, orders,
+service-points."""
 
 import argparse
 import asyncio
@@ -11,7 +12,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import asyncpg
 import msgspec
@@ -27,6 +28,8 @@ from engine.commerce.types import Order
 from engine.demo import seed_demo, seed_demo_if_empty
 from engine.embedded import FolderBusy, embedded_servers, sole_holder
 from engine.errors import DomainError
+from engine.help import service as service_info
+from engine.help.types import ServicePoint
 from engine.logs import configure_logging
 from engine.seed import SeedReport, seed_base
 from engine.settings import Settings, SettingsError, load_settings
@@ -77,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         "refund", help="refund a paid order to the learner's balance"
     )
     refund_parser.add_argument("order_id", type=int)
+    _add_service_points_parser(commands)
     args = parser.parse_args(argv)
     try:
         settings = command_settings(args.command, os.environ)
@@ -93,6 +97,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "orders":
         refund_order(settings, args.order_id)
+        return
+    if args.command == "service-points":
+        edit_service_points(settings, args)
         return
     {"run": run, "serve": serve, "migrate": migrate}[args.command](settings)
 
@@ -197,6 +204,45 @@ def refund_order(settings: Settings, order_id: int) -> Order:
         f"{yuan(order.amount_fen)} returned to the learner's balance"
     )
     return order
+
+
+def _add_service_points_parser(commands: "argparse._SubParsersAction[Any]") -> None:
+    points = commands.add_parser(
+        "service-points", help="the offline service points (发票领取和学习卡购买, administration)"
+    ).add_subparsers(dest="points_command", required=True)
+    points.add_parser("list", help="list the service points")
+    add = points.add_parser("add", help="add a service point")
+    edit = points.add_parser("edit", help="change the given fields of a service point")
+    edit.add_argument("point_id", type=int)
+    for sub, required in ((add, True), (edit, False)):
+        for field, label in service_info.POINT_FIELDS.items():
+            sub.add_argument(f"--{field}", required=required and field != "unit", help=label)
+        sub.add_argument("--position", type=int, help="its place in the list (add: last)")
+    points.add_parser("remove", help="remove a service point").add_argument("point_id", type=int)
+
+
+def edit_service_points(settings: Settings, args: argparse.Namespace) -> None:
+    """An administrator's list, add, edit or remove of the service points the portal shows."""
+    fields = {field: getattr(args, field, None) for field in service_info.POINT_FIELDS}
+    command = args.points_command
+
+    async def work(pool: asyncpg.Pool) -> list[ServicePoint]:
+        if command == "add":
+            await service_info.add_service_point(pool, position=args.position, **fields)
+        elif command == "edit":
+            await service_info.edit_service_point(
+                pool, args.point_id, position=args.position, **fields
+            )
+        elif command == "remove":
+            await service_info.remove_service_point(pool, args.point_id)
+        return await service_info.service_points(pool)
+
+    for point in _on_database(settings, work):
+        unit = f"：{point.unit}" if point.unit else ""
+        print(
+            f"{point.id}\t[{point.position}] {point.name}{unit} | 联系电话 {point.phone} | "
+            f"地址 {point.address} | 对外办公时间 {point.hours}"
+        )
 
 
 def _on_database(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from engine.appkeys import CLOCK, DB, PROGRESS, SETTINGS
 from engine.catalog import service as catalog
+from engine.catalog.history import earlier_courses
 from engine.catalog.measures import PREVIEW_S
 from engine.commerce import cart
 from engine.errors import NotFound
@@ -48,6 +49,22 @@ async def plans_page(request: web.Request) -> web.Response:
         "kinds": PLAN_KINDS,
     }
     return render_page(request, "plans.html", context)
+
+
+async def history_page(request: web.Request) -> web.Response:
+    """历史课程 (F28): the courses of earlier years' plans; each plays while its plan is open."""
+    user = page_user(request)
+    now_ms = request.app[CLOCK]()
+    year = catalog.learning_year(request.app[SETTINGS].current_year, now_ms)
+    plans = await earlier_courses(request.app[DB], user.id, year, now_ms)
+    context = {
+        "active": "history",
+        "plans": plans,
+        "year": year,
+        "kinds": PLAN_KINDS,
+        "states": PLAN_STATES,
+    }
+    return render_page(request, "history.html", context)
 
 
 async def activate_plan(request: web.Request) -> web.StreamResponse:

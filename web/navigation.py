@@ -11,7 +11,7 @@ class NavItem(NamedTuple):
 
 NAVIGATION = (
     NavItem("courses", "我的课程", "/plans"),
-    NavItem("history", "历史课程", None),
+    NavItem("history", "历史课程", "/history"),
     NavItem("exams", "我的考试", "/exams"),
     NavItem("archive", "我的档案", None),
     NavItem("orders", "我的订单", "/orders"),
@@ -22,3 +22,9 @@ NAVIGATION = (
 )
 
 VISIBLE_NAVIGATION = tuple(item for item in NAVIGATION if item.url is not None)
+
+# Beside the nine parts, open to everyone: the manual's §9 and §10 (F29, F30).
+SERVICE_NAVIGATION = (
+    NavItem("service", "发票领取和学习卡购买", "/service"),
+    NavItem("help", "帮助", "/help"),
+)

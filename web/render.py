@@ -1,5 +1,6 @@
 """Responses: JSON via msgspec, pages via Jinja2, and errors in either form."""
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -7,13 +8,14 @@ from typing import Any
 import aiohttp_jinja2
 import msgspec
 from aiohttp import web
+from markupsafe import Markup, escape
 
 from engine.accounts.options import FORM_OPTIONS
 from engine.appkeys import SETTINGS
 from engine.clock import CHINA, china_time
 from engine.commerce.money import yuan
 from web.flash import clear_flash, read_flash
-from web.navigation import VISIBLE_NAVIGATION
+from web.navigation import SERVICE_NAVIGATION, VISIBLE_NAVIGATION
 from web.requests import CART_COUNT, CSRF_TOKEN, current_user, is_api
 
 _encoder = msgspec.json.Encoder()
@@ -34,6 +36,19 @@ def hours(value: float) -> str:
     return f"{value:g}"
 
 
+def highlight(text: str, query: str) -> Markup:
+    """`text` escaped, with each word of a search query in it marked (any letter case)."""
+    words = sorted(set(query.split()), key=len, reverse=True)
+    if not words:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(word) for word in words), re.IGNORECASE)
+    parts, last = [], 0
+    for found in pattern.finditer(text):
+        parts += [escape(text[last : found.start()]), Markup("<mark>%s</mark>") % found.group()]
+        last = found.end()
+    return Markup("").join([*parts, escape(text[last:])])
+
+
 def local_time(moment: datetime | int) -> str:
     """A stored (UTC) time, or epoch milliseconds, as China reads it: 2018-05-01 14:30."""
     if isinstance(moment, int):
@@ -46,6 +61,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "hours": hours,
     "yuan": yuan,
     "local_time": local_time,
+    "highlight": highlight,
 }
 
 
@@ -62,6 +78,7 @@ def render_page(
         "cart_count": request.get(CART_COUNT),
         "csrf_token": request.get(CSRF_TOKEN, ""),
         "nav": VISIBLE_NAVIGATION,
+        "service_nav": SERVICE_NAVIGATION,
         "options": FORM_OPTIONS,
         "flash": flash,
         "active": None,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web import api, exams, health, learning, media, pages, payments, sandbox, shop, ws
+from web import api, exams, health, learning, media, pages, payments, sandbox, shop, support, ws
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 mimetypes.add_type("application/manifest+json", ".webmanifest")
@@ -57,6 +57,7 @@ def setup_routes(app: web.Application) -> None:
             web.get("/account", pages.account_page),
             web.post("/account/recharge", pages.recharge),
             web.get("/plans", learning.plans_page),
+            web.get("/history", learning.history_page),
             web.get("/plans/{plan_id}", learning.plan_page),
             web.post("/plans/{plan_id}/activate", learning.activate_plan),
             web.get("/courses/{course_id}", learning.course_page),
@@ -78,6 +79,9 @@ def setup_routes(app: web.Application) -> None:
             web.post("/orders/{order_id}/pay", payments.pay),
             web.get("/orders/{order_id}/paid", payments.paid_page),
             web.get("/payments/return", payments.payment_return),
+            web.get("/service", support.service_page),
+            web.post("/service/invoices", support.apply_invoice),
+            web.get("/help", support.help_page),
             web.get("/sandbox/gateway", sandbox.gateway_page),
             web.post("/sandbox/gateway", sandbox.confirm),
             web.static("/static", STATIC_DIR),

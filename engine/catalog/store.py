@@ -97,6 +97,26 @@ async def plan_courses(
     )
 
 
+async def earlier_courses(db: Executor, learner_id: int, year: int) -> list[asyncpg.Record]:
+    """The courses the learner selected in plans of years before `year`, newest plan first,
+    with each plan's open period and the course's coverage."""
+    return await db.fetch(
+        f"""SELECT p.id AS plan_id, p.title AS plan_title, p.year, p.kind, p.opens_at,
+                   p.closes_at, e.state, c.id, c.title, coalesce(t.name, '') AS teacher,
+                   c.hour_tenths, pc.compulsory, {COURSE_COVERAGE} AS coverage
+            FROM enrolments e
+            JOIN plans p ON p.id = e.plan_id
+            JOIN selections s ON s.learner_id = e.learner_id AND s.plan_id = e.plan_id
+            JOIN plan_courses pc ON pc.plan_id = s.plan_id AND pc.course_id = s.course_id
+            JOIN courses c ON c.id = s.course_id
+            LEFT JOIN teachers t ON t.id = c.teacher_id
+            WHERE e.learner_id = $1 AND p.year < $2
+            ORDER BY p.year DESC, p.kind DESC, p.id, pc.compulsory DESC, c.id""",
+        learner_id,
+        year,
+    )
+
+
 async def chapter_file(db: Executor, chapter_id: int) -> asyncpg.Record | None:
     """A chapter's video file, its length and whether it opens its course (the 试看 one)."""
     return await db.fetchrow(

@@ -106,3 +106,28 @@ class PlanCourseRow(msgspec.Struct, frozen=True):
     course_code: str
     compulsory: bool
     examined: bool
+
+
+class HistoryCourse(msgspec.Struct, frozen=True):
+    """A course of an earlier year's plan (F28): its progress, and whether it plays now."""
+
+    id: int
+    title: str
+    teacher: str
+    hours: float
+    compulsory: bool
+    progress: int
+    watchable: bool
+    has_chapters: bool
+
+
+class HistoryPlan(msgspec.Struct, frozen=True):
+    id: int
+    title: str
+    year: int
+    kind: str
+    state: str  # learning (学习中) | passed (已通过)
+    opens_at: datetime
+    closes_at: datetime
+    open: bool
+    courses: list[HistoryCourse]

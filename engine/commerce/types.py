@@ -48,3 +48,25 @@ class LedgerEntry(msgspec.Struct, frozen=True):
     order_id: int | None
     card_no: str | None
     created_at: datetime
+
+
+class InvoiceApplication(msgspec.Struct, frozen=True):
+    """A learner's application for the invoice of one paid order, collected at a service point."""
+
+    id: int
+    order_id: int
+    out_trade_no: str
+    order_status: str  # the order's: paid, or refunded (the application then no longer stands)
+    title: str
+    tax_number: str
+    amount_fen: int
+    created_at: datetime
+
+
+class InvoiceableOrder(msgspec.Struct, frozen=True):
+    """A paid order without an application yet, and the most its invoice may say."""
+
+    id: int
+    out_trade_no: str
+    amount_fen: int
+    paid_at: datetime

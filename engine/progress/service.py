@@ -26,6 +26,13 @@ async def may_watch(db: Executor, learner_id: int, chapter_id: int, now_ms: int)
     return await store.watchable(db, learner_id, chapter_id, utc_time(now_ms)) is not None
 
 
+async def watchable_courses(
+    db: Executor, learner_id: int, course_ids: list[int], now_ms: int
+) -> set[int]:
+    """Those of the courses the learner may watch now: `may_watch`'s rule, for many at once."""
+    return await store.watchable_courses(db, learner_id, course_ids, utc_time(now_ms))
+
+
 class Progress:
     """The progress core of one node: its batcher (and so its scripts) and rules."""
 

@@ -8,14 +8,24 @@ from engine.catalog.measures import hours
 from engine.db import Connection, Executor
 from engine.progress.types import ChapterState, Watchable
 
-WATCHABLE = """
-SELECT ch.id, ch.course_id, ch.duration_s, min(p.max_rate) AS max_rate
-FROM chapters ch
+# The rule of playback: a chapter `ch` plays for learner $1 at time $3 while one of their
+# plans that has its course selected is open.
+SELECTED_IN_OPEN_PLAN = """
 JOIN selections s ON s.course_id = ch.course_id AND s.learner_id = $1
 JOIN enrolments e ON e.learner_id = s.learner_id AND e.plan_id = s.plan_id
-JOIN plans p ON p.id = s.plan_id
-WHERE ch.id = $2 AND $3 >= p.opens_at AND $3 < p.closes_at
+JOIN plans p ON p.id = s.plan_id AND $3 >= p.opens_at AND $3 < p.closes_at
+"""
+
+WATCHABLE = f"""
+SELECT ch.id, ch.course_id, ch.duration_s, min(p.max_rate) AS max_rate
+FROM chapters ch {SELECTED_IN_OPEN_PLAN}
+WHERE ch.id = $2
 GROUP BY ch.id
+"""
+
+WATCHABLE_COURSES = f"""
+SELECT DISTINCT ch.course_id FROM chapters ch {SELECTED_IN_OPEN_PLAN}
+WHERE ch.course_id = ANY($2::bigint[])
 """
 
 
@@ -25,6 +35,14 @@ async def watchable(
     """The chapter, when one of the learner's open plans has its course selected."""
     row = await connection.fetchrow(WATCHABLE, learner_id, chapter_id, at)
     return Watchable(row[0], row[1], row[2], row[3]) if row else None
+
+
+async def watchable_courses(
+    db: Executor, learner_id: int, course_ids: list[int], at: datetime
+) -> set[int]:
+    """Those of the courses whose chapters the learner may watch at `at`."""
+    rows = await db.fetch(WATCHABLE_COURSES, learner_id, course_ids, at)
+    return {row[0] for row in rows}
 
 
 async def course_chapters(
