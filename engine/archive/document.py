@@ -79,7 +79,7 @@ def render(
     pdf.multi_cell(
         0,
         9,
-        f"　　兹证明{facts.learner_name}（{facts.id_label}：{facts.id_masked}）参加"
+        f"兹证明{facts.learner_name}（{facts.id_label}：{facts.id_masked}）参加"
         f"“{facts.plan_title}”，完成规定的学习内容，考核合格，获得{_hours(facts.earned_hours)}"
         f"学时（必修{_hours(facts.compulsory_earned)}学时，选修{_hours(facts.elective_earned)}"
         "学时）。特发此证。",
@@ -106,11 +106,12 @@ def render(
         pdf.set_x(pdf.l_margin)
         pdf.cell(24, 7.5, label)
         pdf.multi_cell(pdf.epw - 24 - QR_SIZE_MM - 6, 7.5, value, new_x="LMARGIN", new_y="NEXT")
+    details_bottom = pdf.get_y()
     _qr(pdf, verify_url, pdf.w - pdf.r_margin - QR_SIZE_MM, top)
     pdf.set_xy(pdf.w - pdf.r_margin - QR_SIZE_MM - 4, top + QR_SIZE_MM + 1)
     pdf.set_font(FAMILY, size=8)
     pdf.multi_cell(QR_SIZE_MM + 8, 4.5, "扫码验证证书真伪", align="C")
-    pdf.set_y(max(pdf.get_y(), top + QR_SIZE_MM + 8) + 2)
+    pdf.set_y(max(details_bottom, pdf.get_y()) + 3)
 
     pdf.set_font(FAMILY, size=8.5)
     pdf.multi_cell(0, 4.8, f"内容哈希（SHA-256）：{content_hash}", new_x="LMARGIN", new_y="NEXT")
