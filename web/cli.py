@@ -29,6 +29,7 @@ from engine.commerce import cards, orders
 from engine.commerce.money import yuan
 from engine.commerce.types import Order
 from engine.demo import seed_demo, seed_demo_if_empty
+from engine.demo_history import seed_demo_history
 from engine.embedded import FolderBusy, embedded_servers, sole_holder
 from engine.errors import DomainError
 from engine.logs import configure_logging
@@ -365,6 +366,9 @@ async def _prepare(
             await seed_demo(pool)
         elif demo == "if-empty":
             await seed_demo_if_empty(pool)
+        if demo != "never":
+            # Once: a plan the demo learner has passed, for the archive and its certificate.
+            await seed_demo_history(pool, settings, utc_time(system_clock()))
         return report
     finally:
         await pool.close()

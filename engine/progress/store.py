@@ -184,3 +184,12 @@ async def refresh_enrolments(
 ) -> None:
     """Recompute earned hours and the 已通过 state of these (learner, plan) pairs."""
     await connection.execute(REFRESH_ENROLMENTS, learners, plans, revoke)
+
+
+async def chapter_lengths(db: Executor, courses: list[int]) -> list[tuple[int, float]]:
+    """(chapter, duration) of every chapter of these courses."""
+    rows = await db.fetch(
+        "SELECT id, duration_s FROM chapters WHERE course_id = ANY($1::bigint[]) ORDER BY id",
+        courses,
+    )
+    return [(row["id"], row["duration_s"]) for row in rows]
