@@ -108,6 +108,8 @@ def render(
         pdf.multi_cell(pdf.epw - 24 - QR_SIZE_MM - 6, 7.5, value, new_x="LMARGIN", new_y="NEXT")
     details_bottom = pdf.get_y()
     _qr(pdf, verify_url, pdf.w - pdf.r_margin - QR_SIZE_MM, top)
+    # On screen, the code is also a link to the page it encodes.
+    pdf.link(pdf.w - pdf.r_margin - QR_SIZE_MM, top, QR_SIZE_MM, QR_SIZE_MM, verify_url)
     pdf.set_xy(pdf.w - pdf.r_margin - QR_SIZE_MM - 4, top + QR_SIZE_MM + 1)
     pdf.set_font(FAMILY, size=8)
     pdf.multi_cell(QR_SIZE_MM + 8, 4.5, "扫码验证证书真伪", align="C")
