@@ -19,7 +19,7 @@ from engine.archive.types import (
     PlanRecord,
     Verification,
 )
-from engine.clock import CHINA
+from engine.clock import CHINA, china_time
 from engine.db import Executor
 from engine.errors import Conflict, DomainError, InvalidInput, NotFound
 
@@ -106,7 +106,7 @@ async def issue(pool: asyncpg.Pool, user: User, plan_id: int, now: datetime) -> 
 
 async def pdf(certificate: Certificate, verify_url: str, site_name: str) -> bytes:
     """The certificate as a PDF, made off the event loop (it takes a good fraction of a second)."""
-    issued_at = datetime.fromtimestamp(certificate.issued_ms / 1000, CHINA)
+    issued_at = china_time(certificate.issued_ms)
     return await asyncio.to_thread(
         document.render,
         certificate.facts,
