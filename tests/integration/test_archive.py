@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from engine.appkeys import DB
 from engine.commerce import orders
+from engine.progress.store import save_progress
 from engine.settings import Settings
 from tests.conftest import Learner, build_course, new_learner
 from tests.integration.test_cart_orders import credit
@@ -125,6 +126,31 @@ async def test_the_archive_follows_the_facts_through_watching_passing_buying_and
     assert [course["id"] for course in plan["courses"]] == [other]
     assert_matches(plan, await stored_facts(client, learner.id, examined.plan_id))
     assert archive["years"][0]["earned_hours"] == 3.0
+
+
+async def test_courses_of_one_plan_completed_in_one_flush_earn_their_hours_once(
+    client: TestClient, registration: Payload, database_url: str
+) -> None:
+    learner = await new_learner(client, registration)
+    pool = client.app[DB]
+    first = await build_course(database_url, hour_tenths=20, elective_tenths=1000)
+    second = await course_with_chapter(database_url, first.plan_id, "第二门课", 30)
+    await activate(client, learner, first.plan_id)
+    await credit(database_url, learner.id, 100_000)
+    await buy(pool, learner.id, first.plan_id, first.course_id)
+    await buy(pool, learner.id, first.plan_id, second)
+    async with pool.acquire() as connection, connection.transaction():
+        chapters = await connection.fetch(
+            "SELECT id, duration_s FROM chapters WHERE course_id = ANY($1::bigint[])",
+            [first.course_id, second],
+        )
+        # One batch, as the flusher writes it, completing both courses at once.
+        await save_progress(
+            connection, [(learner.id, row["id"], row["duration_s"], 0, 1, True) for row in chapters]
+        )
+    plan = plan_in(await archive_of(client, learner), first.plan_id)
+    assert plan["earned_hours"] == 5.0
+    assert_matches(plan, await stored_facts(client, learner.id, first.plan_id))
 
 
 async def test_the_year_s_hours_against_the_requirement_of_the_title(
