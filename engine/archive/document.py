@@ -56,7 +56,7 @@ def render(
     facts: CertificateFacts, content_hash: str, verify_url: str, issued_at: datetime, site_name: str
 ) -> bytes:
     """The certificate's PDF (A4, portrait)."""
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf = Document(orientation="P", unit="mm", format="A4")
     pdf.set_creation_date(issued_at)
     pdf.set_title(f"培训合格证书 {facts.serial}")
     pdf.set_author(site_name)
@@ -66,7 +66,6 @@ def render(
     pdf.set_margins(22, 20, 22)
     pdf.add_page()
     pdf.set_text_color(*INK)
-    _frame(pdf)
 
     pdf.set_y(26)
     pdf.set_font(FAMILY, size=26)
@@ -81,8 +80,7 @@ def render(
         9,
         f"兹证明{facts.learner_name}（{facts.id_label}：{facts.id_masked}）参加"
         f"“{facts.plan_title}”，完成规定的学习内容，考核合格，获得{_hours(facts.earned_hours)}"
-        f"学时（必修{_hours(facts.compulsory_earned)}学时，选修{_hours(facts.elective_earned)}"
-        "学时）。特发此证。",
+        f"学时{_split(facts)}。特发此证。",
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -146,6 +144,20 @@ def render(
                 )
             )
     return bytes(pdf.output())
+
+
+def _split(facts: CertificateFacts) -> str:
+    """（必修…，选修…） where the plan had compulsory courses; nothing where it had none."""
+    if not facts.compulsory_earned:
+        return ""
+    return f"（必修{_hours(facts.compulsory_earned)}学时，选修{_hours(facts.elective_earned)}学时）"
+
+
+class Document(FPDF):
+    """Every page of a certificate is framed."""
+
+    def header(self) -> None:
+        _frame(self)
 
 
 def _frame(pdf: FPDF) -> None:
