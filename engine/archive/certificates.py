@@ -7,6 +7,7 @@ from datetime import datetime
 
 import asyncpg
 import msgspec
+import structlog
 
 from engine.accounts.options import ID_TYPES
 from engine.accounts.types import User
@@ -22,6 +23,8 @@ from engine.archive.types import (
 from engine.clock import CHINA, china_time
 from engine.db import Executor
 from engine.errors import Conflict, DomainError, InvalidInput, NotFound
+
+log = structlog.get_logger(__name__)
 
 NOT_PASSED = "培训计划通过后才能打印证书"
 WITHDRAWN = "证书所依据的培训计划已不再合格（如课程已退款）"
@@ -98,6 +101,7 @@ async def issue(pool: asyncpg.Pool, user: User, plan_id: int, now: datetime) -> 
                 content_hash=digest,
                 issued_at=now,
             ):
+                _warn_of_missing_glyphs(facts)
                 return Certificate(
                     facts.serial, user.id, plan_id, facts, digest, _ms(now), None, None
                 )
@@ -153,6 +157,19 @@ async def revoke(db: Executor, serial_text: str, reason: str, now: datetime) -> 
     if await store.certificate(db, serial) is None:
         raise NotFound("没有该编号的证书")
     raise Conflict("该证书已被撤销", code="revoked")
+
+
+def _warn_of_missing_glyphs(facts: CertificateFacts) -> None:
+    """A name or title with a character the embedded face lacks would print as an empty box:
+    say so where an operator looks (names are the learners' own; titles are the catalogue's)."""
+    printed = [facts.learner_name, facts.org_name, facts.plan_title]
+    missing = document.missing_characters("".join(printed + [c.title for c in facts.courses]))
+    if missing:
+        log.warning(
+            "certificate has characters its font lacks",
+            serial=facts.serial,
+            characters="".join(sorted(missing)),
+        )
 
 
 def _certificate(row: asyncpg.Record) -> Certificate:

@@ -120,3 +120,8 @@ def test_the_face_draws_every_word_a_demo_certificate_prints() -> None:
     )  # fmt: skip
     missing = {character for text in printed for character in missing_characters(text)}
     assert missing == set()
+
+
+def test_a_character_the_face_lacks_is_named() -> None:
+    # U+20000, the first of CJK Extension B: beyond the face's GB 18030 common set.
+    assert missing_characters("张\U00020000明 ") == {"\U00020000"}
