@@ -5,7 +5,6 @@ import asyncpg
 from engine import db
 from engine.accounts import store
 from engine.accounts.passwords import verify_password
-from engine.commerce.gateway import online_payment
 from engine.seed import DEMO_PASSWORD, DEMO_USERNAME
 from engine.settings import Settings
 
@@ -15,9 +14,10 @@ def configuration_refusal(settings: Settings) -> str | None:
     public_url = (settings.public_url or "").lower()
     if public_url.startswith("https://") and not settings.secure_cookies:
         return "JIXU_SECURE_COOKIES must be true when JIXU_PUBLIC_URL is https"
-    if online_payment(settings) and not public_url:
-        # Otherwise the gateways' notify and return URLs would come from the Host header.
-        return "JIXU_PUBLIC_URL must be set while online payment is on"
+    if not public_url:
+        # Gateways' notify and return URLs and certificates' verify links are built from it,
+        # never from the Host header.
+        return "JIXU_PUBLIC_URL must be set (payment gateways and certificates link to it)"
     return None
 
 

@@ -1,5 +1,5 @@
-"""The `jixu` command: run (development), serve (production), migrate, seed, cards, orders,
-service-points."""
+"""The `jixu` command: run (development), serve (production), migrate, seed, and the
+administrator's cards, orders, archive, certificates and service points."""
 
 import argparse
 import asyncio
@@ -20,12 +20,16 @@ import structlog
 from aiohttp import web
 
 from engine import db, production
+from engine.archive import certificates
+from engine.archive import service as archive
+from engine.archive.types import Certificate, OfflineRecord
 from engine.catalog.demo import PLANS
 from engine.clock import system_clock, utc_time
 from engine.commerce import cards, orders
 from engine.commerce.money import yuan
 from engine.commerce.types import Order
 from engine.demo import seed_demo, seed_demo_if_empty
+from engine.demo_history import seed_demo_history
 from engine.embedded import FolderBusy, embedded_servers, sole_holder
 from engine.errors import DomainError
 from engine.help import service as service_info
@@ -81,6 +85,33 @@ def main(argv: list[str] | None = None) -> None:
     )
     refund_parser.add_argument("order_id", type=int)
     _add_service_points_parser(commands)
+    archive_commands = commands.add_parser(
+        "archive", help="learners' archives (administration)"
+    ).add_subparsers(dest="archive_command", required=True)
+    offline_parser = archive_commands.add_parser(
+        "add", help="enter a 线下档案 record: training a learner did away from the portal"
+    )
+    offline_parser.add_argument("--username", required=True, help="the learner's username")
+    offline_parser.add_argument(
+        "--kind", required=True, choices=["public", "professional"], help="公需科目 or 专业科目"
+    )
+    offline_parser.add_argument("--title", required=True, help="the training's name")
+    offline_parser.add_argument("--hours", required=True, help="学时, e.g. 8 or 1.5")
+    offline_parser.add_argument(
+        "--completed-on",
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="its year is the one it counts for",
+    )
+    offline_parser.add_argument("--organiser", default="", help="who held it")
+    certificate_commands = commands.add_parser(
+        "certificates", help="certificates (administration)"
+    ).add_subparsers(dest="certificates_command", required=True)
+    revoke_parser = certificate_commands.add_parser(
+        "revoke", help="revoke a certificate; its verify page then says so, with the reason"
+    )
+    revoke_parser.add_argument("serial")
+    revoke_parser.add_argument("--reason", required=True, help="shown on the verify page")
     args = parser.parse_args(argv)
     try:
         settings = command_settings(args.command, os.environ)
@@ -100,6 +131,20 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "service-points":
         edit_service_points(settings, args)
+        return
+    if args.command == "archive":
+        add_offline_record(
+            settings,
+            username=args.username,
+            kind=args.kind,
+            title=args.title,
+            hours=args.hours,
+            completed_on=args.completed_on,
+            organiser=args.organiser,
+        )
+        return
+    if args.command == "certificates":
+        revoke_certificate(settings, args.serial, args.reason)
         return
     {"run": run, "serve": serve, "migrate": migrate}[args.command](settings)
 
@@ -245,6 +290,46 @@ def edit_service_points(settings: Settings, args: argparse.Namespace) -> None:
         )
 
 
+def add_offline_record(
+    settings: Settings,
+    *,
+    username: str,
+    kind: str,
+    title: str,
+    hours: str,
+    completed_on: str,
+    organiser: str = "",
+) -> OfflineRecord:
+    """An administrator's 线下档案 entry; it counts toward the year it was completed in."""
+    now = utc_time(system_clock())
+    record = _on_database(
+        settings,
+        lambda pool: archive.add_offline_record(
+            pool,
+            username=username,
+            kind=kind,
+            title=title,
+            organiser=organiser,
+            hours_text=hours,
+            completed_on=completed_on,
+            now=now,
+        ),
+    )
+    print(
+        f"offline record {record.id} added for {username}: {record.title}, "
+        f"{record.hours:g} hours ({record.kind}, {record.year})"
+    )
+    return record
+
+
+def revoke_certificate(settings: Settings, serial: str, reason: str) -> Certificate:
+    """An administrator's revocation of a certificate, with the reason its verify page gives."""
+    now = utc_time(system_clock())
+    revoked = _on_database(settings, lambda pool: certificates.revoke(pool, serial, reason, now))
+    print(f"certificate {revoked.serial} revoked: {reason.strip()}")
+    return revoked
+
+
 def _on_database(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
     """Run `work` on a pool of the configured (or embedded) and migrated PostgreSQL.
 
@@ -326,6 +411,9 @@ async def _prepare(
             await seed_demo(pool)
         elif demo == "if-empty":
             await seed_demo_if_empty(pool)
+        if demo != "never":
+            # Once: a plan the demo learner has passed, for the archive and its certificate.
+            await seed_demo_history(pool, settings, utc_time(system_clock()))
         return report
     finally:
         await pool.close()

@@ -13,7 +13,7 @@ NAVIGATION = (
     NavItem("courses", "我的课程", "/plans"),
     NavItem("history", "历史课程", "/history"),
     NavItem("exams", "我的考试", "/exams"),
-    NavItem("archive", "我的档案", None),
+    NavItem("archive", "我的档案", "/archive"),
     NavItem("orders", "我的订单", "/orders"),
     NavItem("account", "我的账户", "/account"),
     NavItem("messages", "我的消息", None),

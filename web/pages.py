@@ -12,6 +12,7 @@ from engine.accounts import service
 from engine.accounts.types import Org, PersonalDetails, User
 from engine.appkeys import (
     CARD_THROTTLE,
+    CLOCK,
     DB,
     LOGIN_SESSIONS,
     LOGIN_THROTTLE,
@@ -19,6 +20,8 @@ from engine.appkeys import (
     REGISTRATION_THROTTLE,
     SETTINGS,
 )
+from engine.archive import service as archive
+from engine.catalog import service as catalog
 from engine.commerce import cards
 from engine.commerce.account import account_view
 from engine.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, Throttled
@@ -36,6 +39,7 @@ from web.requests import (
     clear_session_cookie,
     client_address,
     current_user,
+    now,
     set_session_cookie,
     today,
 )
@@ -97,7 +101,9 @@ async def index(request: web.Request) -> web.Response:
     user = current_user(request)
     if user is None:
         return render_page(request, "login.html", {"next": "/", "values": {}})
-    return render_page(request, "home.html", {"active": "home"})
+    year = catalog.learning_year(request.app[SETTINGS].current_year, request.app[CLOCK]())
+    hours = await archive.year_hours(request.app[DB], user, year, now(request))
+    return render_page(request, "home.html", {"active": "home", "year_hours": hours})
 
 
 async def app_page(request: web.Request) -> web.Response:

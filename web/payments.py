@@ -1,13 +1,11 @@
 """Payment pages (F11–F14): 支付方式选择, the gateway's return, 支付成功."""
 
-import ipaddress
 from typing import Any
 
 import structlog
 from aiohttp import web
-from yarl import URL
 
-from engine.appkeys import DB, GATEWAY, SETTINGS
+from engine.appkeys import DB, GATEWAY
 from engine.commerce import balance, orders, payments
 from engine.commerce.money import plain_yuan
 from engine.commerce.types import Order
@@ -16,7 +14,7 @@ from web.bodies import PaymentChoice
 from web.decoding import path_id, read_form, signed_params
 from web.pages import echo, page_user
 from web.render import render_page
-from web.requests import now
+from web.requests import now, site_url
 
 log = structlog.get_logger(__name__)
 
@@ -24,36 +22,10 @@ log = structlog.get_logger(__name__)
 PENDING_REFRESH_S = 3
 
 
-def base_url(request: web.Request) -> str | None:
-    """Where gateways and browsers reach the portal: JIXU_PUBLIC_URL; None when unknown.
-
-    The Host header is anyone's to write and the sandbox POSTs to the notify URL, so a
-    request's own address is used only in development, and only when it names this very
-    server on a loopback address: then no forged Host can aim the POST anywhere else.
-    """
-    settings = request.app[SETTINGS]
-    if settings.public_url:
-        return settings.public_url.rstrip("/")
-    if settings.env == "development" and _this_server_on_loopback(request):
-        return f"{request.scheme}://{request.host}"
-    return None
-
-
-def _this_server_on_loopback(request: web.Request) -> bool:
-    try:
-        url = URL(f"http://{request.host}")
-        host = url.host or ""
-        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-    sockname = request.transport.get_extra_info("sockname") if request.transport else None
-    return loopback and isinstance(sockname, tuple) and url.port == sockname[1]
-
-
 async def start_payment(
     request: web.Request, learner_id: int, order_id: int, method: str, bank: str | None
 ) -> payments.PaymentStart:
-    address = base_url(request)
+    address = site_url(request)
     if address is None and method != "balance":
         log.warning("online payment off: JIXU_PUBLIC_URL is not set")
     return await payments.start(

@@ -7,6 +7,7 @@ import ipaddress
 from datetime import date, datetime
 
 from aiohttp import web
+from yarl import URL
 
 from engine.accounts.types import User
 from engine.appkeys import CLOCK, SETTINGS
@@ -127,3 +128,31 @@ def clear_session_cookie(response: web.StreamResponse) -> None:
     """End the browser's login session; its next form gets a new anonymous CSRF cookie."""
     response.del_cookie(SESSION_COOKIE, path="/")
     response.del_cookie(CSRF_COOKIE, path="/")
+
+
+def site_url(request: web.Request) -> str | None:
+    """Where gateways, browsers and printed links reach the portal: JIXU_PUBLIC_URL; None
+    when unknown.
+
+    The Host header is anyone's to write (the sandbox POSTs to the notify URL, a certificate
+    prints its verify link), so a request's own address is used only in development, and
+    only when it names this very server on a loopback address: then no forged Host can aim
+    the POST, or a printed link, anywhere else.
+    """
+    settings = request.app[SETTINGS]
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    if settings.env == "development" and _this_server_on_loopback(request):
+        return f"{request.scheme}://{request.host}"
+    return None
+
+
+def _this_server_on_loopback(request: web.Request) -> bool:
+    try:
+        url = URL(f"http://{request.host}")
+        host = url.host or ""
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return loopback and isinstance(sockname, tuple) and url.port == sockname[1]

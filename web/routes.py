@@ -5,7 +5,20 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web import api, exams, health, learning, media, pages, payments, sandbox, shop, support, ws
+from web import (
+    api,
+    archive,
+    exams,
+    health,
+    learning,
+    media,
+    pages,
+    payments,
+    sandbox,
+    shop,
+    support,
+    ws,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 mimetypes.add_type("application/manifest+json", ".webmanifest")
@@ -42,6 +55,7 @@ def setup_routes(app: web.Application) -> None:
             web.post("/api/v1/account/recharge", api.recharge),
             web.get("/api/v1/exams", api.exams),
             web.post("/api/v1/exams/{exam_id}/attempts", api.start_attempt),
+            web.get("/api/v1/archive", archive.archive_api),
             web.get("/", pages.index),
             web.get("/login", pages.login_page),
             web.post("/login", pages.login),
@@ -68,6 +82,11 @@ def setup_routes(app: web.Application) -> None:
             web.post("/exams/{exam_id}/attempts", exams.start),
             web.get("/exams/attempts/{attempt_id}", exams.paper_page),
             web.get("/exams/attempts/{attempt_id}/result", exams.result_page),
+            web.get("/archive", archive.archive_page),
+            web.get("/archive/plans/{plan_id}", archive.plan_archive_page),
+            web.get("/archive/plans/{plan_id}/certificate.pdf", archive.certificate_pdf),
+            web.get("/verify", archive.verify_form),
+            web.get("/verify/{serial}", archive.verify_page),
             web.get("/cart", shop.cart_page),
             web.post("/cart/items", shop.add_to_cart),
             web.post("/cart/items/delete", shop.remove_from_cart),

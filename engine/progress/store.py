@@ -139,9 +139,14 @@ RETURNING s.plan_id
 # requirement. A plan once passed stays passed, unless $3 (revoke) says a course it counted was
 # taken back (a refund): then hours and the pass follow only from what remains.
 REFRESH_ENROLMENTS = """
-WITH earned AS (
-    SELECT e.learner_id, e.plan_id, pc.course_id, pc.compulsory, c.hour_tenths
+WITH pairs AS (
+    -- Callers may name a pair more than once (two courses of a plan completed in one batch):
+    -- each pair counts once, or its hours would be added up as many times.
+    SELECT DISTINCT learner_id, plan_id
     FROM unnest($1::bigint[], $2::bigint[]) AS a (learner_id, plan_id)
+), earned AS (
+    SELECT e.learner_id, e.plan_id, pc.course_id, pc.compulsory, c.hour_tenths
+    FROM pairs a
     JOIN enrolments e ON e.learner_id = a.learner_id AND e.plan_id = a.plan_id
     JOIN selections s ON s.learner_id = e.learner_id AND s.plan_id = e.plan_id
     JOIN plan_courses pc ON pc.plan_id = s.plan_id AND pc.course_id = s.course_id
@@ -164,7 +169,7 @@ WITH earned AS (
                  AND NOT EXISTS (SELECT 1 FROM earned x
                                  WHERE x.learner_id = a.learner_id AND x.plan_id = a.plan_id
                                    AND x.course_id = pc.course_id)) AS passes
-    FROM unnest($1::bigint[], $2::bigint[]) AS a (learner_id, plan_id)
+    FROM pairs a
     JOIN plans p ON p.id = a.plan_id
 )
 UPDATE enrolments e SET
@@ -202,3 +207,12 @@ async def refresh_enrolments(
 ) -> None:
     """Recompute earned hours and the 已通过 state of these (learner, plan) pairs."""
     await connection.execute(REFRESH_ENROLMENTS, learners, plans, revoke)
+
+
+async def chapter_lengths(db: Executor, courses: list[int]) -> list[tuple[int, float]]:
+    """(chapter, duration) of every chapter of these courses."""
+    rows = await db.fetch(
+        "SELECT id, duration_s FROM chapters WHERE course_id = ANY($1::bigint[]) ORDER BY id",
+        courses,
+    )
+    return [(row["id"], row["duration_s"]) for row in rows]

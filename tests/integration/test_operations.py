@@ -143,13 +143,20 @@ async def test_serve_refuses_the_demo_learner(database_url: str, redis_url: str)
         await seed_base(pool)
     finally:
         await pool.close()
-    refusal = refusal_of_serve({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
+    refusal = refusal_of_serve(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "JIXU_PUBLIC_URL": "http://jixu.example",
+        }
+    )
     assert refusal.startswith("jixu serve: the demo learner demo")
 
 
 @pytest.mark.parametrize(
     ("env", "named"),
     [
+        pytest.param({}, "JIXU_PUBLIC_URL", id="no-public-url"),
         pytest.param(
             {"JIXU_PUBLIC_URL": "https://jixu.example"}, "JIXU_SECURE_COOKIES", id="cookies"
         ),
@@ -206,6 +213,7 @@ async def test_serve_refuses_pending_migrations(
             env={
                 "DATABASE_URL": with_database(server_urls[0], name),
                 "REDIS_URL": redis_url,
+                "JIXU_PUBLIC_URL": "http://jixu.example",
                 "PORT": "18089",
             },
         )

@@ -1,0 +1,208 @@
+"""The archive (F23) and the year's hours (F32), computed from the stored facts: enrolments,
+selections, progress and exam results, and the offline records an administrator enters."""
+
+import re
+from collections import defaultdict
+from datetime import date, datetime
+
+import asyncpg
+
+from engine.accounts.types import User
+from engine.archive import compliance, store
+from engine.archive.types import CourseRecord, OfflineRecord, OpenPlan, PlanRecord, YearHours
+from engine.catalog.measures import hours, tenths
+from engine.clock import CHINA
+from engine.db import Executor
+from engine.errors import InvalidInput, NotFound
+from engine.progress.types import percent
+
+KINDS = ("public", "professional")
+MAX_OFFLINE_TENTHS = 2000
+HOURS = re.compile(r"[0-9]{1,3}(\.[0-9])?")
+
+
+async def plan_records(
+    db: Executor, learner_id: int, plan_id: int | None = None
+) -> list[PlanRecord]:
+    """The learner's activated plans, newest year first, each with its selected courses."""
+    plans = await store.plans(db, learner_id, plan_id)
+    by_plan: dict[int, list[CourseRecord]] = defaultdict(list)
+    for row in await store.courses(db, learner_id, [plan["id"] for plan in plans]):
+        by_plan[row["plan_id"]].append(_course(row))
+    return [_plan(row, by_plan[row["id"]]) for row in plans]
+
+
+async def plan_record(db: Executor, learner_id: int, plan_id: int) -> PlanRecord:
+    """查看档案: one plan of the learner's archive; NotFound unless the learner activated it."""
+    found = await plan_records(db, learner_id, plan_id)
+    if not found:
+        raise NotFound("没有该培训计划的档案")
+    return found[0]
+
+
+def _course(row: asyncpg.Record) -> CourseRecord:
+    total_s, covered_s, complete = row["coverage"]
+    completed = row["completed_at"] is not None
+    return CourseRecord(
+        id=row["id"],
+        title=row["title"],
+        compulsory=row["compulsory"],
+        examined=row["examined"],
+        hours=hours(row["hour_tenths"]),
+        progress=percent(covered_s or 0.0, total_s or 0.0, bool(complete)),
+        completed_on=_day(row["completed_at"]),
+        exam_score=row["best_score"],
+        exam_total=row["total_score"],
+        exam_passed=row["exam_passed"],
+        # The rule engine.progress applies when it counts a plan's hours.
+        earned=completed and (not row["examined"] or row["exam_passed"]),
+    )
+
+
+def _plan(row: asyncpg.Record, courses: list[CourseRecord]) -> PlanRecord:
+    compulsory, elective = row["compulsory_tenths"], row["elective_tenths"]
+    return PlanRecord(
+        id=row["id"],
+        title=row["title"],
+        kind=row["kind"],
+        year=row["year"],
+        category=row["category"],
+        state=row["state"],
+        compulsory_hours=hours(compulsory),
+        elective_hours=hours(elective),
+        required_hours=hours(compulsory + elective),
+        compulsory_earned=_earned(courses, compulsory=True),
+        elective_earned=_earned(courses, compulsory=False),
+        earned_hours=hours(row["earned_tenths"]),
+        activated_on=_day(row["activated_at"]) or date.min,
+        passed_on=_day(row["passed_at"]),
+        courses=courses,
+        certificate=f"/archive/plans/{row['id']}/certificate.pdf"
+        if row["state"] == "passed"
+        else None,
+    )
+
+
+def _earned(courses: list[CourseRecord], *, compulsory: bool) -> float:
+    return hours(sum(tenths(c.hours) for c in courses if c.earned and c.compulsory == compulsory))
+
+
+def _day(moment: datetime | None) -> date | None:
+    """A stored time as the day it was in China."""
+    return moment.astimezone(CHINA).date() if moment is not None else None
+
+
+async def offline_records(db: Executor, learner_id: int) -> list[OfflineRecord]:
+    """线下档案, newest first."""
+    return [
+        OfflineRecord(
+            id=row["id"],
+            year=row["year"],
+            kind=row["kind"],
+            title=row["title"],
+            organiser=row["organiser"],
+            hours=hours(row["hour_tenths"]),
+            completed_on=row["completed_on"],
+        )
+        for row in await store.offline_records(db, learner_id)
+    ]
+
+
+async def add_offline_record(
+    db: Executor,
+    *,
+    username: str,
+    kind: str,
+    title: str,
+    organiser: str,
+    hours_text: str,
+    completed_on: str,
+    now: datetime,
+) -> OfflineRecord:
+    """An administrator's 线下档案 entry; its year is the year it was completed in."""
+    errors: dict[str, str] = {}
+    learner_id = await store.learner_id_by_username(db, username.strip())
+    if learner_id is None:
+        errors["username"] = "没有该用户名的学员"
+    if kind not in KINDS:
+        errors["kind"] = "类别应为 public（公需科目）或 professional（专业科目）"
+    title, organiser = title.strip(), organiser.strip()
+    if not 1 <= len(title) <= 100:
+        errors["title"] = "培训名称应为1–100个字符"
+    if len(organiser) > 100:
+        errors["organiser"] = "举办单位最多100个字符"
+    hours_text = hours_text.strip()
+    hour_tenths = tenths(float(hours_text)) if HOURS.fullmatch(hours_text) else 0
+    if not 1 <= hour_tenths <= MAX_OFFLINE_TENTHS:
+        errors["hours"] = "学时应为0.1–200之间、至多一位小数的数"
+    try:
+        day = date.fromisoformat(completed_on)
+    except ValueError:
+        day = None
+        errors["completed_on"] = "完成日期格式应为年-月-日"
+    if day is not None and day > now.astimezone(CHINA).date():
+        errors["completed_on"] = "完成日期不能晚于今天"
+    if errors or learner_id is None or day is None:
+        raise InvalidInput(errors, "；".join(errors.values()))
+    record_id = await store.insert_offline_record(
+        db,
+        learner_id,
+        year=day.year,
+        kind=kind,
+        title=title,
+        organiser=organiser,
+        hour_tenths=hour_tenths,
+        completed_on=day,
+        entered_at=now,
+    )
+    return OfflineRecord(record_id, day.year, kind, title, organiser, hours(hour_tenths), day)
+
+
+async def year_hours(db: Executor, user: User, year: int, now: datetime) -> YearHours:
+    """F32: the year's hours (online plans of that year and offline records) against what the
+    learner's title requires, and the open plans of the year that could make up the rest."""
+    plans = [plan for plan in await store.plans(db, user.id) if plan["year"] == year]
+    offline = [
+        record for record in await store.offline_records(db, user.id) if record["year"] == year
+    ]
+    online = {
+        kind: sum(plan["earned_tenths"] for plan in plans if plan["kind"] == kind) for kind in KINDS
+    }
+    offline_tenths = sum(record["hour_tenths"] for record in offline)
+    by_kind = {
+        kind: online[kind] + sum(r["hour_tenths"] for r in offline if r["kind"] == kind)
+        for kind in KINDS
+    }
+    earned = sum(by_kind.values())
+    required = compliance.required_tenths(user.title_level)
+    missing = max(0, required - earned)
+    open_plans = [
+        OpenPlan(
+            id=row["id"],
+            title=row["title"],
+            kind=row["kind"],
+            state=row["state"],
+            to_pass_hours=hours(max(0, row["required_tenths"] - row["earned_tenths"])),
+        )
+        for row in await store.open_plans(db, user.id, year, now)
+    ]
+    return YearHours(
+        year=year,
+        required_hours=hours(required),
+        earned_hours=hours(earned),
+        public_hours=hours(by_kind["public"]),
+        professional_hours=hours(by_kind["professional"]),
+        offline_hours=hours(offline_tenths),
+        missing_hours=hours(missing),
+        deadline=compliance.deadline(year),
+        days_left=compliance.days_left(year, now.astimezone(CHINA).date()),
+        open_plans=open_plans,
+        covered=sum(tenths(plan.to_pass_hours) for plan in open_plans) >= missing,
+    )
+
+
+def archive_years(
+    records: list[PlanRecord], offline: list[OfflineRecord], this_year: int
+) -> list[int]:
+    """The years the archive has something for, this year first."""
+    return sorted({this_year} | {r.year for r in records} | {r.year for r in offline}, reverse=True)
