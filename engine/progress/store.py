@@ -150,7 +150,6 @@ WITH earned AS (
                                    AND x.course_id = pc.course_id)) AS passes
     FROM unnest($1::bigint[], $2::bigint[]) AS a (learner_id, plan_id)
     JOIN plans p ON p.id = a.plan_id
-)
 ), updated AS (
     UPDATE enrolments e SET
         earned_tenths = v.total,
