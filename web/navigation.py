@@ -1,4 +1,5 @@
-"""The learner's nine-part navigation (F3); an entry without a page yet is left out."""
+"""The learner's nine-part navigation (F3); the header leaves out an entry without a page
+yet, the home page shows all nine and says which come later."""
 
 from typing import NamedTuple
 
@@ -16,8 +17,8 @@ NAVIGATION = (
     NavItem("archive", "我的档案", None),
     NavItem("orders", "我的订单", "/orders"),
     NavItem("account", "我的账户", "/account"),
-    NavItem("messages", "我的消息", None),
-    NavItem("notes", "我的笔记", None),
+    NavItem("messages", "我的消息", "/messages"),
+    NavItem("notes", "我的笔记", "/notes"),
     NavItem("settings", "个人设置", "/settings/profile"),
 )
 

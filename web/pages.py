@@ -30,6 +30,7 @@ from web.bodies import (
     RegistrationBody,
 )
 from web.decoding import parse_id, read_form
+from web.navigation import NAVIGATION
 from web.render import render_page
 from web.requests import (
     TOKEN,
@@ -97,7 +98,7 @@ async def index(request: web.Request) -> web.Response:
     user = current_user(request)
     if user is None:
         return render_page(request, "login.html", {"next": "/", "values": {}})
-    return render_page(request, "home.html", {"active": "home"})
+    return render_page(request, "home.html", {"active": "home", "parts": NAVIGATION})
 
 
 async def app_page(request: web.Request) -> web.Response:

@@ -14,7 +14,7 @@ from engine.clock import CHINA, china_time
 from engine.commerce.money import yuan
 from web.flash import clear_flash, read_flash
 from web.navigation import VISIBLE_NAVIGATION
-from web.requests import CART_COUNT, CSRF_TOKEN, current_user, is_api
+from web.requests import CART_COUNT, CSRF_TOKEN, UNREAD_COUNT, current_user, is_api
 
 _encoder = msgspec.json.Encoder()
 
@@ -60,6 +60,8 @@ def render_page(
         "site_name": request.app[SETTINGS].site_name,
         "user": user,
         "cart_count": request.get(CART_COUNT),
+        "unread_count": request.get(UNREAD_COUNT),
+        "own_socket": False,  # the page speaks to /ws itself, and shows notices from it
         "csrf_token": request.get(CSRF_TOKEN, ""),
         "nav": VISIBLE_NAVIGATION,
         "options": FORM_OPTIONS,

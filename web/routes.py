@@ -5,7 +5,20 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web import api, exams, health, learning, media, pages, payments, sandbox, shop, ws
+from web import (
+    api,
+    exams,
+    health,
+    learning,
+    media,
+    messages,
+    notes,
+    pages,
+    payments,
+    sandbox,
+    shop,
+    ws,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 mimetypes.add_type("application/manifest+json", ".webmanifest")
@@ -42,6 +55,10 @@ def setup_routes(app: web.Application) -> None:
             web.post("/api/v1/account/recharge", api.recharge),
             web.get("/api/v1/exams", api.exams),
             web.post("/api/v1/exams/{exam_id}/attempts", api.start_attempt),
+            web.get("/api/v1/chapters/{chapter_id}/notes", notes.chapter_notes),
+            web.post("/api/v1/chapters/{chapter_id}/notes", notes.create_note),
+            web.patch("/api/v1/notes/{note_id}", notes.edit_note),
+            web.delete("/api/v1/notes/{note_id}", notes.delete_note),
             web.get("/", pages.index),
             web.get("/login", pages.login_page),
             web.post("/login", pages.login),
@@ -80,6 +97,16 @@ def setup_routes(app: web.Application) -> None:
             web.get("/payments/return", payments.payment_return),
             web.get("/sandbox/gateway", sandbox.gateway_page),
             web.post("/sandbox/gateway", sandbox.confirm),
+            web.get("/notes", notes.notes_page),
+            web.get("/messages", messages.messages_page),
+            web.post("/messages/read-all", messages.read_all),
+            web.get("/messages/letters/new", messages.letter_page),
+            web.post("/messages/letters", messages.send_letter),
+            web.post("/messages/blocks", messages.block),
+            web.post("/messages/blocks/delete", messages.unblock),
+            web.get("/messages/{message_id}", messages.message_page),
+            web.post("/messages/{message_id}/report", messages.report_letter),
+            web.post("/messages/{message_id}/survey", messages.answer_survey),
             web.static("/static", STATIC_DIR),
         ]
     )
