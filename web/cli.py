@@ -1,4 +1,5 @@
-"""The `jixu` command: run (development), serve (production), migrate, seed, cards, orders."""
+"""The `jixu` command: run (development), serve (production), migrate, seed, cards, orders,
+messages."""
 
 import argparse
 import asyncio
@@ -30,6 +31,7 @@ from engine.errors import DomainError
 from engine.logs import configure_logging
 from engine.seed import SeedReport, seed_base
 from engine.settings import Settings, SettingsError, load_settings
+from web import messages_cli
 from web.app import create_portal
 
 T = TypeVar("T")
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         "refund", help="refund a paid order to the learner's balance"
     )
     refund_parser.add_argument("order_id", type=int)
+    messages_cli.add_parsers(commands)
     args = parser.parse_args(argv)
     try:
         settings = command_settings(args.command, os.environ)
@@ -93,6 +96,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "orders":
         refund_order(settings, args.order_id)
+        return
+    if args.command == "messages":
+        messages_cli.run(settings, args, _on_database)
         return
     {"run": run, "serve": serve, "migrate": migrate}[args.command](settings)
 

@@ -134,6 +134,21 @@ async def learner_by_username(db: Executor, username: str) -> asyncpg.Record | N
     )
 
 
+async def learner_ids(db: Executor, usernames: Sequence[str]) -> dict[str, int]:
+    """Learners' ids by the lower-cased username."""
+    rows = await db.fetch(
+        "SELECT lower(username) AS username, id FROM users"
+        " WHERE lower(username) = ANY($1::text[]) AND role = 'learner'",
+        [name.lower() for name in usernames],
+    )
+    return {row["username"]: row["id"] for row in rows}
+
+
+async def org_id(db: Executor, code: str) -> int | None:
+    found: int | None = await db.fetchval("SELECT id FROM orgs WHERE code = $1", code)
+    return found
+
+
 async def org_of(db: Executor, learner_id: int) -> int | None:
     org_id: int | None = await db.fetchval("SELECT org_id FROM users WHERE id = $1", learner_id)
     return org_id
