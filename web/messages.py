@@ -16,6 +16,7 @@ from web.decoding import parse_id, path_id, read_form
 from web.flash import flash_redirect
 from web.pages import page_user
 from web.render import render_page
+from web.requests import UNREAD_COUNT
 
 _QUESTION_FIELD = re.compile(r"q([0-9]{1,18})")
 
@@ -59,6 +60,9 @@ async def _message_view(
     status: int = 200,
 ) -> web.Response:
     message = await messages.read(request.app[DB], learner_id, message_id)
+    if message.read_at is None and request.get(UNREAD_COUNT):
+        # The header's count was taken before this read: show the count after it.
+        request[UNREAD_COUNT] -= 1
     context: dict[str, Any] = {
         "active": "messages",
         "kinds": KINDS,
