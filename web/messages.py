@@ -15,8 +15,8 @@ from web.bodies import Blocking, Letter, LetterReport, ReadAll
 from web.decoding import parse_id, path_id, read_form
 from web.flash import flash_redirect
 from web.pages import page_user
-from web.render import render_page
-from web.requests import UNREAD_COUNT
+from web.render import json_response, render_page
+from web.requests import UNREAD_COUNT, require_user
 
 _QUESTION_FIELD = re.compile(r"q([0-9]{1,18})")
 
@@ -193,3 +193,9 @@ async def answer_survey(request: web.Request) -> web.StreamResponse:
     except DomainError as exc:
         raise flash_redirect(f"/messages/{message_id}", exc.message, error=True) from None
     raise flash_redirect(f"/messages/{message_id}", "问卷已提交，感谢您的反馈")
+
+
+async def unread(request: web.Request) -> web.Response:
+    """The header's count, for a page coming back to the front (its socket was closed)."""
+    user = require_user(request)
+    return json_response({"unread": await messages.unread_count(request.app[DB], user.id)})

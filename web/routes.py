@@ -59,6 +59,7 @@ def setup_routes(app: web.Application) -> None:
             web.post("/api/v1/chapters/{chapter_id}/notes", notes.create_note),
             web.patch("/api/v1/notes/{note_id}", notes.edit_note),
             web.delete("/api/v1/notes/{note_id}", notes.delete_note),
+            web.get("/api/v1/messages/unread", messages.unread),
             web.get("/", pages.index),
             web.get("/login", pages.login_page),
             web.post("/login", pages.login),

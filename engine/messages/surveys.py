@@ -42,6 +42,12 @@ def check_draft(draft: SurveyDraft) -> None:
             )
 
 
+def _option_index(value: str) -> bool:
+    """Whether a form value can name an option: a few ASCII digits (int() also reads other
+    scripts' digits, and refuses thousands of them)."""
+    return value.isascii() and value.isdigit() and len(value) <= 2
+
+
 async def post(
     pool: asyncpg.Pool, draft: SurveyDraft, org_id: int | None = None
 ) -> tuple[int, int]:
@@ -88,7 +94,7 @@ async def answer(
                 errors[field] = f"回答不能超过{ANSWER_MAX_LENGTH}个字"
             rows.append((question.id, [], text))
             continue
-        choices = sorted({int(value) for value in given if value.isdigit()})
+        choices = sorted({int(value) for value in given if _option_index(value)})
         valid = len(choices) == len(set(given)) and all(
             choice < len(question.options) for choice in choices
         )

@@ -193,6 +193,14 @@ async def test_a_survey_is_answered_once(
             "请选择一项",
         ),
         (
+            {f"q{questions[0]}": "²", f"q{questions[1]}": "0", f"q{questions[2]}": "好"},
+            "请选择一项",
+        ),
+        (
+            {f"q{questions[0]}": "1" * 5000, f"q{questions[1]}": "0", f"q{questions[2]}": "好"},
+            "请选择一项",
+        ),
+        (
             {f"q{questions[0]}": "1", f"q{questions[1]}": "0", f"q{questions[2]}": "  "},
             "请填写此题",
         ),

@@ -173,6 +173,9 @@ async def test_unread_counts_reading_and_marking_all_read(
     )
     assert (read.status, read.headers["Location"]) == (302, "/messages?kind=system")
     assert await unread_in_header(client, learner) == 1  # the 公告
+    api = await client.get("/api/v1/messages/unread", headers=learner.headers)
+    assert await api.json() == {"unread": 1}
+    assert (await client.get("/api/v1/messages/unread")).status == 401
     announcements = await (
         await client.get("/messages?kind=announcement", headers=learner.headers)
     ).text()
