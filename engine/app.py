@@ -25,11 +25,13 @@ from engine.appkeys import (
     FLUSHER,
     GATEWAY,
     HUB,
+    LETTER_THROTTLE,
     LOGIN_SESSIONS,
     LOGIN_THROTTLE,
     LOOPS,
     METRICS,
     NODE_ID,
+    NOTICE_FEED,
     PASSWORD_THROTTLE,
     PROGRESS,
     REDIS,
@@ -48,6 +50,7 @@ from engine.exams.sweeper import Sweeper
 from engine.exams.types import Result
 from engine.kv import Batcher, create_redis
 from engine.loops import Loops, Status
+from engine.messages.letters import LetterThrottle
 from engine.metrics import Metrics
 from engine.progress.flusher import Flusher
 from engine.progress.service import Progress
@@ -57,6 +60,7 @@ from engine.sessions.caps import RENEW_EVERY_S, SocketCaps
 from engine.sessions.commands import Commands
 from engine.sessions.exam_feed import ExamTicker, push_results
 from engine.sessions.hub import Hub
+from engine.sessions.notice_feed import NoticeFeed
 from engine.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -79,7 +83,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[CLOCK] = clock
     app[METRICS] = Metrics()
     app[LOOPS] = Loops(settings.loop_unhealthy_s)
-    app.cleanup_ctx.extend([_postgres, _redis, _services, _flusher, _hub, _commands, _exam_loops])
+    app.cleanup_ctx.extend(
+        [_postgres, _redis, _services, _flusher, _hub, _commands, _exam_loops, _notice_feed]
+    )
     app.on_shutdown.append(_close_sockets)
     return app
 
@@ -123,6 +129,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[REGISTRATION_THROTTLE] = RegistrationThrottle(batcher, settings)
     app[PASSWORD_THROTTLE] = PasswordThrottle(batcher, settings)
     app[CARD_THROTTLE] = CardThrottle(batcher, settings)
+    app[LETTER_THROTTLE] = LetterThrottle(batcher)
     app[PROGRESS] = Progress(batcher, Rules.from_settings(settings))
     app[EXAMS] = Exams(redis, batcher, rng=random.SystemRandom())
     gateway = await open_gateway(settings)
@@ -208,6 +215,21 @@ async def _exam_loops(app: web.Application) -> AsyncIterator[None]:
     yield
     await asyncio.gather(sweeping.stop(), ticking.stop())
     await pool.close()
+
+
+async def _notice_feed(app: web.Application) -> AsyncIterator[None]:
+    """Live `notice` frames for the messages stored on any node."""
+    url = app[SETTINGS].database_url
+    assert url is not None
+    feed = NoticeFeed(app[HUB], app[DB], url)
+    app[NOTICE_FEED] = feed
+    loop = app[LOOPS].start("notice_feed", feed.step)
+    try:
+        await asyncio.wait_for(feed.listening.wait(), HEALTH_TIMEOUT_S * 5)
+        yield
+    finally:
+        await loop.stop()
+        await feed.close()
 
 
 async def _close_sockets(app: web.Application) -> None:

@@ -13,12 +13,14 @@ from engine.exams.service import Exams
 from engine.exams.sweeper import Sweeper
 from engine.kv import Batcher, Redis
 from engine.loops import Loops
+from engine.messages.letters import LetterThrottle
 from engine.metrics import Metrics
 from engine.progress.flusher import Flusher
 from engine.progress.service import Progress
 from engine.sessions.caps import SocketCaps
 from engine.sessions.commands import Commands
 from engine.sessions.hub import Hub
+from engine.sessions.notice_feed import NoticeFeed
 from engine.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -34,11 +36,13 @@ LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 REGISTRATION_THROTTLE = web.AppKey("registration_throttle", RegistrationThrottle)
 PASSWORD_THROTTLE = web.AppKey("password_throttle", PasswordThrottle)
 CARD_THROTTLE = web.AppKey("card_throttle", CardThrottle)
+LETTER_THROTTLE = web.AppKey("letter_throttle", LetterThrottle)
 PROGRESS = web.AppKey("progress", Progress)
 FLUSHER = web.AppKey("flusher", Flusher)
 HUB = web.AppKey("hub", Hub)
 SOCKET_CAPS = web.AppKey("socket_caps", SocketCaps)
 COMMANDS = web.AppKey("commands", Commands)
+NOTICE_FEED = web.AppKey("notice_feed", NoticeFeed)
 EXAMS = web.AppKey("exams", Exams)
 EXAM_SWEEPER = web.AppKey("exam_sweeper", Sweeper)
 LOOPS = web.AppKey("loops", Loops)

@@ -4,6 +4,8 @@ Fields a domain validator checks (engine.accounts.validation, the card and payme
 arrive here typed and optional; the rules stay in the domain.
 """
 
+from typing import Annotated
+
 import msgspec
 
 from web.decoding import Id
@@ -80,3 +82,38 @@ class InvoiceRequest(msgspec.Struct, kw_only=True):
     title: str = ""
     tax_number: str = ""
     amount: str = ""
+
+
+class NewNote(msgspec.Struct, kw_only=True):
+    """A note at a moment (seconds into the chapter's video)."""
+
+    position_s: Annotated[float, msgspec.Meta(ge=0, le=1e7)]
+    body: str = ""
+
+
+class NoteText(msgspec.Struct, kw_only=True):
+    body: str = ""
+
+
+class Letter(msgspec.Struct, kw_only=True):
+    """写站内信: to a learner of one's organisation, by username."""
+
+    recipient: str = ""
+    title: str = ""
+    body: str = ""
+
+
+class LetterReport(msgspec.Struct, kw_only=True):
+    reason: str = ""
+
+
+class ReadAll(msgspec.Struct, kw_only=True):
+    """全部标为已读, of one tab (or every tab)."""
+
+    kind: str | None = None
+
+
+class Blocking(msgspec.Struct, kw_only=True):
+    """屏蔽 or 取消屏蔽 a sender."""
+
+    learner_id: Id

@@ -1,5 +1,5 @@
 """The `jixu` command: run (development), serve (production), migrate, seed, and the
-administrator's cards, orders, archive, certificates and service points."""
+administrator's cards, orders, archive, certificates, service points and messages."""
 
 import argparse
 import asyncio
@@ -37,6 +37,7 @@ from engine.help.types import ServicePoint
 from engine.logs import configure_logging
 from engine.seed import SeedReport, seed_base
 from engine.settings import Settings, SettingsError, load_settings
+from web import messages_cli
 from web.app import create_portal
 
 T = TypeVar("T")
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     revoke_parser.add_argument("serial")
     revoke_parser.add_argument("--reason", required=True, help="shown on the verify page")
+    messages_cli.add_parsers(commands)
     args = parser.parse_args(argv)
     try:
         settings = command_settings(args.command, os.environ)
@@ -145,6 +147,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "certificates":
         revoke_certificate(settings, args.serial, args.reason)
+        return
+    if args.command == "messages":
+        messages_cli.run(settings, args, _on_database)
         return
     {"run": run, "serve": serve, "migrate": migrate}[args.command](settings)
 

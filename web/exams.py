@@ -58,6 +58,7 @@ async def paper_page(request: web.Request) -> web.Response:
         "examinee": examinee(user),
         "now_ms": request.app[CLOCK](),
         "grace_ms": GRACE_MS,
+        "own_socket": True,
     }
     return render_page(request, "exam.html", context)
 

@@ -19,6 +19,8 @@ PLAN_STATES = {"pending": "待激活", "learning": "学习中", "passed": "已�
 PLAN_KINDS = {"public": "公需科目", "professional": "专业科目"}
 # Marks of the 关键目录 on the playback page, in seconds.
 KEY_POINT_STEP_S = 30
+# A start position past any video (and past NaN and infinity, which fail the comparison).
+MAX_START_S = 1e7
 # How much of a course a learner may watch before choosing it (F10): web/media.py holds to it.
 
 
@@ -31,6 +33,18 @@ def plan_tabs(year: int) -> list[tuple[str, str]]:
         "professional": f"{year}年专业科目计划",
     }
     return [(key, labels[key]) for key in catalog.PLAN_TABS]
+
+
+def start_at(text: str | None) -> str:
+    """`?start=` as the player takes it: the second to start from (0: 重新学习; a note's
+    moment), or "" to resume. The server keeps playback within what was watched."""
+    try:
+        second = float(text or "")
+    except ValueError:
+        return ""
+    if not 0 <= second <= MAX_START_S:
+        return ""
+    return f"{second:.3f}".rstrip("0").rstrip(".")
 
 
 async def plans_page(request: web.Request) -> web.Response:
@@ -117,9 +131,10 @@ async def chapter_page(request: web.Request) -> web.Response:
         "course": course,
         "chapter": chapter,
         # 重新学习 starts from 0; otherwise the server resumes where the learner left off.
-        "start": "0" if request.query.get("start") == "0" else "",
+        "start": start_at(request.query.get("start")),
         "key_points": range(0, math.ceil(chapter.duration_s), KEY_POINT_STEP_S),
         "refusal": None if course.selected else NOT_WATCHABLE,
+        "own_socket": course.selected,
     }
     return render_page(request, "player.html", context)
 

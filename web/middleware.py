@@ -16,6 +16,7 @@ from engine.accounts.types import User
 from engine.appkeys import DB, LOGIN_SESSIONS, METRICS, SETTINGS
 from engine.commerce.cart import cart_count
 from engine.errors import DomainError, Forbidden
+from engine.messages.service import unread_count
 from web.render import render_error
 from web.requests import (
     AUTH_VIA,
@@ -26,6 +27,7 @@ from web.requests import (
     REQUEST_ID,
     SESSION_COOKIE,
     TOKEN,
+    UNREAD_COUNT,
     USER,
     is_api,
     is_websocket,
@@ -249,10 +251,12 @@ def same_token(sent: str, expected: str) -> bool:
 
 @web.middleware
 async def header_counts(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The 购物车 count every page's header shows (F3), for a learner's page requests."""
+    """The 购物车 and unread message counts every page's header shows (F3, F24), for a
+    learner's page requests."""
     user = request.get(USER)
     if user is not None and request.method == "GET" and not is_api(request):
         request[CART_COUNT] = await cart_count(request.app[DB], user.id)
+        request[UNREAD_COUNT] = await unread_count(request.app[DB], user.id)
     return await handler(request)
 
 

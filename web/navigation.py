@@ -1,4 +1,4 @@
-"""The learner's nine-part navigation (F3); an entry without a page yet is left out."""
+"""The learner's nine-part navigation (F3), in the header and on the home page."""
 
 from typing import NamedTuple
 
@@ -6,7 +6,7 @@ from typing import NamedTuple
 class NavItem(NamedTuple):
     key: str
     label: str
-    url: str | None
+    url: str
 
 
 NAVIGATION = (
@@ -16,12 +16,10 @@ NAVIGATION = (
     NavItem("archive", "我的档案", "/archive"),
     NavItem("orders", "我的订单", "/orders"),
     NavItem("account", "我的账户", "/account"),
-    NavItem("messages", "我的消息", None),
-    NavItem("notes", "我的笔记", None),
+    NavItem("messages", "我的消息", "/messages"),
+    NavItem("notes", "我的笔记", "/notes"),
     NavItem("settings", "个人设置", "/settings/profile"),
 )
-
-VISIBLE_NAVIGATION = tuple(item for item in NAVIGATION if item.url is not None)
 
 # Beside the nine parts, open to everyone: the manual's §9 and §10 (F29, F30).
 SERVICE_NAVIGATION = (

@@ -33,6 +33,7 @@ from web.bodies import (
     RegistrationBody,
 )
 from web.decoding import parse_id, read_form
+from web.navigation import NAVIGATION
 from web.render import render_page
 from web.requests import (
     TOKEN,
@@ -103,7 +104,9 @@ async def index(request: web.Request) -> web.Response:
         return render_page(request, "login.html", {"next": "/", "values": {}})
     year = catalog.learning_year(request.app[SETTINGS].current_year, request.app[CLOCK]())
     hours = await archive.year_hours(request.app[DB], user, year, now(request))
-    return render_page(request, "home.html", {"active": "home", "year_hours": hours})
+    return render_page(
+        request, "home.html", {"active": "home", "year_hours": hours, "parts": NAVIGATION}
+    )
 
 
 async def app_page(request: web.Request) -> web.Response:

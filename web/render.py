@@ -15,8 +15,8 @@ from engine.appkeys import SETTINGS
 from engine.clock import CHINA, china_time
 from engine.commerce.money import yuan
 from web.flash import clear_flash, read_flash
-from web.navigation import SERVICE_NAVIGATION, VISIBLE_NAVIGATION
-from web.requests import CART_COUNT, CSRF_TOKEN, current_user, is_api
+from web.navigation import NAVIGATION, SERVICE_NAVIGATION
+from web.requests import CART_COUNT, CSRF_TOKEN, UNREAD_COUNT, current_user, is_api
 
 _encoder = msgspec.json.Encoder()
 
@@ -76,8 +76,10 @@ def render_page(
         "site_name": request.app[SETTINGS].site_name,
         "user": user,
         "cart_count": request.get(CART_COUNT),
+        "unread_count": request.get(UNREAD_COUNT),
+        "own_socket": False,  # the page speaks to /ws itself, and shows notices from it
         "csrf_token": request.get(CSRF_TOKEN, ""),
-        "nav": VISIBLE_NAVIGATION,
+        "nav": NAVIGATION,
         "service_nav": SERVICE_NAVIGATION,
         "options": FORM_OPTIONS,
         "flash": flash,

@@ -25,6 +25,7 @@ AUTH_VIA = web.RequestKey("auth_via", str)
 REQUEST_ID = web.RequestKey("request_id", str)
 CSRF_TOKEN = web.RequestKey("csrf_token", str)
 CART_COUNT = web.RequestKey("cart_count", int)
+UNREAD_COUNT = web.RequestKey("unread_count", int)
 
 
 def now(request: web.Request) -> datetime:

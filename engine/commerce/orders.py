@@ -7,15 +7,19 @@ import asyncpg
 import structlog
 
 from engine.commerce import balance, store
+from engine.commerce.money import yuan
 from engine.commerce.types import Order
 from engine.db import Connection, Executor
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.messages.service import notify
 from engine.progress.enrolments import restore_completed, revoke_enrolments
 
 log = structlog.get_logger(__name__)
 
 ORDER_STATUSES = {"unpaid": "待支付", "paid": "已支付", "cancelled": "已取消", "refunded": "已退款"}
 NOT_FOUND = "订单不存在"
+PAID_TITLE = "支付成功"
+PAID_BY = {"balance": "余额支付", "alipay": "支付宝支付", "bank": "银行卡支付"}
 
 
 def new_trade_no(now: datetime) -> str:
@@ -70,6 +74,14 @@ async def mark_paid(
     selected = await store.select_ordered_courses(connection, row["learner_id"], order_id)
     if selected:
         await restore_completed(connection, row["learner_id"], selected)
+    paid_by = PAID_BY.get(method, "在线支付")
+    await notify(
+        connection,
+        row["learner_id"],
+        PAID_TITLE,
+        f"您的订单（编号{order_id}）已支付成功，金额{yuan(row['amount_fen'])}（{paid_by}），"
+        "所购课程已加入已选课程。",
+    )
     log.info("order paid", order_id=order_id, method=method, bank=bank)
     return True
 

@@ -13,11 +13,14 @@ from engine.exams import grading, keys, scripts, store
 from engine.exams.eligibility import refusal
 from engine.exams.types import AttemptView, ExamSummary, Graded, JoinedExam, Question, Result
 from engine.kv import Batcher, Redis
+from engine.messages.service import notify_many
+from engine.messages.types import NewNotice
 from engine.progress.enrolments import refresh_enrolments
 
 _list_decoder = msgspec.json.Decoder(list[str])
 _encoder = msgspec.json.Encoder()
 
+AUTO_SUBMITTED = "考试已自动交卷"
 NOT_SCHEDULED = "管理员尚未安排本课程的考试，安排后将显示在这里"
 SAVE_REFUSALS = {
     "deadline_passed": "考试时间已到，答案未能保存",
@@ -293,6 +296,8 @@ class Exams:
                 )
             )
         stored = await store.grade(db, graded, now_ms, submitted_by)
+        if submitted_by == "deadline" and stored:
+            await _notify_submitted(db, stored)
         passed = [attempt for attempt in stored if attempt.passed]
         if passed:
             plans = await store.plans_of_exams(
@@ -377,3 +382,21 @@ def _public_question(question: Question, order: list[str]) -> dict[str, Any]:
         ],
         "score": question.score,
     }
+
+
+async def _notify_submitted(db: Executor, graded: list[Graded]) -> None:
+    """A 系统通知 of each attempt the server submitted at its deadline, with its score."""
+    titles = await store.exam_titles(db, {attempt.exam_id for attempt in graded})
+    await notify_many(
+        db,
+        [
+            NewNotice(
+                attempt.learner_id,
+                AUTO_SUBMITTED,
+                f"考试“{titles[attempt.exam_id]}”的答题时间已到，系统已自动交卷。"
+                f"得分：{attempt.score}分（满分{attempt.total_score}分），"
+                f"{'已通过' if attempt.passed else '未通过'}。",
+            )
+            for attempt in graded
+        ],
+    )

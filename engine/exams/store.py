@@ -266,6 +266,13 @@ async def grading_rules(db: Executor, exam_ids: Iterable[int]) -> dict[int, tupl
     return {row["id"]: (row["partial_credit"], row["pass_score"]) for row in rows}
 
 
+async def exam_titles(db: Executor, exam_ids: Iterable[int]) -> dict[int, str]:
+    rows = await db.fetch(
+        "SELECT id, title FROM exams WHERE id = ANY($1::bigint[])", list(exam_ids)
+    )
+    return {row["id"]: row["title"] for row in rows}
+
+
 # Only attempts still in progress are graded: however many transactions race, each attempt
 # is stored once.
 GRADE = """

@@ -1,7 +1,33 @@
-"""What progress offers other domains: recomputing the hours and passes of enrolments."""
+"""What progress offers other domains: recomputing the hours and passes of enrolments.
+
+A plan that becomes 已通过 sends its learner a 系统通知 in the same transaction.
+"""
+
+from collections.abc import Sequence
 
 from engine.db import Executor
+from engine.messages.service import notify_many
+from engine.messages.types import NewNotice
 from engine.progress import store
+from engine.progress.types import Passed
+
+PASSED_TITLE = "培训计划已通过"
+
+
+async def announce_passes(db: Executor, passed: Sequence[Passed]) -> None:
+    """A 系统通知 to each learner of a plan passed now."""
+    if passed:
+        await notify_many(
+            db,
+            [
+                NewNotice(
+                    item.learner_id,
+                    PASSED_TITLE,
+                    f"恭喜您！培训计划“{item.title}”已通过，所需学时均已获得。",
+                )
+                for item in passed
+            ],
+        )
 
 
 async def refresh_enrolments(db: Executor, learners: list[int], plans: list[int]) -> None:
@@ -9,7 +35,7 @@ async def refresh_enrolments(db: Executor, learners: list[int], plans: list[int]
 
     For a domain whose event earns hours outside playback, as a passed exam does.
     """
-    await store.refresh_enrolments(db, learners, plans)
+    await announce_passes(db, await store.refresh_enrolments(db, learners, plans))
 
 
 async def revoke_enrolments(db: Executor, learner_id: int, plans: list[int]) -> None:
@@ -23,4 +49,4 @@ async def revoke_enrolments(db: Executor, learner_id: int, plans: list[int]) -> 
 
 async def restore_completed(db: Executor, learner_id: int, courses: list[int]) -> None:
     """Count again the kept progress of newly selected courses (bought again after a refund)."""
-    await store.complete_reselected(db, learner_id, courses)
+    await announce_passes(db, await store.complete_reselected(db, learner_id, courses))

@@ -16,6 +16,7 @@ from redis.exceptions import ResponseError
 from engine.errors import TRANSIENT
 from engine.kv import Batcher, Redis
 from engine.progress import keys, store
+from engine.progress.enrolments import announce_passes
 
 log = structlog.get_logger(__name__)
 
@@ -135,4 +136,4 @@ class Flusher:
             if hwm is not None
         ]
         async with self.pool.acquire() as connection, connection.transaction():
-            await store.save_progress(connection, rows)
+            await announce_passes(connection, await store.save_progress(connection, rows))

@@ -6,7 +6,7 @@ from typing import Any
 
 from engine.catalog.measures import hours
 from engine.db import Connection, Executor
-from engine.progress.types import ChapterState, Watchable
+from engine.progress.types import ChapterState, Passed, Watchable
 
 # The rule of playback: a chapter `ch` plays for learner $1 at time $3 while one of their
 # plans that has its course selected is open.
@@ -137,7 +137,9 @@ RETURNING s.plan_id
 # courses whose exam (the course's, for this plan or every plan) the learner has passed. The
 # plan is passed when every compulsory course is earned and the elective hours reach the
 # requirement. A plan once passed stays passed, unless $3 (revoke) says a course it counted was
-# taken back (a refund): then hours and the pass follow only from what remains.
+# taken back (a refund): then hours and the pass follow only from what remains. Returns the
+# enrolments this statement passed: `passed_at` is now() only where it was NULL (a concurrent
+# transaction that passed it first set its own, earlier now()).
 REFRESH_ENROLMENTS = """
 WITH pairs AS (
     -- Callers may name a pair more than once (two courses of a plan completed in one batch):
@@ -157,7 +159,7 @@ WITH pairs AS (
           WHERE r.learner_id = s.learner_id AND r.passed AND x.course_id = s.course_id
             AND (x.plan_id IS NULL OR x.plan_id = s.plan_id)))
 ), verdict AS (
-    SELECT a.learner_id, a.plan_id,
+    SELECT a.learner_id, a.plan_id, p.title,
            coalesce((SELECT sum(hour_tenths) FROM earned x
                      WHERE x.learner_id = a.learner_id AND x.plan_id = a.plan_id), 0) AS total,
            coalesce((SELECT sum(hour_tenths) FROM earned x
@@ -171,42 +173,53 @@ WITH pairs AS (
                                    AND x.course_id = pc.course_id)) AS passes
     FROM pairs a
     JOIN plans p ON p.id = a.plan_id
+), updated AS (
+    UPDATE enrolments e SET
+        earned_tenths = v.total,
+        state = CASE WHEN v.passes THEN 'passed' WHEN $3 THEN 'learning' ELSE e.state END,
+        passed_at = CASE WHEN v.passes THEN coalesce(e.passed_at, now())
+                         WHEN $3 THEN NULL ELSE e.passed_at END
+    FROM verdict v
+    WHERE e.learner_id = v.learner_id AND e.plan_id = v.plan_id
+    RETURNING e.learner_id, e.plan_id, v.title, v.passes AND e.passed_at = now() AS newly
 )
-UPDATE enrolments e SET
-    earned_tenths = v.total,
-    state = CASE WHEN v.passes THEN 'passed' WHEN $3 THEN 'learning' ELSE e.state END,
-    passed_at = CASE WHEN v.passes THEN coalesce(e.passed_at, now())
-                     WHEN $3 THEN NULL ELSE e.passed_at END
-FROM verdict v
-WHERE e.learner_id = v.learner_id AND e.plan_id = v.plan_id
+SELECT learner_id, plan_id, title FROM updated WHERE newly
 """
 
 
-async def save_progress(connection: Connection, rows: Iterable[ProgressRow]) -> None:
-    """Write absolute progress, then what follows from it: completed courses, hours, passes."""
+async def save_progress(connection: Connection, rows: Iterable[ProgressRow]) -> list[Passed]:
+    """Write absolute progress, then what follows from it: completed courses, hours, passes;
+    returns the plans passed now."""
     columns = list(zip(*rows, strict=True))
     if not columns:
-        return
+        return []
     await connection.execute(SAVE_PROGRESS, *columns)
     completed = await connection.fetch(COMPLETE_COURSES, columns[0], columns[1])
     if completed:
         learners, plans = zip(*((row[0], row[1]) for row in completed), strict=True)
-        await refresh_enrolments(connection, list(learners), list(plans))
+        return await refresh_enrolments(connection, list(learners), list(plans))
+    return []
 
 
-async def complete_reselected(connection: Executor, learner_id: int, courses: list[int]) -> None:
-    """Complete newly selected courses the learner had already watched, then their plans' hours."""
+async def complete_reselected(
+    connection: Executor, learner_id: int, courses: list[int]
+) -> list[Passed]:
+    """Complete newly selected courses the learner had already watched, then their plans' hours;
+    returns the plans passed now."""
     completed = await connection.fetch(COMPLETE_RESELECTED, learner_id, courses)
     if completed:
         plans = sorted({row["plan_id"] for row in completed})
-        await refresh_enrolments(connection, [learner_id] * len(plans), plans)
+        return await refresh_enrolments(connection, [learner_id] * len(plans), plans)
+    return []
 
 
 async def refresh_enrolments(
     connection: Executor, learners: list[int], plans: list[int], *, revoke: bool = False
-) -> None:
-    """Recompute earned hours and the 已通过 state of these (learner, plan) pairs."""
-    await connection.execute(REFRESH_ENROLMENTS, learners, plans, revoke)
+) -> list[Passed]:
+    """Recompute earned hours and the 已通过 state of these (learner, plan) pairs; returns
+    those passed now."""
+    rows = await connection.fetch(REFRESH_ENROLMENTS, learners, plans, revoke)
+    return [Passed(**row) for row in rows]
 
 
 async def chapter_lengths(db: Executor, courses: list[int]) -> list[tuple[int, float]]:

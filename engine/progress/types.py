@@ -56,6 +56,14 @@ class Heartbeat(msgspec.Struct, frozen=True):
     release: bool = False
 
 
+class Passed(msgspec.Struct, frozen=True):
+    """A learner's plan that became 已通过."""
+
+    learner_id: int
+    plan_id: int
+    title: str
+
+
 class Watchable(msgspec.Struct, frozen=True):
     """A chapter a learner may watch now, with what validating it needs."""
 

@@ -55,6 +55,16 @@ class Hub:
     def remove(self, connection: Connection) -> None:
         self.connections.pop(connection.id, None)
 
+    def learner_connections(self, learner_ids: set[int]) -> dict[int, list[Connection]]:
+        """This node's sockets of these learners. A scan, not an index: it runs once per batch
+        of notices, and an index would cost memory on every one of tens of thousands of
+        sockets."""
+        found: dict[int, list[Connection]] = {}
+        for connection in self.connections.values():
+            if connection.learner_id in learner_ids:
+                found.setdefault(connection.learner_id, []).append(connection)
+        return found
+
     async def send_to(self, node_id: str, conn_id: str, message: Message) -> None:
         """Deliver to a connection on whichever node holds it; gone connections are ignored."""
         await self.send_many([(node_id, conn_id, message)])

@@ -133,6 +133,13 @@ class ExamResult(Message, tag="exam.result"):
     total_score: int
 
 
+class Notice(Message, tag="notice"):
+    kind: str  # system | letter | survey | announcement
+    title: str
+    body: str
+    unread: int  # the learner's unread messages, this one included
+
+
 class Error(Message, tag="error"):
     code: str
     message: str

@@ -2,6 +2,8 @@
 // once the server acknowledges them (`exam.saved`); what is not yet acknowledged is sent
 // again after a reconnect. The countdown runs from the server's deadline and the offset
 // between the server's clock and this one, so a drifting or sleeping tab cannot stretch it.
+import { showNotice } from "./unread.js";
+
 const root = document.querySelector("#exam");
 const attempt = Number(root.dataset.attempt);
 const grace = Number(root.dataset.grace);
@@ -119,6 +121,7 @@ function tick() {
 }
 
 const handlers = {
+  notice: showNotice,
   "exam.state"(message) {
     joined = true;
     retries = 0;

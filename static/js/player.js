@@ -2,6 +2,8 @@
 // PROTOCOL.md says; the server decides what earns credit. This page reports honestly, keeps
 // to what the server allows (no seeking past what was watched, no faster than max_rate) and
 // tells the learner why whenever it pauses.
+import { showNotice } from "./unread.js";
+
 const root = document.querySelector("#player");
 const video = root.querySelector("video");
 const status = root.querySelector("#status");
@@ -124,6 +126,7 @@ const handlers = {
     }
   },
   superseded: () => halt(SUPERSEDED),
+  notice: showNotice,
   error(message) {
     // `forbidden` answers `play`: this chapter may not be watched now.
     if (message.code === "forbidden") {
@@ -209,13 +212,15 @@ document.addEventListener("visibilitychange", () => {
   else beat();
 });
 
-for (const button of keyPoints) {
-  button.addEventListener("click", () => {
-    const time = Number(button.dataset.time);
-    if (time > reach) return say(NOT_WATCHED, "warn");
-    video.currentTime = time;
-  });
+// 关键目录 and the notes (notes.js sends a `jump` event) go only within what was watched.
+function jumpTo(time) {
+  if (time > reach) return say(NOT_WATCHED, "warn");
+  video.currentTime = time;
 }
+for (const button of keyPoints) {
+  button.addEventListener("click", () => jumpTo(Number(button.dataset.time)));
+}
+root.addEventListener("jump", (event) => jumpTo(event.detail.time));
 
 endButton.addEventListener("click", (event) => {
   event.preventDefault();

@@ -142,21 +142,29 @@ class Examinee:
         return await self.receive()
 
     async def receive(self, *, ticks: bool = False) -> dict[str, Any]:
+        """The next reply; ticks (unless asked for) and notices are only kept in `seen`."""
         while True:
             reply: dict[str, Any] = await self.ws.receive_json(timeout=5)
             self.seen.append(reply)
+            if reply["type"] == "notice":
+                continue
             if ticks or reply["type"] != "exam.tick":
                 return reply
 
     async def pending(self) -> list[dict[str, Any]]:
-        """What arrives before 50 ms of silence, countdown ticks left out."""
+        """What arrives before 50 ms of silence, countdown ticks and notices left out."""
         replies = []
         with contextlib.suppress(asyncio.TimeoutError):
             while True:
                 reply: dict[str, Any] = await self.ws.receive_json(timeout=0.05)
-                if reply["type"] != "exam.tick":
+                self.seen.append(reply)
+                if reply["type"] not in ("exam.tick", "notice"):
                     replies.append(reply)
         return replies
+
+    def notices(self) -> list[str]:
+        """The titles of the notices received so far."""
+        return sorted(reply["title"] for reply in self.seen if reply["type"] == "notice")
 
     async def answer(
         self, attempt: int, question: int, answer: list[str], seq: int
@@ -443,8 +451,12 @@ async def test_two_nodes_race_to_auto_submit_once(
     assert result["type"] == "exam.result"
     assert result["attempt"] == attempt["id"]
     assert result["score"] == 2  # the first question, a 2-point 单选题, answered right
-    with pytest.raises(asyncio.TimeoutError):
-        await player.ws.receive_json(timeout=1.5)  # no second result, even from background loops
+    await asyncio.sleep(1.5)  # the background loops too have had their chance
+    assert await player.pending() == []  # no second result
+    # One 系统通知 of the auto-submission, pushed to the socket on B whichever node graded.
+    [notice] = [reply for reply in player.seen if reply["type"] == "notice"]
+    assert (notice["kind"], notice["title"], notice["unread"]) == ("system", "考试已自动交卷", 1)
+    assert "得分：2分（满分10分），未通过" in notice["body"]
     assert sum(sweeper.submitted for sweeper in sweepers) == 1
     connection = await asyncpg.connect(database_url)
     try:
@@ -572,6 +584,10 @@ async def test_sweepers_race_to_grade_a_batch_once(
         assert (best[learner.id]["best_score"], best[learner.id]["passed"]) == (score, passed)
         assert best[learner.id]["best_attempt_id"] == attempt_id
         assert states[learner.id] == ("passed" if passed else "learning")
+    # One 系统通知 of each auto-submission, one of each plan passed, on whichever node.
+    for _, _, player, _, score in sitting:
+        expected = ["培训计划已通过", "考试已自动交卷"] if score >= 6 else ["考试已自动交卷"]
+        assert player.notices() == expected
     for node in nodes:
         await node.close()
 

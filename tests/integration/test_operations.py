@@ -40,6 +40,7 @@ async def test_healthz_is_ok_when_both_answer(client: TestClient) -> None:
         "socket_leases": "ok",
         "exam_sweeper": "ok",
         "exam_ticker": "ok",
+        "notice_feed": "ok",
     }
 
 
