@@ -34,6 +34,7 @@ from engine.appkeys import (
     PROGRESS,
     REDIS,
     REGISTRATION_THROTTLE,
+    ROOMS,
     SANDBOX,
     SETTINGS,
     SOCKET_CAPS,
@@ -52,6 +53,7 @@ from engine.metrics import Metrics
 from engine.progress.flusher import Flusher
 from engine.progress.service import Progress
 from engine.progress.types import Rules
+from engine.rooms.service import Rooms
 from engine.scripts import SCRIPTS
 from engine.sessions.caps import RENEW_EVERY_S, SocketCaps
 from engine.sessions.commands import Commands
@@ -125,6 +127,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[CARD_THROTTLE] = CardThrottle(batcher, settings)
     app[PROGRESS] = Progress(batcher, Rules.from_settings(settings))
     app[EXAMS] = Exams(redis, batcher, rng=random.SystemRandom())
+    app[ROOMS] = Rooms(batcher, settings)
     gateway = await open_gateway(settings)
     app[GATEWAY] = gateway
     sandbox = None
@@ -180,6 +183,7 @@ async def _commands(app: web.Application) -> AsyncIterator[None]:
     app[COMMANDS] = Commands(
         progress=app[PROGRESS],
         exams=app[EXAMS],
+        rooms=app[ROOMS],
         hub=app[HUB],
         db=app[DB],
         clock=app[CLOCK],

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web import api, exams, health, learning, media, pages, payments, sandbox, shop, ws
+from web import api, exams, health, learning, media, pages, payments, rooms, sandbox, shop, ws
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 mimetypes.add_type("application/manifest+json", ".webmanifest")
@@ -42,6 +42,7 @@ def setup_routes(app: web.Application) -> None:
             web.post("/api/v1/account/recharge", api.recharge),
             web.get("/api/v1/exams", api.exams),
             web.post("/api/v1/exams/{exam_id}/attempts", api.start_attempt),
+            web.get("/api/v1/rooms/{room}/messages", rooms.older_messages),
             web.get("/", pages.index),
             web.get("/login", pages.login_page),
             web.post("/login", pages.login),

@@ -184,3 +184,13 @@ async def refresh_enrolments(
 ) -> None:
     """Recompute earned hours and the 已通过 state of these (learner, plan) pairs."""
     await connection.execute(REFRESH_ENROLMENTS, learners, plans, revoke)
+
+
+async def has_selected(connection: Executor, learner_id: int, course_id: int) -> bool:
+    return bool(
+        await connection.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM selections WHERE learner_id = $1 AND course_id = $2)",
+            learner_id,
+            course_id,
+        )
+    )

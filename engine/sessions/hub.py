@@ -1,9 +1,11 @@
 """The connections this node holds, and the bus that reaches connections on other nodes.
 
 Each node subscribes to its own channel on one Redis pub/sub connection; a message for a
-connection elsewhere (a superseded lease, later chat) is published to its node's channel.
+connection elsewhere (a superseded lease) is published to its node's channel.
 The same connection hears the logins that end (`SESSIONS_ENDED_CHANNEL`, one channel for all
-nodes: logouts are rare, and no record of which node holds whose sockets can go stale).
+nodes: logouts are rare, and no record of which node holds whose sockets can go stale) and
+the rooms' messages (`ROOMS_CHANNEL`: each published once, delivered by every node to the
+members it holds, the same bytes to each).
 """
 
 import asyncio
@@ -16,7 +18,10 @@ from redis.asyncio.client import PubSub
 
 from engine.accounts.keys import SESSIONS_ENDED_CHANNEL
 from engine.accounts.logins import SessionsEnded, session_digest
+from engine.errors import TRANSIENT
 from engine.kv import Redis
+from engine.rooms.keys import ROOMS_CHANNEL
+from engine.rooms.types import Seat
 from engine.sessions.connection import LOST_AUTHENTICATION, Connection
 from engine.sessions.protocol import ExamResult, Message, encoder
 
@@ -37,7 +42,13 @@ class Envelope(msgspec.Struct, frozen=True):
     finished: int | None = None  # the attempt an `exam.result` in `data` is for
 
 
+class RoomEnvelope(msgspec.Struct, frozen=True):
+    room: str
+    data: msgspec.Raw  # the frame every member of the room gets, encoded once
+
+
 _envelope_decoder = msgspec.json.Decoder(Envelope)
+_room_decoder = msgspec.json.Decoder(RoomEnvelope)
 _ended_decoder = msgspec.json.Decoder(SessionsEnded)
 
 
@@ -46,6 +57,7 @@ class Hub:
         self.redis = redis
         self.node_id = node_id
         self.connections: dict[str, Connection] = {}
+        self.rooms: dict[str, dict[str, Connection]] = {}  # room → its members here, by id
         self.subscribed = asyncio.Event()
         self._pubsub: PubSub | None = None
 
@@ -54,6 +66,38 @@ class Hub:
 
     def remove(self, connection: Connection) -> None:
         self.connections.pop(connection.id, None)
+        for room in list(connection.rooms):
+            self.leave(connection, room)
+
+    def enter(self, connection: Connection, seat: Seat) -> None:
+        """Make the connection a member of the seat's room on this node: from now on it gets
+        every message the bus relays to the room."""
+        connection.rooms[seat.room.name] = seat
+        self.rooms.setdefault(seat.room.name, {})[connection.id] = connection
+
+    def leave(self, connection: Connection, room: str) -> None:
+        connection.rooms.pop(room, None)
+        members = self.rooms.get(room)
+        if members is not None:
+            members.pop(connection.id, None)
+            if not members:
+                del self.rooms[room]
+
+    async def publish_room(self, room: str, message: Message) -> None:
+        """Encode once and publish to every node (this one too: one path, one order per
+        node). With Redis away, this node's members still get it; the others catch up."""
+        data = encoder.encode(message)
+        envelope = encoder.encode(RoomEnvelope(room, msgspec.Raw(data)))
+        try:
+            await self.redis.publish(ROOMS_CHANNEL, envelope)
+        except TRANSIENT as exc:
+            log.warning("room message not published; members elsewhere catch up", error=repr(exc))
+            self._deliver_room(room, data)
+
+    def _deliver_room(self, room: str, data: bytes) -> None:
+        # A copy of the members: a slow one is closed (and so leaves) while we iterate.
+        for connection in list(self.rooms.get(room, {}).values()):
+            connection.send_raw(data)
 
     async def send_to(self, node_id: str, conn_id: str, message: Message) -> None:
         """Deliver to a connection on whichever node holds it; gone connections are ignored."""
@@ -99,7 +143,10 @@ class Hub:
         if item is None:
             return False
         try:
-            if item["channel"] == SESSIONS_ENDED_CHANNEL:
+            if item["channel"] == ROOMS_CHANNEL:
+                room = _room_decoder.decode(item["data"])
+                self._deliver_room(room.room, bytes(room.data))
+            elif item["channel"] == SESSIONS_ENDED_CHANNEL:
                 self._close_ended(_ended_decoder.decode(item["data"]))
             else:
                 envelope = _envelope_decoder.decode(item["data"])
@@ -120,7 +167,9 @@ class Hub:
     async def _subscribe(self) -> PubSub:
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(node_channel(self.node_id), SESSIONS_ENDED_CHANNEL)
+            await pubsub.subscribe(
+                node_channel(self.node_id), SESSIONS_ENDED_CHANNEL, ROOMS_CHANNEL
+            )
         except BaseException:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
             raise
