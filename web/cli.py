@@ -19,6 +19,7 @@ import structlog
 from aiohttp import web
 
 from engine import db, production
+from engine.accounts import service as accounts
 from engine.catalog.demo import PLANS
 from engine.clock import system_clock, utc_time
 from engine.commerce import cards, orders
@@ -77,6 +78,14 @@ def main(argv: list[str] | None = None) -> None:
         "refund", help="refund a paid order to the learner's balance"
     )
     refund_parser.add_argument("order_id", type=int)
+    teachers_commands = commands.add_parser(
+        "teachers", help="teachers of courses (administration)"
+    ).add_subparsers(dest="teachers_command", required=True)
+    grant_parser = teachers_commands.add_parser(
+        "grant", help="make a user a course's teacher: answers its 问答, hides its messages"
+    )
+    grant_parser.add_argument("username")
+    grant_parser.add_argument("course_id", type=int)
     args = parser.parse_args(argv)
     try:
         settings = command_settings(args.command, os.environ)
@@ -93,6 +102,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "orders":
         refund_order(settings, args.order_id)
+        return
+    if args.command == "teachers":
+        grant_teacher(settings, args.username, args.course_id)
         return
     {"run": run, "serve": serve, "migrate": migrate}[args.command](settings)
 
@@ -197,6 +209,13 @@ def refund_order(settings: Settings, order_id: int) -> Order:
         f"{yuan(order.amount_fen)} returned to the learner's balance"
     )
     return order
+
+
+def grant_teacher(settings: Settings, username: str, course_id: int) -> int:
+    """An administrator's grant of the teacher role in one course; the user's id."""
+    user_id = _on_database(settings, lambda pool: accounts.grant_teacher(pool, username, course_id))
+    print(f"{username} (user {user_id}) now teaches course {course_id}")
+    return user_id
 
 
 def _on_database(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:

@@ -7,11 +7,13 @@ from typing import Any
 import aiohttp
 import asyncpg
 import msgspec
+import pytest
 from aiohttp.test_utils import TestClient
 
 from engine.accounts import service as accounts
 from engine.settings import Settings
 from tests.conftest import Clock, Course, Learner, build_course, enrol, origin_of
+from web import cli
 from web.app import create_portal
 
 Payload = Callable[..., dict[str, Any]]
@@ -291,6 +293,7 @@ async def test_a_teacher_hides_a_message_for_everyone_live_and_it_stays_stored(
 async def test_a_question_waits_until_a_teacher_answers_and_the_answer_is_pinned(
     aiohttp_client: Any, settings: Settings, clock: Clock, registration: Payload, database_url: str
 ) -> None:
+    """问答: a learner's question is 待回答 until a teacher of the course answers it."""
     first = await node(aiohttp_client, settings, clock)
     second = await node(aiohttp_client, settings, clock)
     course = await build_course(database_url)
@@ -298,11 +301,11 @@ async def test_a_question_waits_until_a_teacher_answers_and_the_answer_is_pinned
     asker = await member(first, registration, database_url, course)
     other = await member(first, registration, database_url, course)
     teacher, username = await user(second, registration, real_name="王老师")
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
-    try:
-        await accounts.grant_teacher(pool, username, course.course_id)
-    finally:
-        await pool.close()
+    # Until the administration pages exist, the `jixu teachers grant` command does it.
+    granted = await asyncio.to_thread(cli.grant_teacher, settings, username, course.course_id)
+    assert granted == teacher.id
+    with pytest.raises(SystemExit, match="不存在"):
+        await asyncio.to_thread(cli.grant_teacher, settings, "nobody_here", course.course_id)
     asking, _ = await joined(first, asker, room)
     answering, _ = await joined(second, teacher, room)
     await send(asking, room, "第三章的公式怎么推导？", "q1")
