@@ -219,7 +219,7 @@ class Commands:
         except BaseException:
             self.hub.leave(conn, seat.room.name)
             raise
-        conn.send(history_message(seat.room.name, history))
+        conn.send(history_message(seat, history))
 
     async def handle_chat_send(self, conn: Connection, message: protocol.ChatSend) -> None:
         """Store the message, then deliver it to every member on every node."""

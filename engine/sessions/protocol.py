@@ -188,6 +188,7 @@ class ChatMessage(Message, tag="chat.message", omit_defaults=True):
 
 class ChatHistory(Message, tag="chat.history"):
     room: str
+    role: str  # the member's own: teachers and administrators answer and hide
     messages: list[ChatMessage]
     last_seq: int
     pinned: list[ChatMessage]  # 问答: answered questions and their answers

@@ -1,6 +1,6 @@
 """The rooms' messages as the protocol sends them."""
 
-from engine.rooms.types import History, StoredMessage
+from engine.rooms.types import History, Seat, StoredMessage
 from engine.sessions import protocol
 
 
@@ -21,9 +21,10 @@ def chat_message(stored: StoredMessage) -> protocol.ChatMessage:
     )
 
 
-def history_message(room: str, history: History) -> protocol.ChatHistory:
+def history_message(seat: Seat, history: History) -> protocol.ChatHistory:
     return protocol.ChatHistory(
-        room=room,
+        room=seat.room.name,
+        role=seat.role,
         messages=[chat_message(stored) for stored in history.messages],
         last_seq=history.last_seq,
         pinned=[chat_message(stored) for stored in history.pinned],

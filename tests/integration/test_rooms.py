@@ -103,6 +103,7 @@ async def test_every_member_on_both_nodes_gets_every_message_once_in_one_order(
         assert history == {
             "type": "chat.history",
             "room": room,
+            "role": "learner",
             "messages": [],
             "last_seq": 0,
             "pinned": [],
