@@ -59,6 +59,7 @@ from engine.sessions.caps import RENEW_EVERY_S, SocketCaps
 from engine.sessions.commands import Commands
 from engine.sessions.exam_feed import ExamTicker, push_results
 from engine.sessions.hub import Hub
+from engine.sessions.rooms_feed import catch_up
 from engine.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -151,7 +152,7 @@ async def _flusher(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _hub(app: web.Application) -> AsyncIterator[None]:
-    hub = Hub(app[REDIS], app[NODE_ID])
+    hub = Hub(app[REDIS], app[NODE_ID], catch_up(app[ROOMS], app[DB]))
     app[HUB] = hub
     app[METRICS].count_sockets(lambda: len(hub.connections))
     settings = app[SETTINGS]

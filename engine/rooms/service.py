@@ -61,6 +61,11 @@ class Rooms:
             pinned = await store.pinned(db, name, PINNED_ANSWERS)
         return History(messages=messages, last_seq=last, pinned=pinned)
 
+    async def missed(self, db: Executor, room_name: str, after_seq: int) -> list[StoredMessage]:
+        """A room's messages after `after_seq`, for a node that missed them (its members
+        joined already)."""
+        return await store.messages_after(db, room_name, after_seq, CATCH_UP_SIZE)
+
     async def older(
         self, db: Executor, user_id: int, room_name: str, before_seq: int
     ) -> list[StoredMessage]:

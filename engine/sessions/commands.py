@@ -219,6 +219,7 @@ class Commands:
         except BaseException:
             self.hub.leave(conn, seat.room.name)
             raise
+        self.hub.joined(seat.room.name, history.last_seq)
         conn.send(history_message(seat, history))
 
     async def handle_chat_send(self, conn: Connection, message: protocol.ChatSend) -> None:
@@ -227,7 +228,7 @@ class Commands:
         stored, _answered = await self.rooms.send(
             self.db, seat, message.text, message.client_id, self.clock(), message.answer_to
         )
-        await self.hub.publish_room(seat.room.name, chat_message(stored))
+        await self.hub.publish_room(seat.room.name, chat_message(stored), stored.seq)
 
     async def handle_chat_leave(self, conn: Connection, message: protocol.ChatLeave) -> None:
         self.hub.leave(conn, message.room)

@@ -9,7 +9,7 @@ members it holds, the same bytes to each).
 """
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import msgspec
 import structlog
@@ -45,6 +45,11 @@ class Envelope(msgspec.Struct, frozen=True):
 class RoomEnvelope(msgspec.Struct, frozen=True):
     room: str
     data: msgspec.Raw  # the frame every member of the room gets, encoded once
+    seq: int = 0  # a message's (a hide has none)
+
+
+# After the bus was lost: each room's frames after the seq this node relayed last.
+CatchUp = Callable[[dict[str, int]], Awaitable[list[tuple[str, int, bytes]]]]
 
 
 _envelope_decoder = msgspec.json.Decoder(Envelope)
@@ -53,11 +58,14 @@ _ended_decoder = msgspec.json.Decoder(SessionsEnded)
 
 
 class Hub:
-    def __init__(self, redis: Redis, node_id: str) -> None:
+    def __init__(self, redis: Redis, node_id: str, catch_up: CatchUp | None = None) -> None:
         self.redis = redis
         self.node_id = node_id
         self.connections: dict[str, Connection] = {}
         self.rooms: dict[str, dict[str, Connection]] = {}  # room → its members here, by id
+        self.relayed: dict[str, int] = {}  # room → the highest seq its members here were sent
+        self.catch_up = catch_up
+        self.lost = False  # the bus lost its connection: what was published meanwhile is missed
         self.subscribed = asyncio.Event()
         self._pubsub: PubSub | None = None
 
@@ -82,22 +90,43 @@ class Hub:
             members.pop(connection.id, None)
             if not members:
                 del self.rooms[room]
+                self.relayed.pop(room, None)
 
-    async def publish_room(self, room: str, message: Message) -> None:
+    def joined(self, room: str, last_seq: int) -> None:
+        """A member here read the room's history up to `last_seq`."""
+        if room in self.rooms:
+            self.relayed[room] = max(self.relayed.get(room, 0), last_seq)
+
+    async def publish_room(self, room: str, message: Message, seq: int = 0) -> None:
         """Encode once and publish to every node (this one too: one path, one order per
         node). With Redis away, this node's members still get it; the others catch up."""
         data = encoder.encode(message)
-        envelope = encoder.encode(RoomEnvelope(room, msgspec.Raw(data)))
+        envelope = encoder.encode(RoomEnvelope(room, msgspec.Raw(data), seq))
         try:
             await self.redis.publish(ROOMS_CHANNEL, envelope)
         except TRANSIENT as exc:
             log.warning("room message not published; members elsewhere catch up", error=repr(exc))
-            self._deliver_room(room, data)
+            self._deliver_room(room, data, seq)
 
-    def _deliver_room(self, room: str, data: bytes) -> None:
+    def _deliver_room(self, room: str, data: bytes, seq: int) -> None:
+        members = self.rooms.get(room)
+        if not members:
+            return
+        if seq:
+            self.relayed[room] = max(self.relayed.get(room, 0), seq)
         # A copy of the members: a slow one is closed (and so leaves) while we iterate.
-        for connection in list(self.rooms.get(room, {}).values()):
+        for connection in list(members.values()):
             connection.send_raw(data)
+
+    async def _catch_up(self) -> None:
+        """Send the members here what was published while the bus was away (clients keep
+        one of each seq, so what also came live is harmless)."""
+        if self.catch_up is not None and self.relayed:
+            missed = await self.catch_up(dict(self.relayed))
+            for room, seq, data in missed:
+                self._deliver_room(room, data, seq)
+            log.info("bus back: room members sent what they missed", messages=len(missed))
+        self.lost = False
 
     async def send_to(self, node_id: str, conn_id: str, message: Message) -> None:
         """Deliver to a connection on whichever node holds it; gone connections are ignored."""
@@ -134,10 +163,13 @@ class Hub:
         up to `wait_s`; whether one came. Subscribes first when not subscribed."""
         if self._pubsub is None:
             self._pubsub = await self._subscribe()
+        if self.lost:
+            await self._catch_up()
         try:
             item = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=wait_s)
         except BaseException:
             # The connection may be lost or out of step: the next pass subscribes afresh.
+            self.lost = True
             await self.unsubscribe()
             raise
         if item is None:
@@ -145,7 +177,7 @@ class Hub:
         try:
             if item["channel"] == ROOMS_CHANNEL:
                 room = _room_decoder.decode(item["data"])
-                self._deliver_room(room.room, bytes(room.data))
+                self._deliver_room(room.room, bytes(room.data), room.seq)
             elif item["channel"] == SESSIONS_ENDED_CHANNEL:
                 self._close_ended(_ended_decoder.decode(item["data"]))
             else:

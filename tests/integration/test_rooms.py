@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from engine.accounts import service as accounts
+from engine.appkeys import REDIS
 from engine.settings import Settings
 from tests.conftest import Clock, Course, Learner, build_course, enrol, origin_of
 from web import cli
@@ -333,4 +334,31 @@ async def test_a_question_waits_until_a_teacher_answers_and_the_answer_is_pinned
         (answer["id"], False),
     ]
     for ws in (asking, answering, bystander, later):
+        await ws.close()
+
+
+async def test_a_node_that_lost_its_bus_sends_its_members_what_they_missed(
+    aiohttp_client: Any, settings: Settings, clock: Clock, registration: Payload, database_url: str
+) -> None:
+    first = await node(aiohttp_client, settings, clock)
+    second = await node(aiohttp_client, settings, clock)
+    course = await build_course(database_url)
+    room = f"course:{course.course_id}"
+    talker = await member(first, registration, database_url, course)
+    listener = await member(second, registration, database_url, course)
+    speaking, _ = await joined(first, talker, room)
+    listening, _ = await joined(second, listener, room)
+    await send(speaking, room, "之前")
+    for ws in (speaking, listening):
+        await chat_messages(ws, 1)
+    # Redis drops every pub/sub connection: the nodes subscribe again after a backoff, and
+    # what was published meanwhile reaches no one that way.
+    await first.app[REDIS].execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+    await send(speaking, room, "断开期间")
+    for ws in (speaking, listening):
+        [missed] = await chat_messages(ws, 1)
+        assert (missed["seq"], missed["text"]) == (2, "断开期间")
+    await send(speaking, room, "之后")
+    assert [m["seq"] for m in await chat_messages(listening, 1)] == [3]
+    for ws in (speaking, listening):
         await ws.close()
