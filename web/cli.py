@@ -214,7 +214,10 @@ def refund_order(settings: Settings, order_id: int) -> Order:
 def grant_teacher(settings: Settings, username: str, course_id: int) -> int:
     """An administrator's grant of the teacher role in one course; the user's id."""
     user_id = _on_database(settings, lambda pool: accounts.grant_teacher(pool, username, course_id))
-    print(f"{username} (user {user_id}) now teaches course {course_id}")
+    print(
+        f"{username} (user {user_id}) now teaches course {course_id}:"
+        f" 讨论与答疑 at /courses/{course_id}/rooms"
+    )
     return user_id
 
 

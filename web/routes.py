@@ -63,6 +63,7 @@ def setup_routes(app: web.Application) -> None:
             web.get("/courses/{course_id}", learning.course_page),
             web.get("/courses/{course_id}/chapters/{chapter_id}", learning.chapter_page),
             web.get("/courses/{course_id}/preview", learning.preview_page),
+            web.get("/courses/{course_id}/rooms", rooms.rooms_page),
             web.get("/media/chapters/{chapter_id}", media.chapter_media),
             web.get("/exams", exams.exams_page),
             web.post("/exams/{exam_id}/attempts", exams.start),

@@ -25,6 +25,8 @@ class Room {
     this.status = panel.querySelector(".room-status");
     this.form = panel.querySelector(".room-form");
     this.input = this.form.querySelector("textarea");
+    this.submitButton = this.form.querySelector('button[type="submit"]');
+    this.submitLabel = this.submitButton.textContent;
     this.answering = panel.querySelector(".room-answering");
     this.items = new Map(); // seq → its <li>
     this.messages = new Map(); // id → message
@@ -141,6 +143,7 @@ class Room {
     this.answerTo = question ? question.id : null;
     if (!this.answering) return;
     this.answering.hidden = !question;
+    this.submitButton.textContent = question ? "回答" : this.submitLabel;
     this.answering.querySelector("span").textContent = question ? `回答 ${question.author}：${question.text}` : "";
     if (question) this.input.focus();
   }
@@ -247,5 +250,9 @@ export class Rooms {
 
   refused(message) {
     this.rooms.get(message.room)?.refused(message);
+  }
+
+  say(text) {
+    for (const room of this.rooms.values()) room.say(text);
   }
 }

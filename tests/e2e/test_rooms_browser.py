@@ -44,9 +44,10 @@ async def test_two_learners_discuss_live_and_a_teacher_answers_a_question(
         second_context, second, _ = await player(
             browser, portal_url, database_url, registration, course
         )
-        teacher_context, teacher, teacher_id = await player(
-            browser, portal_url, database_url, registration, course
-        )
+        # The teacher did not select the course: 讨论与答疑 is a page of its own.
+        teacher_context = await new_context(browser)
+        teacher = await teacher_context.new_page()
+        teacher_id = await log_in(teacher_context, portal_url, registration)
         contexts = [first_context, second_context, teacher_context]
         problems = [watch_for_errors(page) for page in (first, second, teacher)]
         connection = await asyncpg.connect(database_url)
@@ -61,7 +62,8 @@ async def test_two_learners_discuss_live_and_a_teacher_answers_a_question(
             )
         finally:
             await connection.close()
-        await teacher.reload()
+        await teacher.goto(f"{portal_url}/courses/{course.course_id}/rooms")
+        await expect(teacher.locator(".rooms-page")).to_contain_text("您是本课程的教师")
 
         # 讨论: what one learner types reaches the other live, as text (never as HTML).
         for page in (first, second):
@@ -97,7 +99,7 @@ async def test_two_learners_discuss_live_and_a_teacher_answers_a_question(
         )
         await asked.get_by_role("button", name="回答").click()
         await teacher.locator("#panel-qa").get_by_label("问答内容").fill("重点是继续教育的意义。")
-        await teacher.locator("#panel-qa").get_by_role("button", name="提问").click()
+        await teacher.locator("#panel-qa .room-form").get_by_role("button", name="回答").click()
         await expect(question.locator(".state")).to_have_text("已回答")
         pinned = qa.locator(".room-pinned li")
         await expect(pinned).to_have_count(2)
@@ -105,6 +107,18 @@ async def test_two_learners_discuss_live_and_a_teacher_answers_a_question(
         await expect(pinned.nth(1)).to_contain_text("教师解答")
         await expect(pinned.nth(1).locator(".text")).to_have_text("重点是继续教育的意义。")
         await snapshot(first, "rooms-qa-answered")
+
+        await snapshot(teacher, "rooms-teacher")
+
+        # A learner who did not select the course is refused the page.
+        outsider_context = await new_context(browser)
+        contexts.append(outsider_context)
+        outsider = await outsider_context.new_page()
+        await log_in(outsider_context, portal_url, registration)
+        refused = await outsider.goto(f"{portal_url}/courses/{course.course_id}/rooms")
+        assert refused is not None
+        assert refused.status == 403
+        await expect(outsider.locator("main")).to_contain_text("选择了本课程")
 
         # A reload joins afresh: the answer is still pinned and the question answered.
         await first.reload()
