@@ -36,6 +36,7 @@ from engine.appkeys import (
     PROGRESS,
     REDIS,
     REGISTRATION_THROTTLE,
+    ROOMS,
     SANDBOX,
     SETTINGS,
     SOCKET_CAPS,
@@ -55,12 +56,14 @@ from engine.metrics import Metrics
 from engine.progress.flusher import Flusher
 from engine.progress.service import Progress
 from engine.progress.types import Rules
+from engine.rooms.service import Rooms
 from engine.scripts import SCRIPTS
 from engine.sessions.caps import RENEW_EVERY_S, SocketCaps
 from engine.sessions.commands import Commands
 from engine.sessions.exam_feed import ExamTicker, push_results
 from engine.sessions.hub import Hub
 from engine.sessions.notice_feed import NoticeFeed
+from engine.sessions.rooms_feed import catch_up
 from engine.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -132,6 +135,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[LETTER_THROTTLE] = LetterThrottle(batcher)
     app[PROGRESS] = Progress(batcher, Rules.from_settings(settings))
     app[EXAMS] = Exams(redis, batcher, rng=random.SystemRandom())
+    app[ROOMS] = Rooms(batcher, settings)
     gateway = await open_gateway(settings)
     app[GATEWAY] = gateway
     sandbox = None
@@ -155,7 +159,7 @@ async def _flusher(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _hub(app: web.Application) -> AsyncIterator[None]:
-    hub = Hub(app[REDIS], app[NODE_ID])
+    hub = Hub(app[REDIS], app[NODE_ID], catch_up(app[ROOMS], app[DB]))
     app[HUB] = hub
     app[METRICS].count_sockets(lambda: len(hub.connections))
     settings = app[SETTINGS]
@@ -187,6 +191,7 @@ async def _commands(app: web.Application) -> AsyncIterator[None]:
     app[COMMANDS] = Commands(
         progress=app[PROGRESS],
         exams=app[EXAMS],
+        rooms=app[ROOMS],
         hub=app[HUB],
         db=app[DB],
         clock=app[CLOCK],

@@ -17,6 +17,7 @@ from engine.messages.letters import LetterThrottle
 from engine.metrics import Metrics
 from engine.progress.flusher import Flusher
 from engine.progress.service import Progress
+from engine.rooms.service import Rooms
 from engine.sessions.caps import SocketCaps
 from engine.sessions.commands import Commands
 from engine.sessions.hub import Hub
@@ -44,6 +45,7 @@ SOCKET_CAPS = web.AppKey("socket_caps", SocketCaps)
 COMMANDS = web.AppKey("commands", Commands)
 NOTICE_FEED = web.AppKey("notice_feed", NoticeFeed)
 EXAMS = web.AppKey("exams", Exams)
+ROOMS = web.AppKey("rooms", Rooms)
 EXAM_SWEEPER = web.AppKey("exam_sweeper", Sweeper)
 LOOPS = web.AppKey("loops", Loops)
 # The payment gateway (None: online payment off) and the built-in sandbox gateway, if on.

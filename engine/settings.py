@@ -66,6 +66,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # and a client address's (a whole office or school behind one NAT address).
     ws_max_per_learner: Positive = 5
     ws_max_per_address: Positive = 200
+    # Chat messages one user may send (all rooms, all nodes) within one window.
+    chat_max_sends: Positive = 5
+    chat_send_window_s: Positive = 10
     # The year whose plans are "this year's" (F7 tabs); None: the calendar year in China.
     current_year: Annotated[int, msgspec.Meta(ge=2000, le=2100)] | None = None
     # Online payment (F12, F13). The built-in sandbox gateway; None: on in development and

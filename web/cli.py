@@ -20,6 +20,7 @@ import structlog
 from aiohttp import web
 
 from engine import db, production
+from engine.accounts import service as accounts
 from engine.archive import certificates
 from engine.archive import service as archive
 from engine.archive.types import Certificate, OfflineRecord
@@ -114,6 +115,14 @@ def main(argv: list[str] | None = None) -> None:
     revoke_parser.add_argument("serial")
     revoke_parser.add_argument("--reason", required=True, help="shown on the verify page")
     messages_cli.add_parsers(commands)
+    teachers_commands = commands.add_parser(
+        "teachers", help="teachers of courses (administration)"
+    ).add_subparsers(dest="teachers_command", required=True)
+    grant_parser = teachers_commands.add_parser(
+        "grant", help="make a user a course's teacher: answers its 问答, hides its messages"
+    )
+    grant_parser.add_argument("username")
+    grant_parser.add_argument("course_id", type=int)
     args = parser.parse_args(argv)
     try:
         settings = command_settings(args.command, os.environ)
@@ -150,6 +159,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "messages":
         messages_cli.run(settings, args, _on_database)
+        return
+    if args.command == "teachers":
+        grant_teacher(settings, args.username, args.course_id)
         return
     {"run": run, "serve": serve, "migrate": migrate}[args.command](settings)
 
@@ -333,6 +345,16 @@ def revoke_certificate(settings: Settings, serial: str, reason: str) -> Certific
     revoked = _on_database(settings, lambda pool: certificates.revoke(pool, serial, reason, now))
     print(f"certificate {revoked.serial} revoked: {reason.strip()}")
     return revoked
+
+
+def grant_teacher(settings: Settings, username: str, course_id: int) -> int:
+    """An administrator's grant of the teacher role in one course; the user's id."""
+    user_id = _on_database(settings, lambda pool: accounts.grant_teacher(pool, username, course_id))
+    print(
+        f"{username} (user {user_id}) now teaches course {course_id}:"
+        f" 讨论与答疑 at /courses/{course_id}/rooms"
+    )
+    return user_id
 
 
 def _on_database(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:

@@ -10,13 +10,14 @@ from engine.accounts import store
 from engine.accounts.logins import LoginSessions
 from engine.accounts.passwords import dummy_hash, hash_password, verify_password
 from engine.accounts.throttle import LoginThrottle, PasswordThrottle, RegistrationThrottle
-from engine.accounts.types import Org, User
+from engine.accounts.types import Org, Standing, User
 from engine.accounts.validation import (
     parse_personal_details,
     parse_registration,
     password_error,
     username_error,
 )
+from engine.db import Executor
 from engine.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 
 log = structlog.get_logger(__name__)
@@ -160,3 +161,19 @@ async def change_password(
 
 async def list_orgs(pool: asyncpg.Pool) -> list[Org]:
     return await store.orgs(pool)
+
+
+async def course_standing(db: Executor, user_id: int, course_id: int) -> Standing:
+    """The user's name and role in a course: an administrator's everywhere, a teacher's
+    where granted, else a learner's (whether the course was selected is progress's rule)."""
+    name, role = await store.course_standing(db, user_id, course_id)
+    return Standing(name=name, role=role)
+
+
+async def grant_teacher(db: Executor, username: str, course_id: int) -> int:
+    """Make a user the teacher of a course (the `jixu teachers grant` command); the user's id."""
+    user_id = await store.grant_teacher(db, username, course_id)
+    if user_id is None:
+        raise NotFound(f"用户 {username} 或课程 {course_id} 不存在")
+    log.info("teacher granted", user_id=user_id, course_id=course_id)
+    return user_id

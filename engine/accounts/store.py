@@ -2,7 +2,7 @@
 
 import asyncpg
 
-from engine.accounts.types import Org, PersonalDetails, User
+from engine.accounts.types import Org, PersonalDetails, Role, User
 from engine.db import Executor
 
 DETAIL_COLUMNS = PersonalDetails.__struct_fields__
@@ -120,3 +120,38 @@ async def orgs(connection: Executor) -> list[Org]:
            SELECT id, name, parent_id FROM tree ORDER BY path"""
     )
     return [Org(row["id"], row["name"], row["parent_id"]) for row in rows]
+
+
+async def course_standing(connection: Executor, user_id: int, course_id: int) -> tuple[str, Role]:
+    """(real name, role in the course): `admin`, `teacher` (granted for this course) or
+    `learner`."""
+    row = await connection.fetchrow(
+        """SELECT u.real_name,
+                  CASE WHEN u.role = 'admin' THEN 'admin'
+                       WHEN t.user_id IS NOT NULL THEN 'teacher'
+                       ELSE 'learner' END
+           FROM users u
+           LEFT JOIN course_teachers t ON t.user_id = u.id AND t.course_id = $2
+           WHERE u.id = $1""",
+        user_id,
+        course_id,
+    )
+    if row is None:
+        return "", "learner"
+    role: Role = row[1]
+    return row[0], role
+
+
+async def grant_teacher(connection: Executor, username: str, course_id: int) -> int | None:
+    """Make the user a teacher of the course (again: no change); the user's id, or None
+    when no such user or course."""
+    row = await connection.fetchrow(
+        """INSERT INTO course_teachers (course_id, user_id)
+           SELECT c.id, u.id FROM courses c, users u
+           WHERE c.id = $2 AND lower(u.username) = lower($1)
+           ON CONFLICT (course_id, user_id) DO UPDATE SET course_id = excluded.course_id
+           RETURNING user_id""",
+        username,
+        course_id,
+    )
+    return row[0] if row else None

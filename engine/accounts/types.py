@@ -1,6 +1,7 @@
 """Account records and validated inputs."""
 
 from datetime import date, datetime
+from typing import Literal
 
 import msgspec
 
@@ -42,3 +43,13 @@ class Org(msgspec.Struct, frozen=True):
     id: int
     name: str
     parent_id: int | None
+
+
+Role = Literal["learner", "teacher", "admin"]
+
+
+class Standing(msgspec.Struct, frozen=True, kw_only=True):
+    """A user in one course: the name others see and the role there."""
+
+    name: str
+    role: Role

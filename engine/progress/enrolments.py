@@ -50,3 +50,8 @@ async def revoke_enrolments(db: Executor, learner_id: int, plans: list[int]) -> 
 async def restore_completed(db: Executor, learner_id: int, courses: list[int]) -> None:
     """Count again the kept progress of newly selected courses (bought again after a refund)."""
     await announce_passes(db, await store.complete_reselected(db, learner_id, courses))
+
+
+async def has_selected(db: Executor, learner_id: int, course_id: int) -> bool:
+    """Whether the learner selected the course in any of the plans they activated."""
+    return await store.has_selected(db, learner_id, course_id)

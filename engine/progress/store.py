@@ -229,3 +229,13 @@ async def chapter_lengths(db: Executor, courses: list[int]) -> list[tuple[int, f
         courses,
     )
     return [(row["id"], row["duration_s"]) for row in rows]
+
+
+async def has_selected(connection: Executor, learner_id: int, course_id: int) -> bool:
+    return bool(
+        await connection.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM selections WHERE learner_id = $1 AND course_id = $2)",
+            learner_id,
+            course_id,
+        )
+    )

@@ -12,10 +12,12 @@ from engine.errors import TRANSIENT, DomainError
 from engine.exams.service import Exams
 from engine.progress.service import Progress
 from engine.progress.types import BeatOutcome, Heartbeat, percent
+from engine.rooms.service import Rooms
 from engine.sessions import protocol
 from engine.sessions.connection import Connection, Playback
 from engine.sessions.exam_feed import push_results, result_message
 from engine.sessions.hub import Hub
+from engine.sessions.rooms_feed import chat_message, history_message
 
 Handler = Callable[[Connection, Any], Awaitable[None]]
 
@@ -27,6 +29,7 @@ class Commands:
 
     progress: Progress
     exams: Exams
+    rooms: Rooms
     hub: Hub
     db: asyncpg.Pool
     clock: Clock
@@ -44,6 +47,11 @@ class Commands:
             protocol.ExamAnswer: self.handle_exam_answer,
             protocol.ExamFlag: self.handle_exam_flag,
             protocol.ExamSubmit: self.handle_exam_submit,
+            protocol.ChatJoin: self.handle_chat_join,
+            protocol.ChatSend: self.handle_chat_send,
+            protocol.ChatLeave: self.handle_chat_leave,
+            protocol.ChatHide: self.handle_chat_hide,
+            protocol.ChatReport: self.handle_chat_report,
         }
 
     async def dispatch(self, conn: Connection, message: protocol.Message) -> None:
@@ -51,7 +59,8 @@ class Commands:
         try:
             await self.handlers[type(message)](conn, message)
         except DomainError as exc:
-            conn.send(protocol.Error(code=exc.code, message=exc.message))
+            room = message.room if isinstance(message, protocol.ChatCommand) else None
+            conn.send(protocol.Error(code=exc.code, message=exc.message, room=room))
         except TRANSIENT as exc:
             # An overload, not a bug: one line, no traceback (thousands may fail together).
             conn.log.warning("command failed: store unavailable", error=repr(exc))
@@ -197,6 +206,47 @@ class Commands:
         conn.send(result_message(result))
         if graded_now:
             await push_results(self.hub, self.exams, [result], skip=conn.id)
+
+    # Rooms: 讨论 and 问答 under the video.
+
+    async def handle_chat_join(self, conn: Connection, message: protocol.ChatJoin) -> None:
+        """Become a member, then read the history: a message stored meanwhile comes both
+        ways (the client keeps one by its seq), none comes neither way."""
+        seat = await self.rooms.seat(self.db, conn.learner_id, message.room)
+        self.hub.enter(conn, seat)
+        try:
+            history = await self.rooms.history(self.db, seat, message.after_seq)
+        except BaseException:
+            self.hub.leave(conn, seat.room.name)
+            raise
+        self.hub.joined(seat.room.name, history.last_seq)
+        conn.send(history_message(seat, history))
+
+    async def handle_chat_send(self, conn: Connection, message: protocol.ChatSend) -> None:
+        """Store the message, then deliver it to every member on every node."""
+        seat = conn.seat(message.room)
+        stored = await self.rooms.send(
+            self.db, seat, message.text, message.client_id, self.clock(), message.answer_to
+        )
+        await self.hub.publish_room(seat.room.name, chat_message(stored), stored.seq)
+
+    async def handle_chat_leave(self, conn: Connection, message: protocol.ChatLeave) -> None:
+        self.hub.leave(conn, message.room)
+
+    async def handle_chat_hide(self, conn: Connection, message: protocol.ChatHide) -> None:
+        """A moderator hides a message: every member, on every node, takes it down."""
+        seat = conn.seat(message.room)
+        hidden = await self.rooms.hide(self.db, seat, message.id, message.reason, self.clock())
+        reply = protocol.ChatHidden(room=seat.room.name, id=message.id)
+        if hidden is None:  # hidden before: only this moderator needs telling
+            conn.send(reply)
+        else:
+            await self.hub.publish_room(seat.room.name, reply)
+
+    async def handle_chat_report(self, conn: Connection, message: protocol.ChatReport) -> None:
+        seat = conn.seat(message.room)
+        await self.rooms.report(self.db, seat, message.id, message.reason, self.clock())
+        conn.send(protocol.ChatReported(room=seat.room.name, id=message.id))
 
 
 def _ack(seq: int, outcome: BeatOutcome, playback: Playback) -> protocol.Ack:

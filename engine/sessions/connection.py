@@ -12,6 +12,7 @@ from aiohttp import WSMsgType, web
 from engine.errors import DomainError
 from engine.exams.types import JoinedExam
 from engine.progress.types import CourseTally
+from engine.rooms.types import Seat
 from engine.sessions.protocol import Message, encoder
 
 LOG = structlog.stdlib.get_logger("engine.sessions")
@@ -55,6 +56,7 @@ class Connection:
         "queue",
         "queue_size",
         "rate",
+        "rooms",
         "token",
         "writer",
         "ws",
@@ -79,6 +81,7 @@ class Connection:
         self.playback_state = PlaybackState.IDLE
         self._playback: Playback | None = None  # set exactly while PLAYING
         self.exams: dict[int, JoinedExam] = {}  # attempts this socket joined, by id
+        self.rooms: dict[str, Seat] = {}  # rooms this socket joined, by name
         # The send queue: a list, and a writer task that runs only while it holds frames.
         # An asyncio.Queue (four deques) and a writer parked on it cost ~4 KiB on each of
         # tens of thousands of mostly idle sockets.
@@ -116,6 +119,13 @@ class Connection:
         if joined is None:
             raise DomainError("请先进入考试", code="not_joined")
         return joined
+
+    def seat(self, room: str) -> Seat:
+        """The socket's seat in a room it joined; sending anywhere else is refused."""
+        seat = self.rooms.get(room)
+        if seat is None:
+            raise DomainError("请先进入聊天室", code="not_joined")
+        return seat
 
     @property
     def log(self) -> structlog.stdlib.BoundLogger:

@@ -1,13 +1,15 @@
 """The connections this node holds, and the bus that reaches connections on other nodes.
 
 Each node subscribes to its own channel on one Redis pub/sub connection; a message for a
-connection elsewhere (a superseded lease, later chat) is published to its node's channel.
+connection elsewhere (a superseded lease) is published to its node's channel.
 The same connection hears the logins that end (`SESSIONS_ENDED_CHANNEL`, one channel for all
-nodes: logouts are rare, and no record of which node holds whose sockets can go stale).
+nodes: logouts are rare, and no record of which node holds whose sockets can go stale) and
+the rooms' messages (`ROOMS_CHANNEL`: each published once, delivered by every node to the
+members it holds, the same bytes to each).
 """
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import msgspec
 import structlog
@@ -16,7 +18,10 @@ from redis.asyncio.client import PubSub
 
 from engine.accounts.keys import SESSIONS_ENDED_CHANNEL
 from engine.accounts.logins import SessionsEnded, session_digest
+from engine.errors import TRANSIENT
 from engine.kv import Redis
+from engine.rooms.keys import ROOMS_CHANNEL
+from engine.rooms.types import Seat
 from engine.sessions.connection import LOST_AUTHENTICATION, Connection
 from engine.sessions.protocol import ExamResult, Message, encoder
 
@@ -37,15 +42,30 @@ class Envelope(msgspec.Struct, frozen=True):
     finished: int | None = None  # the attempt an `exam.result` in `data` is for
 
 
+class RoomEnvelope(msgspec.Struct, frozen=True):
+    room: str
+    data: msgspec.Raw  # the frame every member of the room gets, encoded once
+    seq: int = 0  # a message's (a hide has none)
+
+
+# After the bus was lost: each room's frames after the seq this node relayed last.
+CatchUp = Callable[[dict[str, int]], Awaitable[list[tuple[str, int, bytes]]]]
+
+
 _envelope_decoder = msgspec.json.Decoder(Envelope)
+_room_decoder = msgspec.json.Decoder(RoomEnvelope)
 _ended_decoder = msgspec.json.Decoder(SessionsEnded)
 
 
 class Hub:
-    def __init__(self, redis: Redis, node_id: str) -> None:
+    def __init__(self, redis: Redis, node_id: str, catch_up: CatchUp | None = None) -> None:
         self.redis = redis
         self.node_id = node_id
         self.connections: dict[str, Connection] = {}
+        self.rooms: dict[str, dict[str, Connection]] = {}  # room → its members here, by id
+        self.relayed: dict[str, int] = {}  # room → the highest seq its members here were sent
+        self.catch_up = catch_up
+        self.lost = False  # the bus lost its connection: what was published meanwhile is missed
         self.subscribed = asyncio.Event()
         self._pubsub: PubSub | None = None
 
@@ -54,6 +74,59 @@ class Hub:
 
     def remove(self, connection: Connection) -> None:
         self.connections.pop(connection.id, None)
+        for room in list(connection.rooms):
+            self.leave(connection, room)
+
+    def enter(self, connection: Connection, seat: Seat) -> None:
+        """Make the connection a member of the seat's room on this node: from now on it gets
+        every message the bus relays to the room."""
+        connection.rooms[seat.room.name] = seat
+        self.rooms.setdefault(seat.room.name, {})[connection.id] = connection
+
+    def leave(self, connection: Connection, room: str) -> None:
+        connection.rooms.pop(room, None)
+        members = self.rooms.get(room)
+        if members is not None:
+            members.pop(connection.id, None)
+            if not members:
+                del self.rooms[room]
+                self.relayed.pop(room, None)
+
+    def joined(self, room: str, last_seq: int) -> None:
+        """A member here read the room's history up to `last_seq`."""
+        if room in self.rooms:
+            self.relayed[room] = max(self.relayed.get(room, 0), last_seq)
+
+    async def publish_room(self, room: str, message: Message, seq: int = 0) -> None:
+        """Encode once and publish to every node (this one too: one path, one order per
+        node). With Redis away, this node's members still get it; the others catch up."""
+        data = encoder.encode(message)
+        envelope = encoder.encode(RoomEnvelope(room, msgspec.Raw(data), seq))
+        try:
+            await self.redis.publish(ROOMS_CHANNEL, envelope)
+        except TRANSIENT as exc:
+            log.warning("room message not published; members elsewhere catch up", error=repr(exc))
+            self._deliver_room(room, data, seq)
+
+    def _deliver_room(self, room: str, data: bytes, seq: int) -> None:
+        members = self.rooms.get(room)
+        if not members:
+            return
+        if seq:
+            self.relayed[room] = max(self.relayed.get(room, 0), seq)
+        # A copy of the members: a slow one is closed (and so leaves) while we iterate.
+        for connection in list(members.values()):
+            connection.send_raw(data)
+
+    async def _catch_up(self) -> None:
+        """Send the members here what was published while the bus was away (clients keep
+        one of each seq, so what also came live is harmless)."""
+        if self.catch_up is not None and self.relayed:
+            missed = await self.catch_up(dict(self.relayed))
+            for room, seq, data in missed:
+                self._deliver_room(room, data, seq)
+            log.info("bus back: room members sent what they missed", messages=len(missed))
+        self.lost = False
 
     def learner_connections(self, learner_ids: set[int]) -> dict[int, list[Connection]]:
         """This node's sockets of these learners. A scan, not an index: it runs once per batch
@@ -100,16 +173,22 @@ class Hub:
         up to `wait_s`; whether one came. Subscribes first when not subscribed."""
         if self._pubsub is None:
             self._pubsub = await self._subscribe()
+        if self.lost:
+            await self._catch_up()
         try:
             item = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=wait_s)
         except BaseException:
             # The connection may be lost or out of step: the next pass subscribes afresh.
+            self.lost = True
             await self.unsubscribe()
             raise
         if item is None:
             return False
         try:
-            if item["channel"] == SESSIONS_ENDED_CHANNEL:
+            if item["channel"] == ROOMS_CHANNEL:
+                room = _room_decoder.decode(item["data"])
+                self._deliver_room(room.room, bytes(room.data), room.seq)
+            elif item["channel"] == SESSIONS_ENDED_CHANNEL:
                 self._close_ended(_ended_decoder.decode(item["data"]))
             else:
                 envelope = _envelope_decoder.decode(item["data"])
@@ -130,7 +209,9 @@ class Hub:
     async def _subscribe(self) -> PubSub:
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(node_channel(self.node_id), SESSIONS_ENDED_CHANNEL)
+            await pubsub.subscribe(
+                node_channel(self.node_id), SESSIONS_ENDED_CHANNEL, ROOMS_CHANNEL
+            )
         except BaseException:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
             raise

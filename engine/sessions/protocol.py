@@ -64,7 +64,45 @@ class ExamSubmit(Message, tag="exam.submit"):
     attempt: Id
 
 
-ClientMessage = Hello | Play | Beat | Stop | Ping | ExamJoin | ExamAnswer | ExamFlag | ExamSubmit
+# Rooms (讨论 `course:<id>`, 问答 `qa:<id>`): every field of a room message sent to clients is
+# ChatMessage's; `chat.history` lists them too.
+RoomName = Annotated[str, msgspec.Meta(max_length=40)]
+ClientId = Annotated[str, msgspec.Meta(max_length=64)]
+
+
+class ChatJoin(Message, tag="chat.join"):
+    room: RoomName
+    after_seq: Seq | None = None  # a reconnect's catch-up: every message after it
+
+
+class ChatSend(Message, tag="chat.send"):
+    room: RoomName
+    text: str  # its length is the rooms' rule (a Chinese message), the frame caps its bytes
+    client_id: ClientId = ""
+    answer_to: Id | None = None  # 问答: the question a teacher answers
+
+
+class ChatLeave(Message, tag="chat.leave"):
+    room: RoomName
+
+
+class ChatHide(Message, tag="chat.hide"):
+    room: RoomName
+    id: Id
+    reason: str
+
+
+class ChatReport(Message, tag="chat.report"):
+    room: RoomName
+    id: Id
+    reason: str
+
+
+ChatCommand = ChatJoin | ChatSend | ChatLeave | ChatHide | ChatReport
+
+ClientMessage = (
+    Hello | Play | Beat | Stop | Ping | ExamJoin | ExamAnswer | ExamFlag | ExamSubmit | ChatCommand
+)
 
 # Server → client
 
@@ -140,9 +178,43 @@ class Notice(Message, tag="notice"):
     unread: int  # the learner's unread messages, this one included
 
 
-class Error(Message, tag="error"):
+class ChatMessage(Message, tag="chat.message", omit_defaults=True):
+    room: str
+    seq: int
+    id: int
+    author: str
+    author_id: int
+    role: str  # learner, teacher or admin: a teacher's and administrator's are marked
+    text: str  # "" when hidden
+    at_ms: int
+    client_id: str = ""
+    answer_to: int | None = None  # an answer: the question it answers (pinned under it)
+    answered: bool = False  # a question: answered (else 待回答)
+    hidden: bool = False
+
+
+class ChatHistory(Message, tag="chat.history"):
+    room: str
+    role: str  # the member's own: teachers and administrators answer and hide
+    messages: list[ChatMessage]
+    last_seq: int
+    pinned: list[ChatMessage]  # 问答: answered questions and their answers
+
+
+class ChatHidden(Message, tag="chat.hidden"):
+    room: str
+    id: int
+
+
+class ChatReported(Message, tag="chat.reported"):
+    room: str
+    id: int
+
+
+class Error(Message, tag="error", omit_defaults=True):
     code: str
     message: str
+    room: str | None = None  # the room of a refused chat command
 
 
 decoder = msgspec.json.Decoder(ClientMessage)

@@ -1,7 +1,8 @@
 // The playback page (F17, F18). Plays one chapter and reports it over the websocket as
 // PROTOCOL.md says; the server decides what earns credit. This page reports honestly, keeps
 // to what the server allows (no seeking past what was watched, no faster than max_rate) and
-// tells the learner why whenever it pauses.
+// tells the learner why whenever it pauses. The same socket carries the 讨论 and 问答 rooms.
+import { Rooms } from "./rooms.js";
 import { showNotice } from "./unread.js";
 
 const root = document.querySelector("#player");
@@ -48,6 +49,7 @@ const send = (message) => {
   if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
 };
 const leave = () => location.assign(endButton.href);
+const rooms = new Rooms(document.querySelector(".side-tabs"), send);
 
 function beat() {
   if (!ready) return;
@@ -99,6 +101,7 @@ function pauseFor(text) {
 }
 
 const handlers = {
+  ...rooms.handlers,
   playing(message) {
     ready = true;
     retries = 0;
@@ -128,6 +131,7 @@ const handlers = {
   superseded: () => halt(SUPERSEDED),
   notice: showNotice,
   error(message) {
+    if (message.room) return rooms.refused(message);
     // `forbidden` answers `play`: this chapter may not be watched now.
     if (message.code === "forbidden") {
       video.controls = false;
@@ -143,6 +147,7 @@ function connect() {
   socket.addEventListener("open", () => {
     send({ type: "hello", tab: TAB });
     send(resumeAt === null ? { type: "play", chapter } : { type: "play", chapter, position: resumeAt });
+    rooms.joinAll();
   });
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);

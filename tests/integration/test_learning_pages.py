@@ -226,7 +226,12 @@ async def test_player_page_carries_what_the_player_needs(
     assert (
         f'<a class="button" id="end-study" href="/courses/{course.course_id}">结束学习</a>' in html
     )
-    assert "<h2>关键目录</h2>" in html
+    # The tabs of F17: 关键目录 shown first, 讨论 and 问答 on the course's rooms.
+    assert 'aria-controls="panel-key-points" aria-selected="true">关键目录</button>' in html
+    assert 'aria-controls="panel-discussion" aria-selected="false">讨论</button>' in html
+    assert 'aria-controls="panel-qa" aria-selected="false">问答</button>' in html
+    assert f'data-room="course:{course.course_id}" hidden>' in html
+    assert f'data-room="qa:{course.course_id}" hidden>' in html
     assert '<button type="button" data-time="0" class="watched">00:00</button>' in html
     assert '<button type="button" data-time="30" class="watched">00:30</button>' in html
     assert 'data-time="60"' not in html

@@ -153,7 +153,8 @@ async def test_unread_counts_reading_and_marking_all_read(
         "个人设置",
     ):
         assert part in home
-    assert 'href="/history"' in home and 'href="/archive"' in home
+    assert 'href="/history"' in home
+    assert 'href="/archive"' in home
 
     inbox = await (await client.get("/messages", headers=learner.headers)).text()
     assert "消息中心" in inbox

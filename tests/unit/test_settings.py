@@ -50,6 +50,8 @@ def test_environment_names() -> None:
         "ws_auth_recheck_s": "JIXU_WS_AUTH_RECHECK_S",
         "ws_max_per_learner": "JIXU_WS_MAX_PER_LEARNER",
         "ws_max_per_address": "JIXU_WS_MAX_PER_ADDRESS",
+        "chat_max_sends": "JIXU_CHAT_MAX_SENDS",
+        "chat_send_window_s": "JIXU_CHAT_SEND_WINDOW_S",
         "current_year": "JIXU_CURRENT_YEAR",
         "sandbox_gateway": "JIXU_SANDBOX_GATEWAY",
         "gateway_url": "JIXU_GATEWAY_URL",
