@@ -123,7 +123,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[REGISTRATION_THROTTLE] = RegistrationThrottle(batcher, settings)
     app[PASSWORD_THROTTLE] = PasswordThrottle(batcher, settings)
     app[CARD_THROTTLE] = CardThrottle(batcher, settings)
-    app[PROGRESS] = Progress(batcher, Rules.from_settings(settings))
+    app[PROGRESS] = Progress(batcher, Rules.from_settings(settings), rng=random.SystemRandom())
     app[EXAMS] = Exams(redis, batcher, rng=random.SystemRandom())
     gateway = await open_gateway(settings)
     app[GATEWAY] = gateway

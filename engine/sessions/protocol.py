@@ -42,6 +42,10 @@ class Ping(Message, tag="ping"):
     pass
 
 
+class AttentionAnswer(Message, tag="attention.answer"):
+    id: Annotated[str, msgspec.Meta(max_length=64)]
+
+
 class ExamJoin(Message, tag="exam.join"):
     attempt: Id
 
@@ -64,7 +68,10 @@ class ExamSubmit(Message, tag="exam.submit"):
     attempt: Id
 
 
-ClientMessage = Hello | Play | Beat | Stop | Ping | ExamJoin | ExamAnswer | ExamFlag | ExamSubmit
+ClientMessage = (
+    Hello | Play | Beat | Stop | Ping | ExamJoin | ExamAnswer | ExamFlag | ExamSubmit
+    | AttentionAnswer
+)  # fmt: skip
 
 # Server → client
 
@@ -99,6 +106,15 @@ class Ack(Message, tag="ack", omit_defaults=True):
 
 class Superseded(Message, tag="superseded"):
     chapter: int
+
+
+class AttentionCheck(Message, tag="attention.check"):
+    id: str
+    expires_ms: int
+
+
+class AttentionOk(Message, tag="attention.ok"):
+    id: str
 
 
 class Pong(Message, tag="pong"):

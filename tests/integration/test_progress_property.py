@@ -1,5 +1,6 @@
 """Whatever a client sends, credit stays within what the server's clock allows."""
 
+import random
 from dataclasses import dataclass
 
 from hypothesis import HealthCheck, given, settings
@@ -41,7 +42,7 @@ async def scenario(redis_url: str, duration: float, max_rate: float, plan: list[
     try:
         await SCRIPTS.load(redis)
         batcher = Batcher(redis, SCRIPTS)
-        progress = Progress(batcher, RULES)
+        progress = Progress(batcher, RULES, random.Random(0))
         learner, chapter, now = 424242, 7, 1_700_000_000_000
         await redis.delete(keys.lease_key(learner), keys.state_key(learner, chapter))
         started, _ = await scripts.play(
