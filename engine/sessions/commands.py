@@ -98,6 +98,7 @@ class Commands:
                 max_rate=playing.max_rate,
                 chapter_progress=percent(playing.hwm_s, playing.duration_s, playing.complete),
                 course_progress=playing.course.progress(playing.hwm_s, playing.complete),
+                blur_grace_ms=self.progress.rules.blur_grace_ms,
             )
         )
         if playing.check is not None:

@@ -91,6 +91,7 @@ class Playing(Message, tag="playing"):
     max_rate: float
     chapter_progress: int
     course_progress: int
+    blur_grace_ms: int = 0  # a shorter blur may play on: the server forgives one now and then
 
 
 class Ack(Message, tag="ack", omit_defaults=True):
