@@ -70,16 +70,16 @@ if advance > budget + tolerance then
   -- Further than the time could have played: a forward seek (or a too fast player).
   if position > hwm + tolerance then
     seek_to, pos = tostring(hwm), hwm
-    if reason == 'gap' then
-      -- The player ran on while nothing reached the server; the gap explains it.
+    if reason == 'gap' or reason == 'check_pending' then
+      -- The player ran on while nothing reached the server, or while a check-in waited.
     elseif tonumber(ARGV[7]) > rate + 0.01 then reason = 'too_fast' else reason = 'seek' end
   else
     pos = position
-    if reason ~= 'gap' then reason = 'seek' end
+    if reason ~= 'gap' and reason ~= 'check_pending' then reason = 'seek' end
   end
 elseif advance < -tolerance then
   pos = position
-  if reason ~= 'gap' then reason = 'seek' end
+  if reason ~= 'gap' and reason ~= 'check_pending' then reason = 'seek' end
 else
   -- Continuous playback. Only ground that joins what was already reached counts.
   if reason == '' and pos <= hwm + tolerance then
