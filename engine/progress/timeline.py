@@ -16,7 +16,8 @@ def live_segments(fields: list[str | None]) -> list[Segment]:
     """The segments a chapter's state holds (HMGET of LIVE_FIELDS): closed, then open."""
     start, credited, reason, at, closed = fields
     segments = [_parse(item) for item in closed.split(";") if item] if closed else []
-    if start and at and int(at) > int(start):
+    # Credit without length: beats at one instant, spending credit banked before.
+    if start and at and (int(at) > int(start) or float(credited or 0) > 0):
         segments.append(Segment(int(start), int(at), float(credited or 0), reason or None))
     return segments
 

@@ -33,13 +33,14 @@ if hwm >= dur - tonumber(ARGV[11]) then
   complete = 1
 end
 -- The previous playback's open timeline segment ends where its last beat was.
+-- One without length keeps going if it holds credit and time has not moved (a segment's
+-- start is its key), and is dropped if it holds none.
 local sf, sc, sr, closed = stored[4] or '', stored[5] or '0', stored[6] or '', stored[7] or ''
-if sf ~= '' and tonumber(sf) < tonumber(stored[3]) then
+local last = tonumber(stored[3] or 0)
+if sf ~= '' and (tonumber(sf) < last or (tonumber(sc) > 0 and tonumber(ARGV[9]) > last)) then
   closed = closed .. sf .. ',' .. stored[3] .. ',' .. sc .. ',' .. sr .. ';'
   sf, sc, sr = '', '0', ''
-elseif sf ~= '' and tonumber(sc) > 0 then
-  sf = ARGV[9]  -- credit without length yet: it opens this playback's first segment
-else
+elseif tonumber(sc) == 0 then
   sf = ''
 end
 redis.call('HSET', KEYS[2],
