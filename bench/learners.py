@@ -59,6 +59,7 @@ class ClientResults(msgspec.Struct, kw_only=True):
     sent: int = 0  # beats sent inside the window
     acks: int = 0  # acks received inside the window
     accepted: int = 0  # of which credited_s > 0
+    checks: int = 0  # check-ins answered
     reasons: dict[str, int] = {}
     errors: dict[str, int] = {}
     per_second: list[int] = []  # accepted acks in each second of the window
@@ -75,6 +76,7 @@ class Reply(msgspec.Struct):
     credited_s: float = 0.0
     reason: str | None = None
     code: str | None = None
+    id: str = ""  # of a check-in
 
 
 class Closed(Exception):
@@ -262,6 +264,13 @@ class Learners:
             reply = await _receive(ws)
             if reply.type == "ack" and reply.seq == seq:
                 return reply
+            if reply.type == "attention.check":
+                # An attentive learner answers at once; its `attention.ok` is read in passing.
+                await _send(ws, protocol.AttentionAnswer(id=reply.id))
+                self.results.checks += 1
+                continue
+            if reply.type == "attention.ok":
+                continue
             if reply.type == "error":
                 self.errors[f"error: {reply.code}"] += 1
                 return None
