@@ -212,6 +212,8 @@ class Learners:
 
     async def _expect(self, ws: aiohttp.ClientWebSocketResponse, kind: str) -> Reply:
         reply = await _receive(ws)
+        while reply.type == "attention.ok":  # of a check-in answered while starting
+            reply = await _receive(ws)
         if reply.type != kind:
             raise Closed(f"expected {kind}, got {reply.type} {reply.code or ''}".strip())
         return reply
