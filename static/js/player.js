@@ -47,7 +47,9 @@ const say = (text, kind = "info") => {
   status.textContent = text;
   status.dataset.kind = kind;
 };
-const focused = () => document.hasFocus() && document.visibilityState === "visible";
+let blurred = false; // between the window's blur and focus events, which every browser fires
+const focused = () =>
+  !blurred && document.hasFocus() && document.visibilityState === "visible";
 const send = (message) => {
   if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
 };
@@ -243,6 +245,7 @@ video.addEventListener("error", () => say("视频加载失败，请检查网络�
 // A short blur (a notification) plays on: the server forgives it once in a while. Longer, or
 // when the page is hidden, the video pauses.
 window.addEventListener("blur", () => {
+  blurred = true;
   beat();
   clearTimeout(graceTimer);
   graceTimer = setTimeout(() => {
@@ -250,6 +253,7 @@ window.addEventListener("blur", () => {
   }, blurGraceMs);
 });
 window.addEventListener("focus", () => {
+  blurred = false;
   clearTimeout(graceTimer);
   if (status.dataset.kind === "focus" && checkId === null) say(FOCUS_BACK, "focus");
   beat();
