@@ -3,6 +3,7 @@
     .venv/bin/python bench/heartbeats.py --closed-loop --learners 5000
     .venv/bin/python bench/heartbeats.py --learners 20000 --interval-ms 2000
     .venv/bin/python bench/heartbeats.py --idle --learners 50000 --source-addresses 4
+    .venv/bin/python bench/heartbeats.py --closed-loop --servers engine,checks,engine,checks
 
 It starts embedded PostgreSQL and Redis in a temporary folder (or uses DATABASE_URL and
 REDIS_URL), migrates, creates the learners, one course and a token per learner, starts the
@@ -32,7 +33,13 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))  # the engine, when run from anywhere
 
 import learners  # noqa: E402
-from measures import FlushWatch, Sampler, percentile, profile_summary  # noqa: E402
+from measures import (  # noqa: E402
+    FlushWatch,
+    Sampler,
+    percentile,
+    profile_summary,
+    timeline_storage,
+)
 from population import Population, populate  # noqa: E402
 from processes import (  # noqa: E402
     child,
@@ -86,7 +93,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--client-processes", type=int, default=1)
     parser.add_argument("--connect-concurrency", type=int, default=100)
     parser.add_argument(
-        "--servers", default="engine,bare", help="which to load, in order: engine,bare"
+        "--servers",
+        default="engine,bare",
+        help="which to load, in order (repeats allowed): engine (check-ins off), checks"
+        " (check-ins every --attention-interval-s), bare",
+    )
+    parser.add_argument(
+        "--attention-interval-s",
+        type=int,
+        default=30,
+        help="the mean check-in interval of the `checks` server (JIXU_ATTENTION_INTERVAL_S)",
     )
     parser.add_argument("--profile", help="py-spy record the engine during the window to FILE")
     parser.add_argument(
@@ -188,6 +204,7 @@ class Phase:
         self.data_dir = data_dir
         self.port = free_port()
         self.sampler = Sampler()
+        self.engine = server in ("engine", "checks")
 
     async def run(self, population: Population) -> Run:
         args = self.args
@@ -223,13 +240,15 @@ class Phase:
                 client.stdin.write(signal_line)
                 await client.stdin.drain()
             flushes = None
-            if self.server == "engine" and args.mode != "idle":
+            storage_before = None
+            if self.engine and args.mode != "idle":
+                storage_before = await timeline_storage(self.database_url)
                 sample = _flush_sample(population.learners)
                 flushes = FlushWatch(self.database_url, population.chapter_id, sample)
                 watching = asyncio.create_task(flushes.run())
                 stack.callback(watching.cancel)
             profile = None
-            if self.server == "engine" and args.profile:
+            if self.engine and args.profile:
                 profile = asyncio.create_task(_profile(server.pid, start, end, args.profile))
             await asyncio.wait_for(
                 asyncio.gather(*(client.wait() for client in clients)),
@@ -240,6 +259,8 @@ class Phase:
             if flushes is not None:
                 acks = [ack for result, _ in results for ack in result.flush_acks]
                 figures.update(await _finish_flushes(flushes, watching, acks))
+            if storage_before is not None:
+                figures.update(_storage(storage_before, await timeline_storage(self.database_url)))
             if profile is not None:
                 await profile
         errors: Counter[str] = Counter()
@@ -265,6 +286,8 @@ class Phase:
 
     def _env(self) -> dict[str, str]:
         env = engine_env(self.database_url, self.redis_url, self.port)
+        checks = self.args.attention_interval_s if self.server == "checks" else 0
+        env["JIXU_ATTENTION_INTERVAL_S"] = str(checks)
         if self.args.interval_ms != 5000:
             env["JIXU_BEAT_INTERVAL_MS"] = str(self.args.interval_ms)
         if self.args.mode == "closed":
@@ -314,6 +337,7 @@ class Phase:
     ) -> dict[str, float]:
         window = end - start
         total = learners.ClientResults()
+        checks = sum(result.checks for result, _ in results)
         latencies: list[float] = []
         per_second = [0] * max(len(r.per_second) for r, _ in results)
         for result, latency in results:
@@ -340,6 +364,7 @@ class Phase:
             "ack_p99_ms": 1000 * percentile(latencies, 0.99),
             "ack_max_ms": 1000 * (latencies[-1] if latencies else float("nan")),
             "errors": sum(sum(r.errors.values()) for r, _ in results),
+            "checks_per_s": checks / window,
             "server_baseline_rss_mib": baseline_rss / 2**20,
         }
         for name in ("server", "client", "redis", "postgres"):
@@ -349,12 +374,29 @@ class Phase:
                 if total.acks:
                     # CPU time per answered beat: what a beat costs, however busy the machine.
                     figures[f"{name}_cpu_us_per_ack"] = cpu / 100 * window / total.acks * 1e6
+                if total.accepted:
+                    # ... and per credited beat: check-ins' answers and the beats they leave
+                    # without credit included.
+                    cpu_us = cpu / 100 * window * 1e6
+                    figures[f"{name}_cpu_us_per_accepted"] = cpu_us / total.accepted
         rss = self.sampler.median_rss("server", start, end)
         if rss is not None:
             figures["server_rss_mib"] = rss / 2**20
             if connected:
                 figures["rss_per_connection_kib"] = (rss - baseline_rss) / connected / 1024
         return figures
+
+
+def _storage(before: tuple[int, int, float], after: tuple[int, int, float]) -> dict[str, float]:
+    """The study record this phase added: bytes (table and index) per learner-hour played."""
+    grown_bytes, segments, hours = (a - b for a, b in zip(after, before, strict=True))
+    return {
+        "timeline_segments": segments,
+        "timeline_learner_hours": hours,
+        "timeline_bytes_per_learner_hour": grown_bytes / hours if hours else float("nan"),
+        "timeline_segments_per_learner_hour": segments / hours if hours else float("nan"),
+        "timeline_bytes_per_segment": grown_bytes / segments if segments else float("nan"),
+    }
 
 
 def _flush_sample(population: list[tuple[int, str]]) -> list[int]:
@@ -417,6 +459,8 @@ ROWS = [
     ("server_rss_mib", "server RSS, window median (MiB)", "{:.1f}"),
     ("rss_per_connection_kib", "RSS per connection (KiB)", "{:.1f}"),
     ("server_cpu_us_per_ack", "server CPU per ack (us)", "{:.0f}"),
+    ("server_cpu_us_per_accepted", "server CPU per accepted beat (us)", "{:.0f}"),
+    ("checks_per_s", "check-ins answered /s", "{:.1f}"),
     ("client_cpu_pct", "load generator CPU (%)", "{:.0f}"),
     ("client_cpu_us_per_ack", "load generator CPU per ack (us)", "{:.0f}"),
     ("redis_cpu_pct", "Redis CPU (%)", "{:.0f}"),
@@ -428,6 +472,11 @@ ROWS = [
     ("flush_max_ms", "flush lag max (ms)", "{:.0f}"),
     ("flush_samples", "flush lag samples", "{:.0f}"),
     ("flush_unflushed", "  not in PostgreSQL after 15 s", "{:.0f}"),
+    ("timeline_segments", "timeline segments written", "{:.0f}"),
+    ("timeline_learner_hours", "  learner-hours they cover", "{:.1f}"),
+    ("timeline_segments_per_learner_hour", "  segments per learner-hour", "{:.1f}"),
+    ("timeline_bytes_per_learner_hour", "  bytes per learner-hour", "{:.0f}"),
+    ("timeline_bytes_per_segment", "  bytes per segment", "{:.0f}"),
 ]
 
 
@@ -450,6 +499,10 @@ def print_report(args: argparse.Namespace, runs: list[Run]) -> None:
         bare = by_name["bare"].figures["accepted_per_s"]
         ratio = by_name["engine"].figures["accepted_per_s"] / bare if bare else float("nan")
         print(f"{'engine / bare accepted beats/s':34}{ratio:>12.1%}")
+    cost = _checks_cost(runs)
+    if cost is not None:
+        print(f"{'checks / engine CPU per accepted':34}{cost:>12.1%}")
+        print(f"target: check-ins cost at most 10% CPU per accepted beat: {_met(cost <= 1.10)}")
     for run in runs:
         if run.errors:
             print(f"{run.server} errors: {run.errors}")
@@ -459,6 +512,20 @@ def print_report(args: argparse.Namespace, runs: list[Run]) -> None:
     if engine is None:
         return
     print(f"\ntarget {TARGETS[args.mode]}: {_verdict(args, engine, ratio)}")
+
+
+def _checks_cost(runs: list[Run]) -> float | None:
+    """Median server CPU per accepted beat with check-ins on over the same with them off."""
+    key = "server_cpu_us_per_accepted"
+    on = [run.figures[key] for run in runs if run.server == "checks" and key in run.figures]
+    off = [run.figures[key] for run in runs if run.server == "engine" and key in run.figures]
+    if not on or not off:
+        return None
+    return statistics.median(on) / statistics.median(off)
+
+
+def _met(met: bool) -> str:
+    return "met" if met else "NOT met"
 
 
 def _verdict(args: argparse.Namespace, engine: Run, ratio: float | None) -> str:

@@ -59,6 +59,7 @@ class ClientResults(msgspec.Struct, kw_only=True):
     sent: int = 0  # beats sent inside the window
     acks: int = 0  # acks received inside the window
     accepted: int = 0  # of which credited_s > 0
+    checks: int = 0  # check-ins answered inside the window
     reasons: dict[str, int] = {}
     errors: dict[str, int] = {}
     per_second: list[int] = []  # accepted acks in each second of the window
@@ -75,6 +76,8 @@ class Reply(msgspec.Struct):
     credited_s: float = 0.0
     reason: str | None = None
     code: str | None = None
+    id: str = ""  # of a check-in
+    seek_to: float | None = None
 
 
 class Closed(Exception):
@@ -195,7 +198,8 @@ class Learners:
         await _send(
             ws, protocol.Beat(seq=1, position=playing.position, playing=False, focused=True)
         )
-        await self._expect(ws, "ack")
+        # A check-in left unanswered in an earlier run is asked again after `playing`.
+        await self._ack(ws, 1)
         return playing.position
 
     async def _wait_for_go(self, ws: aiohttp.ClientWebSocketResponse) -> None:
@@ -208,6 +212,8 @@ class Learners:
 
     async def _expect(self, ws: aiohttp.ClientWebSocketResponse, kind: str) -> Reply:
         reply = await _receive(ws)
+        while reply.type == "attention.ok":  # of a check-in answered while starting
+            reply = await _receive(ws)
         if reply.type != kind:
             raise Closed(f"expected {kind}, got {reply.type} {reply.code or ''}".strip())
         return reply
@@ -253,6 +259,9 @@ class Learners:
             reply = await self._ack(ws, seq)
             self.waiting_for_ack.discard(learner_id)
             acked_at = time.monotonic()
+            if reply is not None and reply.seek_to is not None:
+                # Sent back (it played on while a check-in waited): play on from there.
+                start, resumed = reply.seek_to, acked_at
             if reply is not None and window_start <= acked_at < window_end:
                 self._record(learner_id, reply, due, acked_at)
             next_at = acked_at if closed_loop else max(next_at + interval, acked_at)
@@ -262,6 +271,14 @@ class Learners:
             reply = await _receive(ws)
             if reply.type == "ack" and reply.seq == seq:
                 return reply
+            if reply.type == "attention.check":
+                # An attentive learner answers at once; its `attention.ok` is read in passing.
+                await _send(ws, protocol.AttentionAnswer(id=reply.id))
+                if self.window[0] <= time.monotonic() < self.window[1]:
+                    self.results.checks += 1
+                continue
+            if reply.type == "attention.ok":
+                continue
             if reply.type == "error":
                 self.errors[f"error: {reply.code}"] += 1
                 return None

@@ -107,6 +107,21 @@ class Sampler:
         self.series[name].append((time.time(), self._total[name], rss))
 
 
+async def timeline_storage(database_url: str) -> tuple[int, int, float]:
+    """The study record in PostgreSQL: (bytes with its index, segments, learner-hours covered)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        row = await connection.fetchrow(
+            """SELECT pg_total_relation_size('study_segments'), count(*),
+                      coalesce(sum(to_ms - from_ms), 0) / 3.6e6
+               FROM study_segments"""
+        )
+    finally:
+        await connection.close()
+    assert row is not None
+    return row[0], row[1], float(row[2])
+
+
 class FlushWatch:
     """Polls PostgreSQL for a sample of learners and notes when each hwm first appeared."""
 

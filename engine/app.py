@@ -133,7 +133,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[PASSWORD_THROTTLE] = PasswordThrottle(batcher, settings)
     app[CARD_THROTTLE] = CardThrottle(batcher, settings)
     app[LETTER_THROTTLE] = LetterThrottle(batcher)
-    app[PROGRESS] = Progress(batcher, Rules.from_settings(settings))
+    app[PROGRESS] = Progress(batcher, Rules.from_settings(settings), rng=random.SystemRandom())
     app[EXAMS] = Exams(redis, batcher, rng=random.SystemRandom())
     app[ROOMS] = Rooms(batcher, settings)
     gateway = await open_gateway(settings)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 Environment = Literal["development", "test", "production"]
+DEFAULT_ATTENTION_INTERVAL_S = 900
 Positive = Annotated[int, msgspec.Meta(gt=0)]
 
 
@@ -57,6 +58,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     beat_interval_ms: Annotated[int, msgspec.Meta(ge=500, le=60_000)] = 5_000
     seek_tolerance_s: Annotated[float, msgspec.Meta(ge=0, le=30)] = 2.0
     completion_tolerance_s: Annotated[float, msgspec.Meta(ge=0, le=30)] = 2.0
+    # Check-ins during playback: their mean interval in seconds of playback (0: none), and
+    # how long a blur may last and still count as focused (once per interval).
+    attention_interval_s: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = (
+        DEFAULT_ATTENTION_INTERVAL_S
+    )
+    blur_grace_ms: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 1_500
     ws_max_frame_bytes: Annotated[int, msgspec.Meta(ge=256)] = 8 * 1024
     ws_messages_per_s: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     ws_send_queue: Annotated[int, msgspec.Meta(ge=1)] = 64

@@ -131,6 +131,8 @@ def settings(database_url: str, redis_url: str, data_dir: Path) -> Settings:
         redis_url=redis_url,
         log_format="console",
         data_dir=str(data_dir),
+        # Check-ins come at random moments: only the tests of them turn them on.
+        attention_interval_s=0,
     )
 
 

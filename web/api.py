@@ -154,6 +154,15 @@ async def course(request: web.Request) -> web.Response:
     return json_response({"course": detail})
 
 
+async def chapter_timeline(request: web.Request) -> web.Response:
+    """The learner's own study record (学习记录) of one chapter."""
+    user = require_user(request)
+    segments = await request.app[PROGRESS].timeline(
+        request.app[DB], user.id, path_id(request, "chapter_id")
+    )
+    return json_response({"segments": segments})
+
+
 async def exams(request: web.Request) -> web.Response:
     user = require_user(request)
     exams, db = request.app[EXAMS], request.app[DB]

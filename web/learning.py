@@ -2,6 +2,7 @@
 
 import math
 
+import msgspec
 from aiohttp import web
 
 from engine.appkeys import CLOCK, DB, PROGRESS, SETTINGS
@@ -11,6 +12,7 @@ from engine.catalog.measures import PREVIEW_S
 from engine.commerce import cart
 from engine.errors import NotFound
 from engine.progress.service import NOT_WATCHABLE
+from engine.progress.types import Segment
 from web.decoding import parse_id, path_id
 from web.pages import page_user
 from web.render import render_page
@@ -22,6 +24,41 @@ KEY_POINT_STEP_S = 30
 # A start position past any video (and past NaN and infinity, which fail the comparison).
 MAX_START_S = 1e7
 # How much of a course a learner may watch before choosing it (F10): web/media.py holds to it.
+
+
+# Why time of the study record (学习记录) earned nothing, in the learner's words.
+REASONS = {
+    None: "计入学时",
+    "paused": "视频暂停",
+    "unfocused": "学习页面失去焦点",
+    "seek": "拖动了播放进度",
+    "too_fast": "播放速度超过允许的倍速",
+    "gap": "网络中断或长时间未响应",
+    "superseded": "已在其他页面学习",
+    "check_pending": "未确认在线学习提示",
+    "rewatch": "重复观看已学内容",
+    "complete": "本节已学完",
+}
+
+
+class RecordBar(msgspec.Struct, frozen=True):
+    """One segment of a chapter's study-record bar: where it starts and how wide it is, in
+    thousandths of the bar (SVG attributes: the pages allow no inline styles)."""
+
+    segment: Segment
+    x: float
+    width: float
+
+
+def study_record(segments: list[Segment]) -> list[RecordBar]:
+    """A chapter's segments laid end to end (the time between sittings left out)."""
+    total = sum(segment.to_ms - segment.from_ms for segment in segments)
+    bars, x = [], 0.0
+    for segment in segments:
+        width = 1000 * (segment.to_ms - segment.from_ms) / total
+        bars.append(RecordBar(segment, round(x, 2), round(width, 2)))
+        x += width
+    return bars
 
 
 def plan_tabs(year: int) -> list[tuple[str, str]]:
@@ -112,11 +149,20 @@ async def plan_page(request: web.Request) -> web.Response:
 
 
 async def course_page(request: web.Request) -> web.Response:
+    """A course's 目录, each chapter with its progress and its study record (学习记录)."""
     user = page_user(request)
-    course = await request.app[PROGRESS].course_detail(
-        request.app[DB], user.id, path_id(request, "course_id")
-    )
-    return render_page(request, "course.html", {"active": "courses", "course": course})
+    progress, db = request.app[PROGRESS], request.app[DB]
+    course = await progress.course_detail(db, user.id, path_id(request, "course_id"))
+    timelines = await progress.timelines(db, user.id, [chapter.id for chapter in course.chapters])
+    context = {
+        "active": "courses",
+        "course": course,
+        "records": {
+            chapter_id: study_record(segments) for chapter_id, segments in timelines.items()
+        },
+        "reasons": REASONS,
+    }
+    return render_page(request, "course.html", context)
 
 
 async def chapter_page(request: web.Request) -> web.Response:

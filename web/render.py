@@ -49,11 +49,12 @@ def highlight(text: str, query: str) -> Markup:
     return Markup("").join([*parts, escape(text[last:])])
 
 
-def local_time(moment: datetime | int) -> str:
-    """A stored (UTC) time, or epoch milliseconds, as China reads it: 2018-05-01 14:30."""
+def local_time(moment: datetime | int, *, seconds: bool = False) -> str:
+    """A stored (UTC) time, or epoch milliseconds, as China reads it: 2018-05-01 14:30
+    (14:30:05 with `seconds`)."""
     if isinstance(moment, int):
         moment = china_time(moment)
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 FILTERS: dict[str, Callable[..., str]] = {

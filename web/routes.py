@@ -45,6 +45,7 @@ def setup_routes(app: web.Application) -> None:
             web.post("/api/v1/plans/{plan_id}/activate", api.activate_plan),
             web.get("/api/v1/plans/{plan_id}/courses", api.plan_courses),
             web.get("/api/v1/courses/{course_id}", api.course),
+            web.get("/api/v1/chapters/{chapter_id}/timeline", api.chapter_timeline),
             web.get("/api/v1/cart", api.cart),
             web.post("/api/v1/cart/items", api.add_to_cart),
             web.delete("/api/v1/cart/items/{course_id}", api.remove_from_cart),

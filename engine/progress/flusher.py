@@ -14,11 +14,15 @@ import structlog
 from redis.exceptions import ResponseError
 
 from engine.errors import TRANSIENT
-from engine.kv import Batcher, Redis
-from engine.progress import keys, store
+from engine.kv import Batcher, Command, Redis
+from engine.progress import keys, scripts, store
 from engine.progress.enrolments import announce_passes
+from engine.progress.timeline import LIVE_FIELDS, live_segments
 
 log = structlog.get_logger(__name__)
+
+# What the flusher reads of a chapter's state: the progress, then its timeline.
+FIELDS = ("hwm", "pos", "complete", *LIVE_FIELDS)
 
 
 # Entries read per pass. Under load a pass takes as long as its ~10 awaits wait behind the
@@ -108,32 +112,42 @@ class Flusher:
         return claimed
 
     async def _flush(self, entries: list[tuple[str, dict[str, str]]]) -> None:
-        await self.save(entries)
+        trims = await self.save(entries)
         ids = [entry_id for entry_id, _ in entries]
         # One round trip, in this order: should the XDEL be lost, an acknowledged entry
-        # merely stays in the stream, where the group never delivers it again.
+        # merely stays in the stream, where the group never delivers it again; should all
+        # be lost, the entries are flushed again, which changes nothing.
         await self.batcher.execute(
-            [("XACK", keys.STREAM, keys.FLUSH_GROUP, *ids), ("XDEL", keys.STREAM, *ids)]
+            [*trims, ("XACK", keys.STREAM, keys.FLUSH_GROUP, *ids), ("XDEL", keys.STREAM, *ids)]
         )
         self.flushed += len(entries)
 
-    async def save(self, entries: list[tuple[str, dict[str, str]]]) -> None:
-        """Write the current state of every (learner, chapter) the entries name."""
+    async def save(self, entries: list[tuple[str, dict[str, str]]]) -> list[Command]:
+        """Write the current state and timeline of every (learner, chapter) the entries name;
+        the calls that forget the closed timeline segments written, to make once acknowledged."""
         pairs = sorted({(int(fields["l"]), int(fields["c"])) for _, fields in entries if fields})
         if not pairs:
-            return  # entries deleted before they were claimed: nothing to write
+            return []  # entries deleted before they were claimed: nothing to write
         states = await self.batcher.execute(
             [
-                ("HMGET", keys.state_key(learner_id, chapter_id), "hwm", "pos", "at", "complete")
+                ("HMGET", keys.state_key(learner_id, chapter_id), *FIELDS)
                 for learner_id, chapter_id in pairs
             ]
         )
-        rows = [
-            (learner_id, chapter_id, float(hwm), float(pos), int(at), complete == "1")
-            for (learner_id, chapter_id), (hwm, pos, at, complete) in zip(
-                pairs, states, strict=True
-            )
-            if hwm is not None
-        ]
+        rows = []
+        segments = []
+        trims = []
+        for (learner_id, chapter_id), state in zip(pairs, states, strict=True):
+            hwm, pos, complete, at = state[0], state[1], state[2], state[6]
+            if hwm is None:
+                continue
+            rows.append((learner_id, chapter_id, float(hwm), float(pos), int(at), complete == "1"))
+            segments += [
+                (learner_id, chapter_id, s.from_ms, s.to_ms, s.credited_s, s.reason)
+                for s in live_segments(state[3:])
+            ]
+            if closed := state[7]:
+                trims.append(scripts.trim(learner_id, chapter_id, closed))
         async with self.pool.acquire() as connection, connection.transaction():
-            await announce_passes(connection, await store.save_progress(connection, rows))
+            await announce_passes(connection, await store.save_progress(connection, rows, segments))
+        return trims

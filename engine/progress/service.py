@@ -1,13 +1,16 @@
-"""Use cases of the progress core: play, beat, stop, and course progress for pages."""
+"""Use cases of the progress core: play, beat, stop, check-ins, and course progress and the
+study record for pages."""
+
+import random
 
 import msgspec
 
 from engine.catalog.types import ChapterView, CourseDetail
 from engine.clock import utc_time
 from engine.db import Executor
-from engine.errors import Forbidden, NotFound
+from engine.errors import DomainError, Forbidden, NotFound
 from engine.kv import Batcher
-from engine.progress import keys, scripts, store
+from engine.progress import attention, keys, scripts, store, timeline
 from engine.progress.types import (
     BeatOutcome,
     ChapterState,
@@ -15,10 +18,15 @@ from engine.progress.types import (
     Heartbeat,
     Playing,
     Rules,
+    Segment,
     percent,
 )
 
 NOT_WATCHABLE = "该章节所属课程未选或培训计划未开放，无法学习"
+ANSWER_REFUSED = {
+    "unknown": "没有需要确认的在线学习提示",
+    "expired": "在线学习确认已超时，请重新开始播放",
+}
 
 
 async def may_watch(db: Executor, learner_id: int, chapter_id: int, now_ms: int) -> bool:
@@ -36,9 +44,10 @@ async def watchable_courses(
 class Progress:
     """The progress core of one node: its batcher (and so its scripts) and rules."""
 
-    def __init__(self, batcher: Batcher, rules: Rules) -> None:
+    def __init__(self, batcher: Batcher, rules: Rules, rng: random.Random) -> None:
         self.batcher = batcher
         self.rules = rules
+        self.rng = rng  # check-in moments and ids: unpredictable in production
 
     async def play(
         self,
@@ -71,6 +80,8 @@ class Progress:
             position=position,
             now_ms=now_ms,
             rules=self.rules,
+            next_check_s=attention.next_check_s(self.rng, self.rules.attention_interval_s),
+            check_id=attention.check_id(self.rng),
             also=[
                 ("HMGET", keys.state_key(learner_id, other.chapter_id), *LIVE_FIELDS)
                 for other in others
@@ -89,6 +100,7 @@ class Progress:
             course=msgspec.structs.replace(
                 CourseTally.of(others_live), total_s=sum(state.duration_s for state in stored)
             ),
+            check=lease.check,
         )
 
     async def beat(
@@ -103,7 +115,47 @@ class Progress:
             chapter_id=chapter_id,
             max_rate=max_rate,
             beat=beat,
+            check_id=attention.check_id(self.rng) if self.rules.attention_interval_s else "",
         )
+
+    async def answer(
+        self, *, learner_id: int, conn_id: str, chapter_id: int, check_id: str, now_ms: int
+    ) -> None:
+        """Answer the learner's check-in from the socket playing `chapter_id`, and draw the
+        next; DomainError `unknown` or `expired` when refused."""
+        result = await scripts.answer(
+            self.batcher,
+            learner_id=learner_id,
+            conn_id=conn_id,
+            chapter_id=chapter_id,
+            check_id=check_id,
+            now_ms=now_ms,
+            next_check_s=attention.next_check_s(self.rng, self.rules.attention_interval_s),
+        )
+        if result != "ok":
+            raise DomainError(ANSWER_REFUSED[result], code=result)
+
+    async def timelines(
+        self, db: Executor, learner_id: int, chapter_ids: list[int]
+    ) -> dict[int, list[Segment]]:
+        """The learner's study record of each chapter: PostgreSQL's, overtaken by Redis's."""
+        stored = await store.segments(db, learner_id, chapter_ids)
+        live = await self.batcher.call(
+            [
+                ("HMGET", keys.state_key(learner_id, chapter_id), *timeline.LIVE_FIELDS)
+                for chapter_id in chapter_ids
+            ]
+        )
+        return {
+            chapter_id: timeline.merge(stored[chapter_id], timeline.live_segments(fields))
+            for chapter_id, fields in zip(chapter_ids, live, strict=True)
+        }
+
+    async def timeline(self, db: Executor, learner_id: int, chapter_id: int) -> list[Segment]:
+        """The learner's own study record of one chapter; NotFound for no such chapter."""
+        if not await store.chapter_exists(db, chapter_id):
+            raise NotFound("章节不存在")
+        return (await self.timelines(db, learner_id, [chapter_id]))[chapter_id]
 
     async def course_detail(self, db: Executor, learner_id: int, course_id: int) -> CourseDetail:
         """A course with its 目录: each chapter's progress as Redis knows it right now."""

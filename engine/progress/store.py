@@ -6,7 +6,7 @@ from typing import Any
 
 from engine.catalog.measures import hours
 from engine.db import Connection, Executor
-from engine.progress.types import ChapterState, Passed, Watchable
+from engine.progress.types import ChapterState, Passed, Segment, Watchable
 
 # The rule of playback: a chapter `ch` plays for learner $1 at time $3 while one of their
 # plans that has its course selected is open.
@@ -61,6 +61,27 @@ async def course_chapters(
     return [ChapterState(*row) for row in rows]
 
 
+async def chapter_exists(connection: Executor, chapter_id: int) -> bool:
+    return bool(await connection.fetchval("SELECT 1 FROM chapters WHERE id = $1", chapter_id))
+
+
+async def segments(
+    connection: Executor, learner_id: int, chapter_ids: list[int]
+) -> dict[int, list[Segment]]:
+    """The learner's stored timeline of each of these chapters, in order."""
+    rows = await connection.fetch(
+        """SELECT chapter_id, from_ms, to_ms, credited_s, reason FROM study_segments
+           WHERE learner_id = $1 AND chapter_id = ANY($2::bigint[])
+           ORDER BY chapter_id, from_ms""",
+        learner_id,
+        chapter_ids,
+    )
+    found: dict[int, list[Segment]] = {chapter_id: [] for chapter_id in chapter_ids}
+    for row in rows:
+        found[row[0]].append(Segment(row[1], row[2], row[3], row[4]))
+    return found
+
+
 async def course_info(db: Executor, learner_id: int, course_id: int) -> dict[str, Any] | None:
     """A course's description and teacher, whether the learner has selected it and whether,
     as selected, it ends with an exam."""
@@ -89,6 +110,9 @@ async def course_info(db: Executor, learner_id: int, course_id: int) -> dict[str
 ProgressRow = tuple[
     int, int, float, float, int, bool
 ]  # learner, chapter, hwm, pos, pos_ms, complete
+SegmentRow = tuple[
+    int, int, int, int, float, str | None
+]  # learner, chapter, from, to, credit, reason
 
 SAVE_PROGRESS = """
 INSERT INTO chapter_progress AS p (learner_id, chapter_id, hwm_s, position_s, position_ms, complete)
@@ -104,6 +128,19 @@ ON CONFLICT (learner_id, chapter_id) DO UPDATE SET
     position_ms = greatest(p.position_ms, excluded.position_ms),
     complete = p.complete OR excluded.complete,
     updated_at = now()
+"""
+
+# Timeline segments as the flusher last read them: a segment only grows, so an older read
+# written after a newer one changes nothing.
+SAVE_SEGMENTS = """
+INSERT INTO study_segments AS s (learner_id, chapter_id, from_ms, to_ms, credited_s, reason)
+SELECT r.* FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::float8[],
+                       $6::text[]) AS r (learner_id, chapter_id, from_ms, to_ms, credited_s, reason)
+JOIN chapters ch ON ch.id = r.chapter_id
+ON CONFLICT (learner_id, chapter_id, from_ms) DO UPDATE SET
+    to_ms = greatest(s.to_ms, excluded.to_ms),
+    credited_s = greatest(s.credited_s, excluded.credited_s),
+    reason = excluded.reason
 """
 
 # Selections whose every chapter is now complete: the course is done.
@@ -187,9 +224,14 @@ SELECT learner_id, plan_id, title FROM updated WHERE newly
 """
 
 
-async def save_progress(connection: Connection, rows: Iterable[ProgressRow]) -> list[Passed]:
-    """Write absolute progress, then what follows from it: completed courses, hours, passes;
-    returns the plans passed now."""
+async def save_progress(
+    connection: Connection, rows: Iterable[ProgressRow], segments: Iterable[SegmentRow] = ()
+) -> list[Passed]:
+    """Write absolute progress and its timeline, then what follows from the progress:
+    completed courses, hours, passes; returns the plans passed now."""
+    segment_columns = list(zip(*segments, strict=True))
+    if segment_columns:
+        await connection.execute(SAVE_SEGMENTS, *segment_columns)
     columns = list(zip(*rows, strict=True))
     if not columns:
         return []

@@ -4,7 +4,7 @@ import math
 
 import msgspec
 
-from engine.settings import Settings
+from engine.settings import DEFAULT_ATTENTION_INTERVAL_S, Settings
 
 
 def percent(covered_s: float, total_s: float, complete: bool) -> int:
@@ -20,11 +20,14 @@ def percent(covered_s: float, total_s: float, complete: bool) -> int:
 
 
 class Rules(msgspec.Struct, frozen=True):
-    """The validation tolerances, from the settings."""
+    """The validation tolerances, from the settings; check-ins and the blur grace off unless
+    set."""
 
     interval_s: float
     seek_tolerance_s: float
     completion_tolerance_s: float
+    attention_interval_s: float = 0.0
+    blur_grace_ms: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Rules":
@@ -32,7 +35,15 @@ class Rules(msgspec.Struct, frozen=True):
             settings.beat_interval_ms / 1000,
             settings.seek_tolerance_s,
             settings.completion_tolerance_s,
+            settings.attention_interval_s,
+            settings.blur_grace_ms,
         )
+
+    @property
+    def grace_window_ms(self) -> int:
+        """At most one blur is forgiven in this long: one check-in interval (900 s when
+        check-ins are off), so graces add up to 1.5 s in 15 minutes by default."""
+        return round(1000 * (self.attention_interval_s or DEFAULT_ATTENTION_INTERVAL_S))
 
     @property
     def gap_cap_s(self) -> float:
@@ -104,6 +115,18 @@ class CourseTally(msgspec.Struct, frozen=True):
         )
 
 
+class Check(msgspec.Struct, frozen=True):
+    """A check-in the learner must answer before playback earns again."""
+
+    id: str
+    expires_ms: int
+
+    @classmethod
+    def of(cls, check_id: str, expires_ms: str) -> "Check | None":
+        """From a script's reply: '' when there is none."""
+        return cls(check_id, int(expires_ms)) if check_id else None
+
+
 class Playing(msgspec.Struct, frozen=True):
     chapter_id: int
     hwm_s: float
@@ -114,6 +137,7 @@ class Playing(msgspec.Struct, frozen=True):
     previous_conn: str
     previous_node: str
     course: CourseTally
+    check: Check | None = None  # still waiting for its answer
 
 
 class BeatOutcome(msgspec.Struct, frozen=True):
@@ -124,6 +148,7 @@ class BeatOutcome(msgspec.Struct, frozen=True):
     seek_to: float | None
     complete: bool
     duration_s: float
+    check: Check | None = None  # asked for by this beat
 
     def chapter_progress(self) -> int:
         return percent(self.hwm_s, self.duration_s, self.complete)
@@ -137,3 +162,14 @@ class Lease(msgspec.Struct, frozen=True):
     hwm_s: float
     position_s: float
     complete: bool
+    check: Check | None
+
+
+class Segment(msgspec.Struct, frozen=True):
+    """A stretch of the learner's study record (学习记录): from one beat to another with one
+    outcome; `reason` None where the time was credited."""
+
+    from_ms: int
+    to_ms: int
+    credited_s: float
+    reason: str | None

@@ -10,11 +10,11 @@ import asyncpg
 from engine.clock import Clock
 from engine.errors import TRANSIENT, DomainError
 from engine.exams.service import Exams
-from engine.progress.service import Progress
+from engine.progress.service import ANSWER_REFUSED, Progress
 from engine.progress.types import BeatOutcome, Heartbeat, percent
 from engine.rooms.service import Rooms
 from engine.sessions import protocol
-from engine.sessions.connection import Connection, Playback
+from engine.sessions.connection import Connection, Playback, PlaybackState
 from engine.sessions.exam_feed import push_results, result_message
 from engine.sessions.hub import Hub
 from engine.sessions.rooms_feed import chat_message, history_message
@@ -52,6 +52,7 @@ class Commands:
             protocol.ChatLeave: self.handle_chat_leave,
             protocol.ChatHide: self.handle_chat_hide,
             protocol.ChatReport: self.handle_chat_report,
+            protocol.AttentionAnswer: self.handle_attention_answer,
         }
 
     async def dispatch(self, conn: Connection, message: protocol.Message) -> None:
@@ -106,8 +107,13 @@ class Commands:
                 max_rate=playing.max_rate,
                 chapter_progress=percent(playing.hwm_s, playing.duration_s, playing.complete),
                 course_progress=playing.course.progress(playing.hwm_s, playing.complete),
+                blur_grace_ms=self.progress.rules.blur_grace_ms,
             )
         )
+        if playing.check is not None:
+            conn.send(
+                protocol.AttentionCheck(id=playing.check.id, expires_ms=playing.check.expires_ms)
+            )
 
     async def handle_progress_beat(self, conn: Connection, message: protocol.Beat) -> None:
         """Credit the time since the last beat."""
@@ -140,8 +146,27 @@ class Commands:
             beat=beat,
         )
         conn.send(_ack(beat.seq, outcome, playback))
+        if outcome.check is not None:
+            conn.send(
+                protocol.AttentionCheck(id=outcome.check.id, expires_ms=outcome.check.expires_ms)
+            )
         if beat.release or outcome.reason == "superseded":
             conn.stop_playing()
+
+    async def handle_attention_answer(
+        self, conn: Connection, message: protocol.AttentionAnswer
+    ) -> None:
+        """Answer a check-in: credit resumes; a socket not playing has none to answer."""
+        if conn.playback_state is PlaybackState.IDLE:
+            raise DomainError(ANSWER_REFUSED["unknown"], code="unknown")
+        await self.progress.answer(
+            learner_id=conn.learner_id,
+            conn_id=conn.id,
+            chapter_id=conn.playback.chapter_id,
+            check_id=message.id,
+            now_ms=self.clock(),
+        )
+        conn.send(protocol.AttentionOk(id=message.id))
 
     async def handle_exam_join(self, conn: Connection, message: protocol.ExamJoin) -> None:
         """Join an attempt: its deadline and drafts, or its result if it is over."""

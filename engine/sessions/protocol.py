@@ -42,6 +42,10 @@ class Ping(Message, tag="ping"):
     pass
 
 
+class AttentionAnswer(Message, tag="attention.answer"):
+    id: Annotated[str, msgspec.Meta(max_length=64)]
+
+
 class ExamJoin(Message, tag="exam.join"):
     attempt: Id
 
@@ -101,8 +105,9 @@ class ChatReport(Message, tag="chat.report"):
 ChatCommand = ChatJoin | ChatSend | ChatLeave | ChatHide | ChatReport
 
 ClientMessage = (
-    Hello | Play | Beat | Stop | Ping | ExamJoin | ExamAnswer | ExamFlag | ExamSubmit | ChatCommand
-)
+    Hello | Play | Beat | Stop | Ping | ExamJoin | ExamAnswer | ExamFlag | ExamSubmit
+    | ChatCommand | AttentionAnswer
+)  # fmt: skip
 
 # Server → client
 
@@ -122,6 +127,7 @@ class Playing(Message, tag="playing"):
     max_rate: float
     chapter_progress: int
     course_progress: int
+    blur_grace_ms: int = 0  # a shorter blur may play on: the server forgives one now and then
 
 
 class Ack(Message, tag="ack", omit_defaults=True):
@@ -137,6 +143,15 @@ class Ack(Message, tag="ack", omit_defaults=True):
 
 class Superseded(Message, tag="superseded"):
     chapter: int
+
+
+class AttentionCheck(Message, tag="attention.check"):
+    id: str
+    expires_ms: int
+
+
+class AttentionOk(Message, tag="attention.ok"):
+    id: str
 
 
 class Pong(Message, tag="pong"):

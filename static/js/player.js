@@ -9,6 +9,8 @@ const root = document.querySelector("#player");
 const video = root.querySelector("video");
 const status = root.querySelector("#status");
 const endButton = document.querySelector("#end-study");
+const attentionDialog = document.querySelector("#attention-dialog");
+const attentionButton = document.querySelector("#attention-continue");
 const keyPoints = [...root.querySelectorAll(".key-points button")];
 const chapter = Number(root.dataset.chapter);
 
@@ -19,6 +21,7 @@ const HIDDEN = "学习页面已切换到后台，视频已暂停，学习进度�
 const FOCUS_BACK = "学习页面已恢复，点击播放继续学习";
 const SUPERSEDED = "您已在其他页面开始学习，本页停止记录学习进度";
 const LOGGED_OUT = "登录已失效，请重新登录后继续学习";
+const CHECK_WAITING = "请点击“继续学习”，确认您正在学习后视频继续播放，学习进度继续记录";
 const LOST_AUTHENTICATION = 4001; // close code, PROTOCOL.md
 const MAX_BACKOFF_MS = 30_000;
 const STOP_TIMEOUT_MS = 2_000;
@@ -39,12 +42,17 @@ let retries = 0;
 let resumeAt = root.dataset.start === "" ? null : Number(root.dataset.start); // null: resume
 let resumePlaying = false; // was playing when the connection dropped
 let stopSeq = null;
+let blurGraceMs = 0; // a blur shorter than this neither pauses nor stops credit (the server counts)
+let graceTimer = null;
+let checkId = null; // the server's check-in waiting for its answer: nothing is credited until then
 
 const say = (text, kind = "info") => {
   status.textContent = text;
   status.dataset.kind = kind;
 };
-const focused = () => document.hasFocus() && document.visibilityState === "visible";
+let blurred = false; // between the window's blur and focus events, which every browser fires
+const focused = () =>
+  !blurred && document.hasFocus() && document.visibilityState === "visible";
 const send = (message) => {
   if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
 };
@@ -77,7 +85,12 @@ function showProgress(message) {
     root.querySelector(`#${name}-progress`).value = value;
     root.querySelector(`#${name}-percent`).textContent = `${value}%`;
   }
-  for (const button of keyPoints) {
+  attentionButton.addEventListener("click", () => {
+  if (checkId !== null) send({ type: "attention.answer", id: checkId });
+});
+attentionDialog.addEventListener("cancel", (event) => event.preventDefault());
+
+for (const button of keyPoints) {
     button.classList.toggle("watched", Number(button.dataset.time) <= hwm);
   }
 }
@@ -100,6 +113,19 @@ function pauseFor(text) {
   beat();
 }
 
+// The server asks whether someone is watching: the video waits for the click.
+function askForAttention() {
+  video.pause();
+  say(CHECK_WAITING, "focus");
+  if (!attentionDialog.open) attentionDialog.showModal();
+}
+
+function attentionAnswered() {
+  checkId = null;
+  attentionDialog.close();
+  if (status.dataset.kind === "focus") say("");
+}
+
 const handlers = {
   ...rooms.handlers,
   playing(message) {
@@ -107,6 +133,7 @@ const handlers = {
     retries = 0;
     intervalMs = message.interval_ms;
     maxRate = message.max_rate;
+    blurGraceMs = message.blur_grace_ms ?? 0;
     reach = message.hwm;
     showProgress(message);
     video.currentTime = message.position;
@@ -130,12 +157,27 @@ const handlers = {
   },
   superseded: () => halt(SUPERSEDED),
   notice: showNotice,
+  "attention.check"(message) {
+    checkId = message.id;
+    askForAttention();
+  },
+  "attention.ok"(message) {
+    if (message.id !== checkId) return;
+    attentionAnswered();
+    video.play().catch(() => say("点击播放继续学习"));
+  },
   error(message) {
     if (message.room) return rooms.refused(message);
     // `forbidden` answers `play`: this chapter may not be watched now.
     if (message.code === "forbidden") {
       video.controls = false;
       return halt(message.message);
+    }
+    if (message.code === "expired" && checkId !== null) {
+      // Answered too late: a new `play` brings a new check-in to answer.
+      send({ type: "play", chapter, position: video.currentTime });
+    } else if (message.code === "unknown" && checkId !== null) {
+      attentionAnswered(); // answered already, on another page
     }
     say(message.message, "error");
   },
@@ -172,6 +214,7 @@ function connect() {
 
 video.addEventListener("play", () => {
   if (finished) return video.pause(); // nothing would be recorded; the message says why
+  if (checkId !== null) return askForAttention();
   if (!focused()) return pauseFor(FOCUS_LOST);
   if (status.dataset.kind === "focus") say("");
   beat();
@@ -207,15 +250,31 @@ video.addEventListener("ratechange", () => {
 });
 video.addEventListener("error", () => say("视频加载失败，请检查网络后刷新页面", "error"));
 
-window.addEventListener("blur", () => pauseFor(FOCUS_LOST));
+// A short blur (a notification) plays on: the server forgives it once in a while. Longer, or
+// when the page is hidden, the video pauses.
+window.addEventListener("blur", () => {
+  blurred = true;
+  beat();
+  clearTimeout(graceTimer);
+  graceTimer = setTimeout(() => {
+    if (!focused()) pauseFor(FOCUS_LOST);
+  }, blurGraceMs);
+});
 window.addEventListener("focus", () => {
-  if (status.dataset.kind === "focus") say(FOCUS_BACK, "focus");
+  blurred = false;
+  clearTimeout(graceTimer);
+  if (status.dataset.kind === "focus" && checkId === null) say(FOCUS_BACK, "focus");
   beat();
 });
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "hidden") pauseFor(HIDDEN);
   else beat();
 });
+
+attentionButton.addEventListener("click", () => {
+  if (checkId !== null) send({ type: "attention.answer", id: checkId });
+});
+attentionDialog.addEventListener("cancel", (event) => event.preventDefault());
 
 // 关键目录 and the notes (notes.js sends a `jump` event) go only within what was watched.
 function jumpTo(time) {

@@ -79,7 +79,8 @@ async def test_a_redis_outage_takes_the_node_out_and_back_in(
             finally:
                 await connection.close()
 
-        rows = await until(stored, bool, 5)
+        # `play` queued its own flush (hwm 0), which may land first: wait for the beat's.
+        rows = await until(stored, lambda rows: [row["hwm_s"] for row in rows] == [5.0], 5)
         assert [row["hwm_s"] for row in rows] == [5.0]
     finally:
         await node.close()

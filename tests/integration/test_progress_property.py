@@ -1,18 +1,21 @@
 """Whatever a client sends, credit stays within what the server's clock allows."""
 
+import random
 from dataclasses import dataclass
+from itertools import pairwise
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.kv import Batcher, create_redis
-from engine.progress import keys, scripts
+from engine.progress import keys, scripts, timeline
 from engine.progress.service import Progress
 from engine.progress.types import Heartbeat, Rules
 from engine.scripts import SCRIPTS
 from tests.conftest import run_in_thread
 
-RULES = Rules(interval_s=5.0, seek_tolerance_s=2.0, completion_tolerance_s=2.0)
+# Check-ins and the blur grace on: neither may let credit pass the clock.
+RULES = Rules(5.0, 2.0, 2.0, attention_interval_s=20, blur_grace_ms=1500)
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ async def scenario(redis_url: str, duration: float, max_rate: float, plan: list[
     try:
         await SCRIPTS.load(redis)
         batcher = Batcher(redis, SCRIPTS)
-        progress = Progress(batcher, RULES)
+        progress = Progress(batcher, RULES, random.Random(0))
         learner, chapter, now = 424242, 7, 1_700_000_000_000
         await redis.delete(keys.lease_key(learner), keys.state_key(learner, chapter))
         started, _ = await scripts.play(
@@ -57,6 +60,8 @@ async def scenario(redis_url: str, duration: float, max_rate: float, plan: list[
             position=0,
             now_ms=now,
             rules=RULES,
+            next_check_s=15.0,
+            check_id="first",
         )
         assert started.hwm_s == 0
         start, position, seq, credited, hwm = now, 0.0, 0, 0.0, 0.0
@@ -81,6 +86,12 @@ async def scenario(redis_url: str, duration: float, max_rate: float, plan: list[
             assert credited <= elapsed_s * max_rate + RULES.seek_tolerance_s + 1e-6
             if outcome.seek_to is not None:
                 position = outcome.seek_to
+        # The study record accounts for every second credited, in order, without overlaps.
+        fields = await redis.hmget(keys.state_key(learner, chapter), timeline.LIVE_FIELDS)
+        segments = timeline.live_segments(fields)
+        assert abs(sum(segment.credited_s for segment in segments) - credited) < 1e-6
+        for earlier, later in pairwise(segments):
+            assert earlier.from_ms < earlier.to_ms <= later.from_ms
         await redis.delete(keys.lease_key(learner), keys.state_key(learner, chapter))
     finally:
         await redis.aclose()

@@ -131,6 +131,7 @@ async def test_honest_playback_credits_wall_time(
         "max_rate": 1.0,
         "chapter_progress": 0,
         "course_progress": 0,
+        "blur_grace_ms": 1500,
     }
     credited = 0.0
     for _ in range(6):

@@ -10,6 +10,7 @@ from web.cli import command_settings
 
 def test_empty_environment_gives_defaults() -> None:
     assert load_settings({}) == Settings()
+    assert (Settings().attention_interval_s, Settings().blur_grace_ms) == (900, 1500)
 
 
 def test_environment_names() -> None:
@@ -44,6 +45,8 @@ def test_environment_names() -> None:
         "beat_interval_ms": "JIXU_BEAT_INTERVAL_MS",
         "seek_tolerance_s": "JIXU_SEEK_TOLERANCE_S",
         "completion_tolerance_s": "JIXU_COMPLETION_TOLERANCE_S",
+        "attention_interval_s": "JIXU_ATTENTION_INTERVAL_S",
+        "blur_grace_ms": "JIXU_BLUR_GRACE_MS",
         "ws_max_frame_bytes": "JIXU_WS_MAX_FRAME_BYTES",
         "ws_messages_per_s": "JIXU_WS_MESSAGES_PER_S",
         "ws_send_queue": "JIXU_WS_SEND_QUEUE",
@@ -144,6 +147,11 @@ def test_environment_names() -> None:
             ("10.0.0.5", "192.168.0.0/16", "fd00::/8"),
             id="metrics-list",
         ),
+        pytest.param("JIXU_ATTENTION_INTERVAL_S", "0", "attention_interval_s", 0, id="checks-off"),
+        pytest.param(
+            "JIXU_ATTENTION_INTERVAL_S", "600", "attention_interval_s", 600, id="checks-600"
+        ),
+        pytest.param("JIXU_BLUR_GRACE_MS", "0", "blur_grace_ms", 0, id="no-grace"),
     ],
 )
 def test_reads_environment_variable(name: str, value: str, field: str, expected: object) -> None:
@@ -213,6 +221,9 @@ def test_overrides_beat_the_environment() -> None:
         pytest.param("JIXU_TRUSTED_PROXIES", "10.0.0.1,proxy.local", id="trusted-proxies"),
         pytest.param("JIXU_METRICS_ALLOWED", "127.0.0.1,localhost", id="metrics-name"),
         pytest.param("JIXU_METRICS_ALLOWED", "10.0.0.0/33", id="metrics-prefix"),
+        pytest.param("JIXU_ATTENTION_INTERVAL_S", "-1", id="checks-negative"),
+        pytest.param("JIXU_ATTENTION_INTERVAL_S", "often", id="checks-word"),
+        pytest.param("JIXU_BLUR_GRACE_MS", "60000", id="grace-too-long"),
     ],
 )
 def test_bad_value_names_the_variable(name: str, value: str) -> None:
