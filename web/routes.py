@@ -1,47 +1,275 @@
-"""The one route table."""
+"""The one route table; the JSON API's part declares each operation's contract, from which
+its OpenAPI document is generated (so no API route can be left out of it)."""
 
 import mimetypes
 from pathlib import Path
+from typing import Any
 
+import msgspec
 from aiohttp import web
 
+from engine.commerce.account import AccountView
+from engine.commerce.payments import PaymentStart
 from web import api, exams, health, learning, media, pages, payments, sandbox, shop, ws
+from web.bodies import (
+    AccountPage,
+    CardRedemption,
+    CartItemBody,
+    CartItemQuery,
+    CourseSearch,
+    Credentials,
+    OrderFilters,
+    PasswordChange,
+    PaymentChoice,
+    PersonalDetailsBody,
+    RegistrationBody,
+)
+from web.openapi import OPENAPI_DOCUMENT, Operation, openapi_document, serve_document
+from web.replies import (
+    AttemptReply,
+    BalanceReply,
+    CartReply,
+    CourseReply,
+    CoursesReply,
+    ExamsReply,
+    LoginReply,
+    OkReply,
+    OptionsReply,
+    OrderReply,
+    OrdersReply,
+    OrgsReply,
+    PlanReply,
+    PlansReply,
+    UserReply,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
+# The JSON API of PROTOCOL.md. Error statuses beyond those an operation's shape implies
+# (web/openapi.py: a login 401, a body 400…) are listed in `errors`.
+API = (
+    Operation(
+        method="POST",
+        path="/api/v1/auth/register",
+        handler=api.register,
+        summary="注册: create an account (F1 and F2 fields)",
+        body=RegistrationBody,
+        replies={201: UserReply},
+        errors=frozenset({409, 429}),
+        login=False,
+    ),
+    Operation(
+        method="POST",
+        path="/api/v1/auth/login",
+        handler=api.login,
+        summary="登录: a bearer token, and a session cookie",
+        body=Credentials,
+        replies={200: LoginReply},
+        errors=frozenset({401, 429}),
+        login=False,
+    ),
+    Operation(
+        method="POST",
+        path="/api/v1/auth/logout",
+        handler=api.logout,
+        summary="退出: end this login (its sockets close with 4001)",
+        replies={200: OkReply},
+    ),
+    Operation(
+        method="GET",
+        path="/api/v1/me",
+        handler=api.me,
+        summary="The learner",
+        replies={200: UserReply},
+    ),
+    Operation(
+        method="PATCH",
+        path="/api/v1/me",
+        handler=api.update_me,
+        summary="个人信息: change the F2 fields",
+        body=PersonalDetailsBody,
+        replies={200: UserReply},
+    ),
+    Operation(
+        method="POST",
+        path="/api/v1/me/password",
+        handler=api.change_password,
+        summary="修改密码 (ends the learner's other logins)",
+        body=PasswordChange,
+        replies={200: OkReply},
+        errors=frozenset({429}),
+    ),
+    Operation(
+        method="GET",
+        path="/api/v1/orgs",
+        handler=api.orgs,
+        summary="The organisations (the registration picker)",
+        replies={200: OrgsReply},
+        login=False,
+    ),
+    Operation(
+        method="GET",
+        path="/api/v1/options",
+        handler=api.options,
+        summary="The enumerations of registration",
+        replies={200: OptionsReply},
+        login=False,
+    ),
+    Operation(
+        method="GET",
+        path="/api/v1/plans",
+        handler=api.plans,
+        summary="我的课程: the learner's plans",
+        replies={200: PlansReply},
+    ),
+    Operation(
+        method="POST",
+        path="/api/v1/plans/{plan_id}/activate",
+        handler=api.activate_plan,
+        summary="激活 a plan",
+        replies={200: PlanReply},
+    ),
+    Operation(
+        method="GET",
+        path="/api/v1/plans/{plan_id}/courses",
+        handler=api.plan_courses,
+        summary="A plan's courses, searched by any part of a name",
+        query=CourseSearch,
+        replies={200: CoursesReply},
+    ),
+    Operation(
+        method="GET",
+        path="/api/v1/courses/{course_id}",
+        handler=api.course,
+        summary="A course with its chapters and progress",
+        replies={200: CourseReply},
+    ),
+    Operation(
+        method="GET",
+        path="/api/v1/cart",
+        handler=api.cart,
+        summary="购物车",
+        replies={200: CartReply},
+    ),
+    Operation(
+        method="POST",
+        path="/api/v1/cart/items",
+        handler=api.add_to_cart,
+        summary="选课: a course of a plan into the 购物车",
+        body=CartItemBody,
+        replies={201: CartReply},
+        errors=frozenset({404, 409}),
+    ),
+    Operation(
+        method="DELETE",
+        path="/api/v1/cart/items/{course_id}",
+        handler=api.remove_from_cart,
+        summary="删除 a course from the 购物车",
+        query=CartItemQuery,
+        replies={200: CartReply},
+    ),
+    Operation(
+        method="POST",
+        path="/api/v1/orders",
+        handler=api.checkout,
+        summary="去结算: the 购物车 becomes an unpaid order",
+        replies={201: OrderReply},
+        errors=frozenset({400, 404, 409}),
+    ),
+    Operation(
+        method="GET",
+        path="/api/v1/orders",
+        handler=api.list_orders,
+        summary="我的订单, filtered",
+        query=OrderFilters,
+        replies={200: OrdersReply},
+    ),
+    Operation(
+        method="GET",
+        path="/api/v1/orders/{order_id}",
+        handler=api.get_order,
+        summary="An order",
+        replies={200: OrderReply},
+    ),
+    Operation(
+        method="DELETE",
+        path="/api/v1/orders/{order_id}",
+        handler=api.delete_order,
+        summary="删除 an unpaid order",
+        replies={200: OrderReply},
+        errors=frozenset({409}),
+    ),
+    Operation(
+        method="POST",
+        path="/api/v1/orders/{order_id}/pay",
+        handler=api.pay_order,
+        summary="Pay an order: from the balance at once, or at a gateway (its address)",
+        body=PaymentChoice,
+        replies={200: PaymentStart},
+        errors=frozenset({409, 422}),
+    ),
+    Operation(
+        method="POST",
+        path="/api/v1/payments/{provider}/notify",
+        handler=api.payment_notify,
+        summary="A gateway's signed notification; answers `success` or `failure`",
+        form=dict[str, str],
+        replies={200: str, 400: str},
+        login=False,
+        text=True,
+    ),
+    Operation(
+        method="GET",
+        path="/api/v1/account",
+        handler=api.account,
+        summary="我的账户: the balance and its records, newest first",
+        query=AccountPage,
+        replies={200: AccountView},
+    ),
+    Operation(
+        method="POST",
+        path="/api/v1/account/recharge",
+        handler=api.recharge,
+        summary="充值 with a study card",
+        body=CardRedemption,
+        replies={200: BalanceReply},
+        errors=frozenset({409, 422, 429}),
+    ),
+    Operation(
+        method="GET",
+        path="/api/v1/exams",
+        handler=api.exams,
+        summary="我的考试",
+        replies={200: ExamsReply},
+    ),
+    Operation(
+        method="POST",
+        path="/api/v1/exams/{exam_id}/attempts",
+        handler=api.start_attempt,
+        summary="去考试: a new attempt with its paper (or the open one)",
+        replies={201: AttemptReply},
+        errors=frozenset({409, 422}),
+    ),
+    Operation(
+        method="GET",
+        path="/api/v1/openapi.json",
+        handler=serve_document,
+        summary="This document",
+        replies={200: dict[str, Any]},
+        login=False,
+    ),
+)
+
 
 def setup_routes(app: web.Application) -> None:
+    app[OPENAPI_DOCUMENT] = msgspec.json.encode(openapi_document(API))
     app.router.add_routes(
         [
             web.get("/healthz", health.healthz),
             web.get("/metrics", health.metrics),
             web.get("/ws", ws.websocket),
-            web.post("/api/v1/auth/register", api.register),
-            web.post("/api/v1/auth/login", api.login),
-            web.post("/api/v1/auth/logout", api.logout),
-            web.get("/api/v1/me", api.me),
-            web.patch("/api/v1/me", api.update_me),
-            web.post("/api/v1/me/password", api.change_password),
-            web.get("/api/v1/orgs", api.orgs),
-            web.get("/api/v1/options", api.options),
-            web.get("/api/v1/plans", api.plans),
-            web.post("/api/v1/plans/{plan_id}/activate", api.activate_plan),
-            web.get("/api/v1/plans/{plan_id}/courses", api.plan_courses),
-            web.get("/api/v1/courses/{course_id}", api.course),
-            web.get("/api/v1/cart", api.cart),
-            web.post("/api/v1/cart/items", api.add_to_cart),
-            web.delete("/api/v1/cart/items/{course_id}", api.remove_from_cart),
-            web.post("/api/v1/orders", api.checkout),
-            web.get("/api/v1/orders", api.list_orders),
-            web.get("/api/v1/orders/{order_id}", api.get_order),
-            web.delete("/api/v1/orders/{order_id}", api.delete_order),
-            web.post("/api/v1/orders/{order_id}/pay", api.pay_order),
-            web.post("/api/v1/payments/{provider}/notify", api.payment_notify),
-            web.get("/api/v1/account", api.account),
-            web.post("/api/v1/account/recharge", api.recharge),
-            web.get("/api/v1/exams", api.exams),
-            web.post("/api/v1/exams/{exam_id}/attempts", api.start_attempt),
+            *(operation.route() for operation in API),
             web.get("/", pages.index),
             web.get("/login", pages.login_page),
             web.post("/login", pages.login),
