@@ -61,7 +61,7 @@ def verify(
         return False
     try:
         signature = base64.b64decode(params.get("sign", ""), validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text that is not ASCII at all
         return False
     if not signature:
         return False
