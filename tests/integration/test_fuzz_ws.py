@@ -20,7 +20,7 @@ from tests.conftest import Clock, Learner, build_course, new_learner
 from tests.integration.fuzzing import fuzz, json_values, stored
 from web.app import create_portal
 
-EXAMPLES = 300
+EXAMPLES = 250
 CLIENT_TYPES = ["hello", "ping", "play", "beat", "stop"] + [
     f"exam.{verb}" for verb in ("join", "answer", "flag", "submit")
 ]
