@@ -195,7 +195,8 @@ def _query_parameters(operation: Operation, schema_of: dict[Any, Any]) -> list[d
             "name": field.encode_name,
             "in": "query",
             "required": field.required,
-            "schema": schema_of[_required(field.type)] if field.required
+            "schema": schema_of[_required(field.type)]
+            if field.required
             # Left empty means absent, as forms send every field (`?from=&to=`).
             else {"anyOf": [schema_of[_required(field.type)], {"const": ""}]},
         }

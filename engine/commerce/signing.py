@@ -1,7 +1,6 @@
 """Alipay-style RSA2 signatures (RSA PKCS#1 v1.5 over SHA-256, base64) and their keys."""
 
 import base64
-import binascii
 import os
 import secrets
 from collections.abc import Collection, Mapping

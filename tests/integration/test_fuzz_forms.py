@@ -3,9 +3,9 @@ the gateways' notifications (and the sandbox 收银台's confirmation). No 5xx; 
 clear Chinese message; nothing is stored from a refused input."""
 
 import re
-from urllib.parse import quote
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import msgspec
