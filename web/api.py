@@ -31,7 +31,7 @@ from web.bodies import (
     PersonalDetailsBody,
     RegistrationBody,
 )
-from web.decoding import parse_date, parse_id, path_id, read_json
+from web.decoding import parse_date, parse_id, path_id, query_value, read_json
 from web.payments import receive_notification, start_payment
 from web.render import json_response
 from web.replies import (
@@ -150,7 +150,7 @@ async def activate_plan(request: web.Request) -> web.Response:
 async def plan_courses(request: web.Request) -> web.Response:
     user = require_user(request)
     courses = await catalog.plan_courses(
-        request.app[DB], user.id, path_id(request, "plan_id"), search=request.query.get("q")
+        request.app[DB], user.id, path_id(request, "plan_id"), search=query_value(request, "q")
     )
     return json_response(CoursesReply(courses))
 
@@ -194,7 +194,7 @@ async def add_to_cart(request: web.Request) -> web.Response:
 
 async def remove_from_cart(request: web.Request) -> web.Response:
     user = require_user(request)
-    plan_id = parse_id(request.query.get("plan_id"))
+    plan_id = parse_id(query_value(request, "plan_id"))
     if plan_id is None:
         raise InvalidInput({"plan_id": "请指定培训计划"})
     updated = await commerce_cart.remove(
@@ -211,14 +211,13 @@ async def checkout(request: web.Request) -> web.Response:
 
 async def list_orders(request: web.Request) -> web.Response:
     user = require_user(request)
-    query = request.query
     found = await orders.list_orders(
         request.app[DB],
         user.id,
-        status=query.get("status") or None,
-        course=query.get("q") or None,
-        since=parse_date(query.get("from"), "from"),
-        until=parse_date(query.get("to"), "to"),
+        status=query_value(request, "status") or None,
+        course=query_value(request, "q") or None,
+        since=parse_date(query_value(request, "from"), "from"),
+        until=parse_date(query_value(request, "to"), "to"),
     )
     return json_response(OrdersReply(found))
 
@@ -263,7 +262,7 @@ async def recharge(request: web.Request) -> web.Response:
 
 def _query_number(request: web.Request, name: str) -> int | None:
     """An optional positive number in the query string; InvalidInput naming it otherwise."""
-    text = request.query.get(name)
+    text = query_value(request, name)
     if not text:
         return None
     number = parse_id(text)
