@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import new_learner, origin_of
+from tests.conftest import build_course, enrol, new_learner, origin_of
 from tests.integration.test_shop_pages import log_in, post_form
 
 Payload = Callable[..., dict[str, Any]]
@@ -139,6 +139,24 @@ async def test_a_repeated_query_parameter_is_refused(
         assert (await response.json())["error"]["fields"] == {field: "只能指定一次"}
     once = await client.get("/api/v1/orders?q=a", headers=learner.headers)
     assert once.status == 200
+
+
+async def test_a_search_with_a_nul_character_finds_nothing(
+    client: TestClient, registration: Payload, database_url: str
+) -> None:
+    """Found by schemathesis: `?q=%00` reached PostgreSQL, which refuses NUL in text: a 500."""
+    learner = await new_learner(client, registration)
+    course = await build_course(database_url)
+    await enrol(database_url, learner.id, course)
+    for path, key in (
+        ("/api/v1/orders?q=a%00b", "orders"),
+        (f"/api/v1/plans/{course.plan_id}/courses?q=%00", "courses"),
+    ):
+        response = await client.get(path, headers=learner.headers)
+        assert response.status == 200, path
+        assert (await response.json())[key] == []
+    page = await client.get("/orders?q=%00", headers=learner.headers)
+    assert page.status == 200
 
 
 async def test_a_form_with_a_bad_id_is_refused(client: TestClient, registration: Payload) -> None:
