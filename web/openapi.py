@@ -61,6 +61,8 @@ class Operation(msgspec.Struct, frozen=True, kw_only=True):
     text: bool = False  # the replies are plain text (a gateway reads `success`)
 
     def route(self) -> web.RouteDef:
+        if self.method == "GET":
+            return web.get(self.path, self.handler)  # with HEAD, as every GET route here
         return web.route(self.method, self.path, self.handler)
 
     def error_statuses(self) -> list[int]:

@@ -23,7 +23,7 @@ from web.app import create_portal
 from web.routes import API
 
 # Per operation, generated cases and cases with ids that exist (so successes are checked
-# too): ~370 requests, ~20 s on an idle 2-core host (argon2 behind login and register).
+# too): 349 requests, ~20 s on an idle 2-core host (argon2 behind login and register).
 GENERATED_EXAMPLES = 8
 KNOWN_EXAMPLES = 3
 DOCUMENT = "/api/v1/openapi.json"
