@@ -1,13 +1,10 @@
 """JSON API handlers of PROTOCOL.md: authentication, the user, reference data."""
 
-from typing import Any
-
 import msgspec
 from aiohttp import web
 
 from engine.accounts import service
 from engine.accounts.options import options_payload
-from engine.accounts.types import User
 from engine.appkeys import (
     CARD_THROTTLE,
     CLOCK,
@@ -27,16 +24,33 @@ from engine.commerce import cart as commerce_cart
 from engine.errors import InvalidInput
 from web.bodies import (
     CardRedemption,
-    CartItem,
+    CartItemBody,
     Credentials,
     PasswordChange,
     PaymentChoice,
     PersonalDetailsBody,
     RegistrationBody,
 )
-from web.decoding import parse_date, parse_id, path_id, read_json
+from web.decoding import parse_date, parse_id, path_id, query_value, read_json
 from web.payments import receive_notification, start_payment
 from web.render import json_response
+from web.replies import (
+    AttemptReply,
+    BalanceReply,
+    CartReply,
+    CourseReply,
+    CoursesReply,
+    ExamsReply,
+    LoginReply,
+    OkReply,
+    OrderReply,
+    OrdersReply,
+    OrgsReply,
+    PlanReply,
+    PlansReply,
+    TimelineReply,
+    UserReply,
+)
 from web.requests import (
     TOKEN,
     clear_session_cookie,
@@ -48,10 +62,6 @@ from web.requests import (
 )
 
 
-def user_payload(user: User) -> dict[str, Any]:
-    return msgspec.to_builtins(user)
-
-
 async def register(request: web.Request) -> web.Response:
     body = await read_json(request, RegistrationBody)
     user = await service.register(
@@ -61,7 +71,7 @@ async def register(request: web.Request) -> web.Response:
         today(request),
         client_address(request),
     )
-    return json_response({"user": user_payload(user)}, status=201)
+    return json_response(UserReply(user), status=201)
 
 
 async def login(request: web.Request) -> web.Response:
@@ -75,7 +85,7 @@ async def login(request: web.Request) -> web.Response:
         address=client_address(request),
         previous_token=request.get(TOKEN),
     )
-    response = json_response({"token": token, "user": user_payload(user)})
+    response = json_response(LoginReply(token, user))
     set_session_cookie(response, token, request.app[SETTINGS])
     return response
 
@@ -83,13 +93,13 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     require_user(request)
     await service.log_out(request.app[LOGIN_SESSIONS], request[TOKEN])
-    response = json_response({"ok": True})
+    response = json_response(OkReply())
     clear_session_cookie(response)
     return response
 
 
 async def me(request: web.Request) -> web.Response:
-    return json_response({"user": user_payload(require_user(request))})
+    return json_response(UserReply(require_user(request)))
 
 
 async def update_me(request: web.Request) -> web.Response:
@@ -98,7 +108,7 @@ async def update_me(request: web.Request) -> web.Response:
     user = await service.update_profile(
         request.app[DB], user, msgspec.structs.asdict(body), today(request)
     )
-    return json_response({"user": user_payload(user)})
+    return json_response(UserReply(user))
 
 
 async def change_password(request: web.Request) -> web.Response:
@@ -116,11 +126,11 @@ async def change_password(request: web.Request) -> web.Response:
         ),
         current_token=request[TOKEN],
     )
-    return json_response({"ok": True})
+    return json_response(OkReply())
 
 
 async def orgs(request: web.Request) -> web.Response:
-    return json_response({"orgs": await service.list_orgs(request.app[DB])})
+    return json_response(OrgsReply(await service.list_orgs(request.app[DB])))
 
 
 async def options(request: web.Request) -> web.Response:
@@ -129,21 +139,21 @@ async def options(request: web.Request) -> web.Response:
 
 async def plans(request: web.Request) -> web.Response:
     user = require_user(request)
-    return json_response({"plans": await catalog.list_plans(request.app[DB], user.id)})
+    return json_response(PlansReply(await catalog.list_plans(request.app[DB], user.id)))
 
 
 async def activate_plan(request: web.Request) -> web.Response:
     user = require_user(request)
     plan = await catalog.activate(request.app[DB], user.id, path_id(request, "plan_id"))
-    return json_response({"plan": plan})
+    return json_response(PlanReply(plan))
 
 
 async def plan_courses(request: web.Request) -> web.Response:
     user = require_user(request)
     courses = await catalog.plan_courses(
-        request.app[DB], user.id, path_id(request, "plan_id"), search=request.query.get("q")
+        request.app[DB], user.id, path_id(request, "plan_id"), search=query_value(request, "q")
     )
-    return json_response({"courses": courses})
+    return json_response(CoursesReply(courses))
 
 
 async def course(request: web.Request) -> web.Response:
@@ -151,7 +161,7 @@ async def course(request: web.Request) -> web.Response:
     detail = await request.app[PROGRESS].course_detail(
         request.app[DB], user.id, path_id(request, "course_id")
     )
-    return json_response({"course": detail})
+    return json_response(CourseReply(detail))
 
 
 async def chapter_timeline(request: web.Request) -> web.Response:
@@ -160,14 +170,14 @@ async def chapter_timeline(request: web.Request) -> web.Response:
     segments = await request.app[PROGRESS].timeline(
         request.app[DB], user.id, path_id(request, "chapter_id")
     )
-    return json_response({"segments": segments})
+    return json_response(TimelineReply(segments))
 
 
 async def exams(request: web.Request) -> web.Response:
     user = require_user(request)
     exams, db = request.app[EXAMS], request.app[DB]
     listed = await exams.list_for(db, user.id, request.app[CLOCK]())
-    return json_response({"exams": listed, "unscheduled": await exams.unscheduled(db, user.id)})
+    return json_response(ExamsReply(listed, await exams.unscheduled(db, user.id)))
 
 
 async def start_attempt(request: web.Request) -> web.Response:
@@ -175,64 +185,63 @@ async def start_attempt(request: web.Request) -> web.Response:
     attempt = await request.app[EXAMS].start(
         request.app[DB], user.id, path_id(request, "exam_id"), request.app[CLOCK]()
     )
-    return json_response({"attempt": attempt}, status=201)
+    return json_response(AttemptReply(attempt), status=201)
 
 
 async def cart(request: web.Request) -> web.Response:
     user = require_user(request)
-    return json_response({"cart": await commerce_cart.get_cart(request.app[DB], user.id)})
+    return json_response(CartReply(await commerce_cart.get_cart(request.app[DB], user.id)))
 
 
 async def add_to_cart(request: web.Request) -> web.Response:
     user = require_user(request)
-    item = await read_json(request, CartItem)
+    item = await read_json(request, CartItemBody)
     updated = await commerce_cart.add(
         request.app[DB], user.id, item.plan_id, item.course_id, now(request)
     )
-    return json_response({"cart": updated}, status=201)
+    return json_response(CartReply(updated), status=201)
 
 
 async def remove_from_cart(request: web.Request) -> web.Response:
     user = require_user(request)
-    plan_id = parse_id(request.query.get("plan_id"))
+    plan_id = parse_id(query_value(request, "plan_id"))
     if plan_id is None:
         raise InvalidInput({"plan_id": "请指定培训计划"})
     updated = await commerce_cart.remove(
         request.app[DB], user.id, plan_id, path_id(request, "course_id")
     )
-    return json_response({"cart": updated})
+    return json_response(CartReply(updated))
 
 
 async def checkout(request: web.Request) -> web.Response:
     user = require_user(request)
     order = await commerce_cart.checkout(request.app[DB], user.id, now(request))
-    return json_response({"order": order}, status=201)
+    return json_response(OrderReply(order), status=201)
 
 
 async def list_orders(request: web.Request) -> web.Response:
     user = require_user(request)
-    query = request.query
     found = await orders.list_orders(
         request.app[DB],
         user.id,
-        status=query.get("status") or None,
-        course=query.get("q") or None,
-        since=parse_date(query.get("from"), "from"),
-        until=parse_date(query.get("to"), "to"),
+        status=query_value(request, "status") or None,
+        course=query_value(request, "q") or None,
+        since=parse_date(query_value(request, "from"), "from"),
+        until=parse_date(query_value(request, "to"), "to"),
     )
-    return json_response({"orders": found})
+    return json_response(OrdersReply(found))
 
 
 async def get_order(request: web.Request) -> web.Response:
     user = require_user(request)
     order = await orders.get_order(request.app[DB], user.id, path_id(request, "order_id"))
-    return json_response({"order": order})
+    return json_response(OrderReply(order))
 
 
 async def delete_order(request: web.Request) -> web.Response:
     user = require_user(request)
     order = await orders.cancel(request.app[DB], user.id, path_id(request, "order_id"))
-    return json_response({"order": order})
+    return json_response(OrderReply(order))
 
 
 async def account(request: web.Request) -> web.Response:
@@ -258,12 +267,12 @@ async def recharge(request: web.Request) -> web.Response:
         card.card_password,
         client_address(request),
     )
-    return json_response({"balance_fen": balance_fen})
+    return json_response(BalanceReply(balance_fen))
 
 
 def _query_number(request: web.Request, name: str) -> int | None:
     """An optional positive number in the query string; InvalidInput naming it otherwise."""
-    text = request.query.get(name)
+    text = query_value(request, name)
     if not text:
         return None
     number = parse_id(text)
@@ -279,9 +288,7 @@ async def pay_order(request: web.Request) -> web.Response:
     started = await start_payment(
         request, user.id, path_id(request, "order_id"), choice.method, choice.bank
     )
-    if started.redirect is not None:
-        return json_response({"redirect": started.redirect})
-    return json_response({"order": started.order})
+    return json_response(started)
 
 
 async def payment_notify(request: web.Request) -> web.Response:

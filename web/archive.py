@@ -1,7 +1,6 @@
 """学习档案 (F23) and certificates: 我的档案, 历史档案, 线下档案, 查看档案, 打印证书, and the
 public verify page; the year's hours (F32) for the archive and the home page."""
 
-from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -17,6 +16,7 @@ from web.decoding import path_id
 from web.learning import PLAN_KINDS, PLAN_STATES
 from web.pages import page_user
 from web.render import json_response, render_page
+from web.replies import ArchiveReply
 from web.requests import now, require_user, site_url
 
 ARCHIVE_TABS = {"current": "我的档案", "history": "历史档案", "offline": "线下档案"}
@@ -136,10 +136,5 @@ async def archive_api(request: web.Request) -> web.Response:
     records = await archive.plan_records(db, user.id)
     offline = await archive.offline_records(db, user.id)
     years = [y for y in archive.archive_years(records, offline, year) if y <= year]
-    payload: dict[str, Any] = {
-        "year": year,
-        "plans": records,
-        "offline": offline,
-        "years": [await year_hours(request, user, y) for y in years],
-    }
-    return json_response(payload)
+    hours = [await year_hours(request, user, y) for y in years]
+    return json_response(ArchiveReply(year, records, offline, hours))

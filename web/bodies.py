@@ -1,10 +1,12 @@
-"""What the API's JSON bodies and the pages' forms carry, one Struct each, shared by both.
+"""What the API's JSON bodies and the pages' forms carry, one Struct each, shared by both;
+and what the API's query strings carry, as its OpenAPI document describes them.
 
 Fields a domain validator checks (engine.accounts.validation, the card and payment rules)
 arrive here typed and optional; the rules stay in the domain.
 """
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -61,7 +63,7 @@ class CardRedemption(msgspec.Struct, kw_only=True):
     card_password: str = ""
 
 
-class CartItem(msgspec.Struct, kw_only=True):
+class CartItemBody(msgspec.Struct, kw_only=True):
     """A course of a plan, into or out of the 购物车."""
 
     plan_id: Id
@@ -117,3 +119,37 @@ class Blocking(msgspec.Struct, kw_only=True):
     """屏蔽 or 取消屏蔽 a sender."""
 
     learner_id: Id
+
+
+class CourseSearch(msgspec.Struct, kw_only=True):
+    """The query of a plan's courses: any part of a course's name."""
+
+    q: str | None = None
+
+
+class CartItemQuery(msgspec.Struct, kw_only=True):
+    """The query of 删除 from the 购物车: the plan the course was chosen in."""
+
+    plan_id: Id
+
+
+class OrderFilters(msgspec.Struct, kw_only=True):
+    """The query of 我的订单: status, any part of a course's name, order dates (年-月-日)."""
+
+    status: Literal["unpaid", "paid", "cancelled", "refunded"] | None = None
+    q: str | None = None
+    since: date | None = msgspec.field(default=None, name="from")
+    until: date | None = msgspec.field(default=None, name="to")
+
+
+class AccountPage(msgspec.Struct, kw_only=True):
+    """The query of 我的账户: records older than `before` (an id), at most `limit` of them."""
+
+    before: Id | None = None
+    limit: Id | None = None
+
+
+class RoomPage(msgspec.Struct, kw_only=True):
+    """The query of a room's older messages: those before this `seq`."""
+
+    before_seq: Id

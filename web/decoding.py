@@ -14,6 +14,7 @@ NOT_AN_OBJECT = "请求内容应为JSON对象"
 MISSING = "请填写此项"
 MISTYPED = "格式不正确"
 BAD_ID = "编号不正确"
+REPEATED = "只能指定一次"
 
 # At most 18 decimal digits: every id fits PostgreSQL's bigint.
 _ID_TEXT = re.compile(r"[0-9]{1,18}")
@@ -39,6 +40,15 @@ def path_id(request: web.Request, name: str) -> int:
     if value is None:
         raise NotFound("页面不存在")
     return value
+
+
+def query_value(request: web.Request, name: str) -> str | None:
+    """A query parameter of the API, given at most once: of `?q=a&q=b` a proxy, a cache and
+    this server might each read another, so a repeated one is refused (InvalidInput)."""
+    values = request.query.getall(name, [])
+    if len(values) > 1:
+        raise InvalidInput({name: REPEATED})
+    return values[0] if values else None
 
 
 def parse_date(value: str | None, field: str) -> date | None:

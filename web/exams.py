@@ -37,7 +37,7 @@ async def start(request: web.Request) -> web.StreamResponse:
         )
     except DomainError as exc:
         raise flash_redirect("/exams", exc.message, error=True) from None
-    raise web.HTTPFound(f"/exams/attempts/{attempt['id']}")
+    raise web.HTTPFound(f"/exams/attempts/{attempt.id}")
 
 
 async def paper_page(request: web.Request) -> web.Response:
@@ -48,7 +48,7 @@ async def paper_page(request: web.Request) -> web.Response:
     if view.submitted:
         raise web.HTTPFound(f"/exams/attempts/{attempt_id}/result")
     sections = [
-        (KIND_LABELS[kind], [question for question in view.questions if question["type"] == kind])
+        (KIND_LABELS[kind], [question for question in view.questions if question.type == kind])
         for kind in KINDS
     ]
     context = {

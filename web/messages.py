@@ -16,6 +16,7 @@ from web.decoding import parse_id, path_id, read_form
 from web.flash import flash_redirect
 from web.pages import page_user
 from web.render import json_response, render_page
+from web.replies import UnreadReply
 from web.requests import UNREAD_COUNT, require_user
 
 _QUESTION_FIELD = re.compile(r"q([0-9]{1,18})")
@@ -198,4 +199,4 @@ async def answer_survey(request: web.Request) -> web.StreamResponse:
 async def unread(request: web.Request) -> web.Response:
     """The header's count, for a page coming back to the front (its socket was closed)."""
     user = require_user(request)
-    return json_response({"unread": await messages.unread_count(request.app[DB], user.id)})
+    return json_response(UnreadReply(await messages.unread_count(request.app[DB], user.id)))

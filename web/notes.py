@@ -3,30 +3,26 @@
 from itertools import groupby
 from typing import Any
 
-import msgspec
 from aiohttp import web
 
 from engine.appkeys import CLOCK, DB
 from engine.notes import service as notes
-from engine.notes.types import Note, NoteEntry
+from engine.notes.types import NoteEntry
 from web.bodies import NewNote, NoteText
 from web.decoding import path_id, read_json
 from web.pages import page_user
 from web.render import json_response, render_page
+from web.replies import NoteReply, NotesReply
 from web.requests import require_user
 
 # Notes of a course no longer selected in any plan (its order refunded) stay the learner's.
 NO_PLAN = "其他课程"
 
 
-def note_payload(note: Note) -> dict[str, Any]:
-    return msgspec.to_builtins(note)
-
-
 async def chapter_notes(request: web.Request) -> web.Response:
     user = require_user(request)
     found = await notes.chapter_notes(request.app[DB], user.id, path_id(request, "chapter_id"))
-    return json_response({"notes": [note_payload(note) for note in found]})
+    return json_response(NotesReply(found))
 
 
 async def create_note(request: web.Request) -> web.Response:
@@ -40,14 +36,14 @@ async def create_note(request: web.Request) -> web.Response:
         body.body,
         request.app[CLOCK](),
     )
-    return json_response({"note": note_payload(note)}, status=201)
+    return json_response(NoteReply(note), status=201)
 
 
 async def edit_note(request: web.Request) -> web.Response:
     user = require_user(request)
     body = await read_json(request, NoteText)
     note = await notes.edit(request.app[DB], user.id, path_id(request, "note_id"), body.body)
-    return json_response({"note": note_payload(note)})
+    return json_response(NoteReply(note))
 
 
 async def delete_note(request: web.Request) -> web.Response:

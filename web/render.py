@@ -16,6 +16,7 @@ from engine.clock import CHINA, china_time
 from engine.commerce.money import yuan
 from web.flash import clear_flash, read_flash
 from web.navigation import NAVIGATION, SERVICE_NAVIGATION
+from web.replies import ErrorDetail, ErrorReply
 from web.requests import CART_COUNT, CSRF_TOKEN, UNREAD_COUNT, current_user, is_api
 
 _encoder = msgspec.json.Encoder()
@@ -109,8 +110,6 @@ def render_error(
 ) -> web.Response:
     """`{"error": {code, message, fields?}}` for the API, an error page for browsers."""
     if is_api(request):
-        error: dict[str, Any] = {"code": code, "message": message}
-        if fields:
-            error["fields"] = dict(fields)
-        return json_response({"error": error}, status=status)
+        error = ErrorDetail(code, message, dict(fields or {}))
+        return json_response(ErrorReply(error), status=status)
     return render_page(request, "error.html", {"status": status, "message": message}, status)

@@ -5,7 +5,7 @@ from aiohttp import web
 from engine.appkeys import DB
 from engine.commerce import cart, orders, payments
 from engine.errors import DomainError, InvalidInput
-from web.bodies import CartItem
+from web.bodies import CartItemBody
 from web.decoding import parse_date, path_id, read_form
 from web.flash import flash_redirect
 from web.pages import page_user
@@ -25,7 +25,7 @@ async def cart_page(request: web.Request) -> web.Response:
 async def add_to_cart(request: web.Request) -> web.StreamResponse:
     """选课 (after its confirmation dialog): into the cart, back to the plan's electives."""
     user = page_user(request)
-    item = await read_form(request, CartItem)
+    item = await read_form(request, CartItemBody)
     back = f"/plans/{item.plan_id}?tab=all"
     try:
         await cart.add(request.app[DB], user.id, item.plan_id, item.course_id, now(request))
@@ -37,7 +37,7 @@ async def add_to_cart(request: web.Request) -> web.StreamResponse:
 async def remove_from_cart(request: web.Request) -> web.StreamResponse:
     user = page_user(request)
     try:
-        item = await read_form(request, CartItem)
+        item = await read_form(request, CartItemBody)
         await cart.remove(request.app[DB], user.id, item.plan_id, item.course_id)
     except DomainError as exc:
         raise flash_redirect("/cart", exc.message, error=True) from None

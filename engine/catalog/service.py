@@ -63,6 +63,8 @@ async def plan_courses(
     """
     await get_plan(db, learner_id, plan_id)
     search = (search or "").strip()[:50] or None
+    if search is not None and "\x00" in search:
+        return []  # PostgreSQL text holds no NUL: no title has one (and the query would fail)
     rows = await store.plan_courses(
         db, learner_id, plan_id, selected_only=selected_only, search=search
     )

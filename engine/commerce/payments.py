@@ -21,8 +21,8 @@ BANKS = {
 }
 
 
-class PaymentStart(msgspec.Struct, frozen=True):
-    """Either the order, already paid, or where to send the learner to pay."""
+class PaymentStart(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Either the order, already paid, or where to send the learner to pay (the API's reply)."""
 
     order: Order | None = None
     redirect: str | None = None

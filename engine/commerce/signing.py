@@ -1,7 +1,6 @@
 """Alipay-style RSA2 signatures (RSA PKCS#1 v1.5 over SHA-256, base64) and their keys."""
 
 import base64
-import binascii
 import os
 import secrets
 from collections.abc import Collection, Mapping
@@ -61,7 +60,7 @@ def verify(
         return False
     try:
         signature = base64.b64decode(params.get("sign", ""), validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text that is not ASCII at all
         return False
     if not signature:
         return False

@@ -2,7 +2,6 @@
 
 import random
 from collections.abc import Sequence
-from typing import Any
 
 import asyncpg
 import msgspec
@@ -11,7 +10,19 @@ from engine.db import Executor
 from engine.errors import Conflict, DomainError, NotFound
 from engine.exams import grading, keys, scripts, store
 from engine.exams.eligibility import refusal
-from engine.exams.types import AttemptView, ExamSummary, Graded, JoinedExam, Question, Result
+from engine.exams.types import (
+    AttemptView,
+    ExamListing,
+    ExamSummary,
+    Graded,
+    JoinedExam,
+    Option,
+    Question,
+    Result,
+    ShownQuestion,
+    StartedAttempt,
+    UnscheduledExam,
+)
 from engine.kv import Batcher, Redis
 from engine.messages.service import notify_many
 from engine.messages.types import NewNotice
@@ -48,36 +59,39 @@ class Exams:
         self.batcher = batcher
         self.rng = rng
 
-    async def list_for(self, db: Executor, learner_id: int, now_ms: int) -> list[dict[str, Any]]:
+    async def list_for(self, db: Executor, learner_id: int, now_ms: int) -> list[ExamListing]:
         """我的考试: each exam with attempts left, best score and why it cannot start now."""
         listed = []
         for exam in await store.summaries(db, learner_id):
             open_attempt = _answerable(exam, now_ms)
             reason = None if open_attempt is not None else refusal(exam, now_ms)
             listed.append(
-                {
-                    "id": exam.id,
-                    "title": exam.title,
-                    "plan_id": exam.plan_id,
-                    "plan_title": exam.plan_title,
-                    "course_id": exam.course_id,
-                    "opens_ms": exam.opens_ms,
-                    "closes_ms": exam.closes_ms,
-                    "duration_s": exam.duration_s,
-                    "pass_score": exam.pass_score,
-                    "total_score": exam.total_score,
-                    "attempts_left": _attempts_left(exam),
-                    "best_score": exam.best_score,
-                    "open_attempt": open_attempt,
-                    "eligible": reason is None,
-                    "reason": reason,
-                }
+                ExamListing(
+                    id=exam.id,
+                    title=exam.title,
+                    plan_id=exam.plan_id,
+                    plan_title=exam.plan_title,
+                    course_id=exam.course_id,
+                    opens_ms=exam.opens_ms,
+                    closes_ms=exam.closes_ms,
+                    duration_s=exam.duration_s,
+                    pass_score=exam.pass_score,
+                    total_score=exam.total_score,
+                    attempts_left=_attempts_left(exam),
+                    best_score=exam.best_score,
+                    open_attempt=open_attempt,
+                    eligible=reason is None,
+                    reason=reason,
+                )
             )
         return listed
 
-    async def unscheduled(self, db: Executor, learner_id: int) -> list[dict[str, Any]]:
+    async def unscheduled(self, db: Executor, learner_id: int) -> list[UnscheduledExam]:
         """Courses the learner must pass an exam in that has not been scheduled (F22)."""
-        return [row | {"reason": NOT_SCHEDULED} for row in await store.unscheduled(db, learner_id)]
+        return [
+            UnscheduledExam(**row, reason=NOT_SCHEDULED)
+            for row in await store.unscheduled(db, learner_id)
+        ]
 
     async def view(
         self, db: Executor, learner_id: int, attempt_id: int, *, with_paper: bool
@@ -90,7 +104,7 @@ class Exams:
         found = await store.summaries(db, learner_id, attempt.exam_id)
         if not found:
             raise NotFound("考试不存在")
-        questions: list[dict[str, Any]] = []
+        questions: list[ShownQuestion] = []
         if with_paper:
             bank = await store.questions(db, [item.question for item in attempt.paper])
             questions = [
@@ -113,7 +127,7 @@ class Exams:
 
     async def start(
         self, pool: asyncpg.Pool, learner_id: int, exam_id: int, now_ms: int
-    ) -> dict[str, Any]:
+    ) -> StartedAttempt:
         """A new attempt (or the one still open) with its paper, never its answers.
 
         No transaction: the only write is the insert, and two starts racing for the same
@@ -154,14 +168,14 @@ class Exams:
                 except asyncpg.UniqueViolationError:
                     raise Conflict("考试已在另一处开始，请刷新") from None
         await self._open_in_redis(attempt, now_ms)
-        return {
-            "id": attempt.id,
-            "deadline_ms": attempt.deadline_ms,
-            "server_now_ms": now_ms,
-            "questions": [
+        return StartedAttempt(
+            id=attempt.id,
+            deadline_ms=attempt.deadline_ms,
+            server_now_ms=now_ms,
+            questions=[
                 _public_question(by_id[item.question], item.order) for item in attempt.paper
             ],
-        }
+        )
 
     async def _open_in_redis(self, attempt: store.AttemptRow, now_ms: int) -> None:
         ttl = attempt.deadline_ms + keys.GRACE_MS + keys.KEEP_MS - now_ms
@@ -369,19 +383,16 @@ def _result(attempt: store.AttemptRow) -> Result:
     )
 
 
-def _public_question(question: Question, order: list[str]) -> dict[str, Any]:
+def _public_question(question: Question, order: list[str]) -> ShownQuestion:
     """A question as the paper shows it: options re-keyed in shown order, no answer."""
     texts = {option.key: option.text for option in question.options}
-    return {
-        "id": question.id,
-        "type": question.kind,
-        "stem": question.stem,
-        "options": [
-            {"key": grading.SHOWN_KEYS[index], "text": texts[key]}
-            for index, key in enumerate(order)
-        ],
-        "score": question.score,
-    }
+    return ShownQuestion(
+        id=question.id,
+        type=question.kind,
+        stem=question.stem,
+        options=[Option(grading.SHOWN_KEYS[index], texts[key]) for index, key in enumerate(order)],
+        score=question.score,
+    )
 
 
 async def _notify_submitted(db: Executor, graded: list[Graded]) -> None:

@@ -1,7 +1,7 @@
 """Exam values: questions of the bank, drawn papers, joined attempts and results, and the
 rows the demo writes."""
 
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 
@@ -99,6 +99,55 @@ class ExamSummary(msgspec.Struct, frozen=True):
     open_attempt: OpenAttempt | None = None
 
 
+class ShownQuestion(msgspec.Struct, frozen=True):
+    """A question as the paper shows it: options re-keyed A–H in shown order, no answer."""
+
+    id: int
+    type: QuestionKind
+    stem: str
+    options: list[Option]
+    score: int
+
+
+class ExamListing(msgspec.Struct, frozen=True):
+    """A row of 我的考试: the exam, what is left of it, and why it cannot start (or None)."""
+
+    id: int
+    title: str
+    plan_id: int
+    plan_title: str
+    course_id: int
+    opens_ms: int
+    closes_ms: int
+    duration_s: int
+    pass_score: int
+    total_score: int
+    attempts_left: int
+    best_score: int | None
+    open_attempt: int | None  # the attempt still taking answers
+    eligible: bool
+    reason: str | None
+
+
+class UnscheduledExam(msgspec.Struct, frozen=True):
+    """A selected course that needs an exam none has scheduled (F22)."""
+
+    course_id: int
+    course_title: str
+    plan_id: int
+    plan_title: str
+    reason: str
+
+
+class StartedAttempt(msgspec.Struct, frozen=True):
+    """A new attempt (or the open one) with its paper, as the API answers a start."""
+
+    id: int
+    deadline_ms: int
+    server_now_ms: int
+    questions: list[ShownQuestion]
+
+
 class AttemptView(msgspec.Struct, frozen=True):
     """An attempt with its exam, as the exam page and the result page show it."""
 
@@ -113,7 +162,7 @@ class AttemptView(msgspec.Struct, frozen=True):
     total_score: int
     submitted_ms: int | None
     submitted_by: str | None
-    questions: list[dict[str, Any]]  # as shown, without answers; empty unless asked for
+    questions: list[ShownQuestion]  # empty unless asked for
 
     def taking_answers(self, now_ms: int, grace_ms: int) -> bool:
         """Not submitted, and its deadline (plus the grace) not yet passed."""

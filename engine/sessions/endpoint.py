@@ -77,12 +77,17 @@ async def serve_socket(
             await commands.dispatch(conn, message)
     finally:
         hub.remove(conn)
-        await conn.finish()
-        conn.log.info("socket closed", code=ws.close_code)
         try:
-            await caps.release(conn_id, learner_id, address)
-        except TRANSIENT as exc:
-            conn.log.warning("socket lease not given back; it runs out", error=repr(exc))
+            await conn.finish()
+        finally:
+            # Also when finishing is cancelled: after a close of ours (1008, 4001) aiohttp
+            # cancels the handler as the peer's answer closes the transport, and a lease kept
+            # would count against the learner's cap until it ran out.
+            conn.log.info("socket closed", code=ws.close_code)
+            try:
+                await caps.release(conn_id, learner_id, address)
+            except TRANSIENT as exc:
+                conn.log.warning("socket lease not given back; it runs out", error=repr(exc))
     return ws
 
 

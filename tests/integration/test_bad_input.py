@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import new_learner, origin_of
+from tests.conftest import build_course, enrol, new_learner, origin_of
 from tests.integration.test_shop_pages import log_in, post_form
 
 Payload = Callable[..., dict[str, Any]]
@@ -120,6 +120,43 @@ async def test_ids_in_paths_and_queries(
     assert (await removed.json())["error"]["fields"] == {"plan_id": "请指定培训计划"}
     account = await client.get(f"/api/v1/account?before={value}", headers=learner.headers)
     assert account.status == (200 if value == "" else 400)
+
+
+async def test_a_repeated_query_parameter_is_refused(
+    client: TestClient, registration: Payload
+) -> None:
+    """Found by schemathesis: `?q=a&q=b` was read as `a`, while a proxy or cache may read `b`."""
+    learner = await new_learner(client, registration)
+    for path, field in (
+        ("/api/v1/orders?q=a&q=b", "q"),
+        ("/api/v1/orders?from=2018-01-01&from=2018-02-01", "from"),
+        ("/api/v1/account?limit=5&limit=6", "limit"),
+        ("/api/v1/cart/items/1?plan_id=1&plan_id=2", "plan_id"),
+    ):
+        method = client.delete if "cart" in path else client.get
+        response = await method(path, headers=learner.headers)
+        assert response.status == 400, path
+        assert (await response.json())["error"]["fields"] == {field: "只能指定一次"}
+    once = await client.get("/api/v1/orders?q=a", headers=learner.headers)
+    assert once.status == 200
+
+
+async def test_a_search_with_a_nul_character_finds_nothing(
+    client: TestClient, registration: Payload, database_url: str
+) -> None:
+    """Found by schemathesis: `?q=%00` reached PostgreSQL, which refuses NUL in text: a 500."""
+    learner = await new_learner(client, registration)
+    course = await build_course(database_url)
+    await enrol(database_url, learner.id, course)
+    for path, key in (
+        ("/api/v1/orders?q=a%00b", "orders"),
+        (f"/api/v1/plans/{course.plan_id}/courses?q=%00", "courses"),
+    ):
+        response = await client.get(path, headers=learner.headers)
+        assert response.status == 200, path
+        assert (await response.json())[key] == []
+    page = await client.get("/orders?q=%00", headers=learner.headers)
+    assert page.status == 200
 
 
 async def test_a_form_with_a_bad_id_is_refused(client: TestClient, registration: Payload) -> None:

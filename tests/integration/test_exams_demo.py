@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -165,26 +166,28 @@ async def test_a_learner_who_completes_the_compulsory_course_can_start_its_exam(
     assert response.status == 200
 
     [listed] = await exams.list_for(pool, learner.id, clock.now_ms)
-    assert (listed["plan_id"], listed["total_score"], listed["attempts_left"]) == (plan_id, 100, 3)
-    assert listed["reason"] == "课程学习进度未达到100%，完成全部章节后才能参加考试"
+    assert (listed.plan_id, listed.total_score, listed.attempts_left) == (plan_id, 100, 3)
+    assert listed.reason == "课程学习进度未达到100%，完成全部章节后才能参加考试"
     with pytest.raises(DomainError):
-        await exams.start(pool, learner.id, listed["id"], clock.now_ms)
+        await exams.start(pool, learner.id, listed.id, clock.now_ms)
 
-    await complete_course(pool, learner.id, listed["course_id"])
+    await complete_course(pool, learner.id, listed.course_id)
     [listed] = await exams.list_for(pool, learner.id, clock.now_ms)
-    assert (listed["eligible"], listed["reason"]) == (True, None)
-    attempt = await exams.start(pool, learner.id, listed["id"], clock.now_ms)
-    questions = attempt["questions"]
-    assert [question["type"] for question in questions] == [
+    assert (listed.eligible, listed.reason) == (True, None)
+    attempt = await exams.start(pool, learner.id, listed.id, clock.now_ms)
+    questions = attempt.questions
+    assert [question.type for question in questions] == [
         kind for kind, count in RECIPE.items() for _ in range(count)
     ]
-    assert sum(question["score"] for question in questions) == 100
-    assert attempt["deadline_ms"] == clock.now_ms + 3600 * 1000
+    assert sum(question.score for question in questions) == 100
+    assert attempt.deadline_ms == clock.now_ms + 3600 * 1000
     for question in questions:
-        assert set(question) == {"id", "type", "stem", "options", "score"}
-        assert all(set(option) == {"key", "text"} for option in question["options"])
+        assert set(msgspec.to_builtins(question)) == {"id", "type", "stem", "options", "score"}
+        assert all(
+            set(msgspec.to_builtins(option)) == {"key", "text"} for option in question.options
+        )
     explanations = await pool.fetch(
-        "SELECT explanation FROM questions WHERE course_id = $1", listed["course_id"]
+        "SELECT explanation FROM questions WHERE course_id = $1", listed.course_id
     )
-    text = json.dumps(attempt, ensure_ascii=False)
+    text = msgspec.json.encode(attempt).decode()
     assert not any(row["explanation"] in text for row in explanations)

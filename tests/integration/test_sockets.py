@@ -11,6 +11,8 @@ from aiohttp.test_utils import TestClient
 
 from engine.appkeys import HUB, REDIS, SOCKET_CAPS
 from engine.sessions.caps import LEASE_MS, SocketCaps
+from engine.sessions.endpoint import GARBAGE_LIMIT
+from engine.sessions.keys import learner_sockets_key
 from engine.settings import Settings
 from tests.conftest import Clock, Learner, new_learner, origin_of
 from web.app import create_portal
@@ -123,6 +125,29 @@ async def test_a_learner_may_hold_only_so_many_sockets_across_nodes(
     assert "页面过多" in await response.text()
     await one.close()
     await opened_again(second, learner)
+
+
+async def test_sockets_the_server_closes_give_their_leases_back(
+    aiohttp_client: Any, settings: Settings, clock: Clock, registration: Payload
+) -> None:
+    """Found by the websocket fuzz: after a close of the server's own (1008 for garbage,
+    4001 at logout) the handler was cancelled while finishing and kept the lease, so a
+    learner closed this way a few times could open no socket for 90 s."""
+    first = await node(aiohttp_client, settings, clock, ws_max_per_learner=1)
+    learner = await new_learner(first, registration)
+    garbage = await opened(first, learner)
+    for _ in range(GARBAGE_LIMIT):
+        await garbage.send_str("not json")
+    assert await closed_with(garbage, within_s=5) == aiohttp.WSCloseCode.POLICY_VIOLATION
+    again = await opened_again(first, learner)
+    response = await first.post("/api/v1/auth/logout", headers=learner.headers)
+    assert response.status == 200
+    assert await closed_with(again) == 4001
+    for _ in range(50):
+        if await first.app[REDIS].zcard(learner_sockets_key(learner.id)) == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert await first.app[REDIS].zcard(learner_sockets_key(learner.id)) == 0
 
 
 async def test_an_address_may_hold_only_so_many_sockets(

@@ -9,11 +9,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from engine.errors import InvalidInput
-from web.bodies import CartItem, Credentials, PaymentChoice, RegistrationBody
+from web.bodies import CartItemBody, Credentials, PaymentChoice, RegistrationBody
 from web.decoding import NOT_AN_OBJECT, parse_id, read_form, read_json
 
 BODIES: dict[str, type[Any]] = {
-    "cart": CartItem,
+    "cart": CartItemBody,
     "credentials": Credentials,
     "payment": PaymentChoice,
     "registration": RegistrationBody,

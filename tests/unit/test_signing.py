@@ -127,6 +127,8 @@ def tampered(change: str) -> dict[str, str]:
         del params["sign_type"]
     elif change == "not-base64":
         params["sign"] = "***"
+    elif change == "non-ascii-sign":  # found by tests/integration/test_fuzz_forms.py: a 500
+        params["sign"] = "签名"
     elif change == "empty-sign":
         params["sign"] = ""
     elif change == "no-sign":
@@ -138,7 +140,7 @@ def tampered(change: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "change",
-    ["value", "added", "removed", "sign-type", "no-sign-type", "not-base64", "empty-sign", "no-sign", "truncated"],
+    ["value", "added", "removed", "sign-type", "no-sign-type", "not-base64", "non-ascii-sign", "empty-sign", "no-sign", "truncated"],
 )  # fmt: skip
 def test_tampered_parameters_fail(change: str) -> None:
     assert not signing.verify(tampered(change), fixed_key().public_key())
