@@ -84,9 +84,7 @@ CALLS: dict[str, Call] = {
     "reserve_attempt": lambda batcher: LoginThrottle(batcher, SETTINGS).reserve(
         "learner", "203.0.113.9"
     ),
-    "release_attempt": lambda batcher: CardThrottle(batcher, SETTINGS).release(
-        42, "203.0.113.9"
-    ),
+    "release_attempt": lambda batcher: CardThrottle(batcher, SETTINGS).release(42, "203.0.113.9"),
 }
 
 
