@@ -1,5 +1,6 @@
 """The life of one websocket: register, read and dispatch messages in order, clean up."""
 
+import asyncio
 import random
 import time
 
@@ -17,6 +18,8 @@ from engine.settings import Settings
 
 # Malformed frames tolerated before the connection is closed as a policy violation.
 GARBAGE_LIMIT = 10
+# Leases being given back, held here so that a handler's cancellation leaves them running.
+_releases: set["asyncio.Task[None]"] = set()
 
 
 async def serve_socket(
@@ -79,8 +82,13 @@ async def serve_socket(
         hub.remove(conn)
         await conn.finish()
         conn.log.info("socket closed", code=ws.close_code)
+        # Its own task, shielded: aiohttp cancels the handler of a socket whose client has
+        # gone, and the lease must still be given back (a cluster's pipeline takes some ticks).
+        release = asyncio.ensure_future(caps.release(conn_id, learner_id, address))
+        _releases.add(release)
+        release.add_done_callback(_releases.discard)
         try:
-            await caps.release(conn_id, learner_id, address)
+            await asyncio.shield(release)
         except TRANSIENT as exc:
             conn.log.warning("socket lease not given back; it runs out", error=repr(exc))
     return ws
