@@ -66,9 +66,7 @@ def main() -> None:
 
 
 def find_nginx() -> str | None:
-    found = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
+    found = installed_nginx()
     if found is not None or os.geteuid() != 0 or shutil.which("apt-get") is None:
         return found
     environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -78,9 +76,12 @@ def find_nginx() -> str | None:
         env=environment,
         check=False,
     )
-    return shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
+    return installed_nginx()
+
+
+def installed_nginx() -> str | None:
+    """nginx on the path, or where Debian puts it (/usr/sbin, not on a user's path)."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
 
 
 @contextlib.contextmanager
