@@ -3,7 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bootstrap
+.PHONY: run test lint bootstrap cluster
+
+WORKERS ?= 2
 
 bootstrap: $(STAMP)
 
@@ -15,6 +17,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(VENV)/bin/jixu run
+
+# N engine processes behind nginx on loopback (README: Production): http://127.0.0.1:8000/
+cluster: $(STAMP)
+	$(VENV)/bin/python scripts/cluster.py --workers $(WORKERS)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

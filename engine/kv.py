@@ -5,15 +5,19 @@ import importlib
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import redis.asyncio as redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import Connection
 from redis.exceptions import NoScriptError, ResponseError
 
 from engine.errors import Overloaded
 from engine.scripts import Scripts
 
-Redis = redis.Redis
+# A single server or a Redis Cluster: the engine speaks to both the same way (README: Redis
+# Cluster), as long as each script and MULTI takes keys of one slot (tests/unit/test_slots.py).
+Redis = redis.Redis | RedisCluster
 Command = tuple[Any, ...]
 
 
@@ -52,8 +56,15 @@ MAX_CONNECTIONS = 100
 POOL_WAIT_S = 5.0
 
 
+# `redis+cluster://[user:password@]host:port,host:port,...`: any reachable nodes of a Redis
+# Cluster, from which the client learns the others and which slots each serves.
+CLUSTER_SCHEME = "redis+cluster"
+
+
 def create_redis(url: str) -> Redis:
     """A client whose replies are str; connections are made on first use."""
+    if url.startswith(f"{CLUSTER_SCHEME}://"):
+        return _create_cluster(url)
     pool = redis.BlockingConnectionPool.from_url(
         url,
         decode_responses=True,
@@ -62,6 +73,26 @@ def create_redis(url: str) -> Redis:
         timeout=POOL_WAIT_S,
     )
     return redis.Redis.from_pool(pool)
+
+
+def _create_cluster(url: str) -> RedisCluster:
+    parts = urlsplit(url)
+    credentials, _, hosts = parts.netloc.rpartition("@")
+    username, _, password = credentials.partition(":")
+    nodes = []
+    for host in hosts.split(","):
+        name, _, port = host.rpartition(":")
+        if not name or not port.isdigit():
+            raise ValueError(f"{CLUSTER_SCHEME} URL: not host:port: {host!r}")
+        nodes.append(ClusterNode(name, int(port)))
+    return RedisCluster(
+        startup_nodes=nodes,
+        username=unquote(username) or None,
+        password=unquote(password) or None,
+        decode_responses=True,
+        health_check_interval=30,
+        max_connections=MAX_CONNECTIONS,
+    )
 
 
 class Batcher:
@@ -174,6 +205,8 @@ class Batcher:
 
     async def _round_trip(self, commands: list[Command]) -> list[Any]:
         """Send the batch and read its replies; a reply that is an error is returned, not raised."""
+        if isinstance(self.client, RedisCluster):
+            return await self._cluster_round_trip(self.client, commands)
         pool = self.client.connection_pool
         connection: Connection = await pool.get_connection()  # type: ignore[no-untyped-call]
         try:
@@ -198,6 +231,15 @@ class Batcher:
         finally:
             await pool.release(connection)
         return replies
+
+    async def _cluster_round_trip(self, client: RedisCluster, commands: list[Command]) -> list[Any]:
+        """On a cluster, redis-py's pipeline: it splits the batch by node, sends each part at
+        once, and follows a slot that moved (a failover, a resharding) to its new node."""
+        pipeline = client.pipeline()
+        for command in commands:
+            pipeline.execute_command(*command)
+        async with asyncio.timeout(BATCH_TIMEOUT_S):
+            return await pipeline.execute(raise_on_error=False)
 
     async def drain(self) -> None:
         """Wait for the pipelines in flight and those waiting for them (on shutdown)."""

@@ -18,7 +18,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +53,9 @@ class Scripts(Mapping[str, Script]):
     def __len__(self) -> int:
         return len(self._scripts)
 
-    async def load(self, client: Redis) -> None:
-        """SCRIPT LOAD every script, so that the first EVALSHA of each finds it."""
+    async def load(self, client: Redis | RedisCluster) -> None:
+        """SCRIPT LOAD every script, so that the first EVALSHA of each finds it (on a
+        cluster, redis-py sends it to every primary)."""
         for script in self._scripts.values():
             await client.script_load(script.source)
 

@@ -1,8 +1,11 @@
 """Attempt throttling in Redis: fixed-window counters, one per kind (account, address…).
 
 An attempt is reserved on every counter before the work it guards (an argon2 verification)
-starts, atomically (lua/reserve_attempt.lua): of any number of concurrent attempts, only as
-many as the limit allows get through. One that turns out not to be a failure is released.
+starts. Each counter is reserved atomically (lua/reserve_attempt.lua): of any number of
+concurrent attempts, only as many as its limit allows get through it. The counters of one
+attempt lie in different Redis Cluster slots, so each is a call of its own (all in one round
+trip); when any refuses, those that reserved are released, and the attempt counts on none.
+One that turns out not to be a failure is released too.
 """
 
 import math
@@ -33,16 +36,27 @@ class FailureThrottle:
 
     async def reserve(self, counters: Mapping[str, str]) -> None:
         """Count one attempt on every counter (kind → key), or raise Throttled counting none."""
-        limits = [self.limits[kind] for kind in counters]
-        [wait_ms] = await self.batcher.call(
-            [_RESERVE_ATTEMPT.command(tuple(counters.values()), self.window_ms, *limits)]
+        waits = await self.batcher.call(
+            [
+                _RESERVE_ATTEMPT.command((key,), self.window_ms, self.limits[kind])
+                for kind, key in counters.items()
+            ]
         )
-        if wait_ms:
-            retry_after_s = max(1, math.ceil(int(wait_ms) / 1000))
+        if any(waits):
+            # Meanwhile a concurrent attempt may be refused by a reservation given back
+            # here: a refusal too many, never a guess too many.
+            await self.release(
+                {
+                    kind: key
+                    for (kind, key), wait in zip(counters.items(), waits, strict=True)
+                    if not wait
+                }
+            )
+            retry_after_s = max(1, math.ceil(max(int(wait) for wait in waits) / 1000))
             minutes = max(1, math.ceil(retry_after_s / 60))
             raise Throttled(self.message.format(minutes=minutes), retry_after_s=retry_after_s)
 
     async def release(self, counters: Mapping[str, str]) -> None:
         """Give back a reserved attempt on every counter: it was no failure."""
         if counters:
-            await self.batcher.call([_RELEASE_ATTEMPT.command(tuple(counters.values()))])
+            await self.batcher.call([_RELEASE_ATTEMPT.command((key,)) for key in counters.values()])

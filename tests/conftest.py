@@ -1,10 +1,12 @@
 """Fixtures: real PostgreSQL and Redis, a migrated template database, one database per test.
 
 TEST_DATABASE_URL / TEST_REDIS_URL point the suite at existing servers; without them it
-starts embedded ones once per session in a temporary folder.
+starts embedded ones once per session in a temporary folder. JIXU_TEST_REDIS_CLUSTER=1 runs
+it on a 3-master Redis Cluster started for the session instead (tests/redis_cluster.py).
 """
 
 import asyncio
+import contextlib
 import itertools
 import os
 import tempfile
@@ -27,6 +29,7 @@ from engine.commerce.types import Order
 from engine.embedded import embedded_servers
 from engine.kv import create_redis
 from engine.settings import Settings, load_settings
+from tests.redis_cluster import redis_cluster
 from web.app import create_portal
 
 T = TypeVar("T")
@@ -58,7 +61,10 @@ def server_urls() -> Iterator[tuple[str, str]]:
     with (
         tempfile.TemporaryDirectory(prefix="jixu-test-") as data_dir,
         embedded_servers(Path(data_dir)) as servers,
+        contextlib.ExitStack() as stack,
     ):
+        if os.environ.get("JIXU_TEST_REDIS_CLUSTER") == "1":
+            redis_url = stack.enter_context(redis_cluster(Path(data_dir) / "cluster"))
         yield database_url or servers.database_url, redis_url or servers.redis_url
 
 

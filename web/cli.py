@@ -40,6 +40,7 @@ from engine.seed import SeedReport, seed_base
 from engine.settings import Settings, SettingsError, load_settings
 from web import messages_cli
 from web.app import create_portal
+from web.workers import supervise, worker_count
 
 T = TypeVar("T")
 
@@ -55,9 +56,18 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser(
         "run", help="development: embedded servers unless URLs are set, migrate, seed, serve"
     )
-    commands.add_parser(
+    serve_parser = commands.add_parser(
         "serve", help="production: needs DATABASE_URL and REDIS_URL and a migrated database"
     )
+    serve_parser.add_argument(
+        "--workers",
+        type=worker_count,
+        default=1,
+        metavar="N",
+        help="engine processes sharing the port (SO_REUSEPORT), restarted when one dies",
+    )
+    # A worker of `--workers`: serves on the shared port, checks done by its parent.
+    serve_parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     commands.add_parser("migrate", help="apply pending SQL migrations")
     seed_parser = commands.add_parser(
         "seed", help="load the base data (organisations, administrator, demo learner)"
@@ -163,7 +173,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "teachers":
         grant_teacher(settings, args.username, args.course_id)
         return
-    {"run": run, "serve": serve, "migrate": migrate}[args.command](settings)
+    if args.command == "serve":
+        serve(settings, workers=args.workers, worker=args.worker)
+        return
+    {"run": run, "migrate": migrate}[args.command](settings)
 
 
 def command_settings(command: str, environ: Mapping[str, str]) -> Settings:
@@ -188,9 +201,13 @@ def run(settings: Settings) -> None:
         _serve(settings)
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, *, workers: int = 1, worker: bool = False) -> None:
     """Production: never starts embedded servers and refuses an unmigrated database, and in
-    production the settings and data `engine.production` names."""
+    production the settings and data `engine.production` names. More than one worker: that
+    many processes on the port (web/workers.py)."""
+    if worker:
+        _serve(settings, reuse_port=True)
+        return
     if settings.database_url is None or settings.redis_url is None:
         sys.exit("jixu serve: DATABASE_URL and REDIS_URL must both be set")
     if settings.env == "production":
@@ -202,6 +219,8 @@ def serve(settings: Settings) -> None:
             sys.exit(f"jixu: {exc}")
         if refusal is not None:
             sys.exit(f"jixu serve: {refusal}")
+    if workers > 1:
+        sys.exit(supervise(workers, settings.node_id, os.environ))
     _serve(settings)
 
 
@@ -446,7 +465,7 @@ async def _prepare(
         await pool.close()
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, *, reuse_port: bool = False) -> None:
     app = create_portal(settings)
     app.on_startup.append(_settle_collector)  # after the cleanup contexts have started
     try:
@@ -457,6 +476,7 @@ def _serve(settings: Settings) -> None:
             print=None,
             access_log=None,
             shutdown_timeout=10,
+            reuse_port=reuse_port,
             loop=_event_loop(),
         )
     except db.PendingMigrations as exc:

@@ -71,8 +71,8 @@ class LoginSessions:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(keys.session_key(user_id, digest))
             pipe.srem(keys.sessions_index_key(user_id), digest)
-            pipe.publish(keys.SESSIONS_ENDED_CHANNEL, _encode(SessionsEnded(user_id, [digest])))
             await pipe.execute()
+        await self._announce(SessionsEnded(user_id, [digest]))
 
     async def end_others(self, user_id: int, keep_token: str | None) -> int:
         """End every session of the user except `keep_token`'s; return how many ended."""
@@ -86,9 +86,16 @@ class LoginSessions:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(*(keys.session_key(user_id, digest) for digest in digests))
             pipe.srem(index, *digests)
-            pipe.publish(keys.SESSIONS_ENDED_CHANNEL, _encode(SessionsEnded(user_id, digests)))
-            ended, _, _ = await pipe.execute()
+            ended, _ = await pipe.execute()
+        await self._announce(SessionsEnded(user_id, digests))
         return int(ended)
+
+    async def _announce(self, ended: SessionsEnded) -> None:
+        """Tell every node, whose sockets of these logins close. After the transaction, not
+        in it: a Redis Cluster runs MULTI on one slot's node, and a channel has no slot; a
+        node that dies between the two leaves those sockets to their next check of the login
+        (JIXU_WS_AUTH_RECHECK_S)."""
+        await self.redis.publish(keys.SESSIONS_ENDED_CHANNEL, _encode(ended))
 
 
 def session_digest(token: str) -> str | None:

@@ -35,7 +35,10 @@ class LoginThrottle:
     async def record_success(self, username: str, address: str) -> None:
         """A correct password clears the account's counts and gives the address its attempt back."""
         counters = keys.login_failure_counters(username, address)
-        await self.batcher.call([("DEL", counters["account_address"], counters["account"])])
+        # One DEL a key: they lie in different Redis Cluster slots.
+        await self.batcher.call(
+            [("DEL", counters["account_address"]), ("DEL", counters["account"])]
+        )
         await self.throttle.release({"address": counters["address"]})
 
 

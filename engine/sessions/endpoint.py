@@ -1,5 +1,6 @@
 """The life of one websocket: register, read and dispatch messages in order, clean up."""
 
+import asyncio
 import random
 import time
 
@@ -17,6 +18,8 @@ from engine.settings import Settings
 
 # Malformed frames tolerated before the connection is closed as a policy violation.
 GARBAGE_LIMIT = 10
+# Leases being given back, held here so that a handler's cancellation leaves them running.
+_releases: set["asyncio.Task[None]"] = set()
 
 
 async def serve_socket(
@@ -80,12 +83,15 @@ async def serve_socket(
         try:
             await conn.finish()
         finally:
-            # Also when finishing is cancelled: after a close of ours (1008, 4001) aiohttp
-            # cancels the handler as the peer's answer closes the transport, and a lease kept
-            # would count against the learner's cap until it ran out.
             conn.log.info("socket closed", code=ws.close_code)
+            # Its own task, shielded: after a close of ours (1008, 4001), or when the client has
+            # gone, aiohttp cancels the handler, and a lease kept would count against the
+            # learner's cap until it ran out (a cluster's pipeline takes some ticks).
+            release = asyncio.ensure_future(caps.release(conn_id, learner_id, address))
+            _releases.add(release)
+            release.add_done_callback(_releases.discard)
             try:
-                await caps.release(conn_id, learner_id, address)
+                await asyncio.shield(release)
             except TRANSIENT as exc:
                 conn.log.warning("socket lease not given back; it runs out", error=repr(exc))
     return ws

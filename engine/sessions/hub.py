@@ -157,7 +157,9 @@ class Hub:
         if published:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for channel, envelope in published:
-                    pipe.publish(channel, envelope)
+                    # Not `pipe.publish`, which redis-py refuses in a cluster's pipeline: the
+                    # command itself is fine on any node (README: Redis Cluster).
+                    pipe.execute_command("PUBLISH", channel, envelope)
                 await pipe.execute()
 
     def _deliver(self, conn_id: str, data: bytes, finished: int | None) -> None:

@@ -56,9 +56,11 @@ async def error_of(response: Any) -> dict[str, Any]:
 async def failures(redis_url: str, learner_id: int, address: str = "127.0.0.1") -> tuple[int, int]:
     redis = create_redis(redis_url)
     try:
-        counts = await redis.mget(
-            keys.learner_card_failures_key(learner_id), keys.address_card_failures_key(address)
-        )
+        # Two GETs: the keys lie in different Redis Cluster slots.
+        counts = [
+            await redis.get(keys.learner_card_failures_key(learner_id)),
+            await redis.get(keys.address_card_failures_key(address)),
+        ]
     finally:
         await redis.aclose()
     return int(counts[0] or 0), int(counts[1] or 0)
