@@ -61,7 +61,11 @@ async def test_print_the_certificate_and_open_its_verify_link(
 
         await page.goto(f"{portal_url}/")
         await expect(page.locator(".year-hours")).to_contain_text("2018年度学时")
-        await page.get_by_role("link", name="我的档案").click()
+        await (
+            page.get_by_role("navigation", name="主导航栏")
+            .get_by_role("link", name="我的档案")
+            .click()
+        )
         row = page.locator(f'tr[data-plan="{course.plan_id}"]')
         await expect(row).to_contain_text("已通过")
         await expect(row.locator(".earned")).to_have_text("3学时")

@@ -1,5 +1,6 @@
 """From Redis to PostgreSQL: the flusher, completion, hours, and several nodes at once."""
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -19,8 +20,16 @@ Payload = Callable[..., dict[str, Any]]
 
 
 async def flush(client: TestClient) -> None:
+    """Flush what is queued; the node's own flusher loop may hold entries too: wait until it
+    has acknowledged them (it writes PostgreSQL first, then acknowledges)."""
     while await client.app[FLUSHER].run_once() > 0:
         pass
+    for _ in range(200):
+        pending = await client.app[REDIS].xpending(keys.STREAM, keys.FLUSH_GROUP)
+        if pending["pending"] == 0:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the flusher loop kept entries unacknowledged")
 
 
 async def watch(player: Player, chapter: int, seconds: float) -> float:

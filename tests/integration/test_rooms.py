@@ -9,6 +9,7 @@ import asyncpg
 import msgspec
 import pytest
 from aiohttp.test_utils import TestClient
+from redis.asyncio.cluster import RedisCluster
 
 from engine.accounts import service as accounts
 from engine.appkeys import REDIS
@@ -364,7 +365,13 @@ async def test_a_node_that_lost_its_bus_sends_its_members_what_they_missed(
         await chat_messages(ws, 1)
     # Redis drops every pub/sub connection: the nodes subscribe again after a backoff, and
     # what was published meanwhile reaches no one that way.
-    await first.app[REDIS].execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+    redis = first.app[REDIS]
+    if isinstance(redis, RedisCluster):  # the bus's connection may be on any of its nodes
+        await redis.execute_command(
+            "CLIENT", "KILL", "TYPE", "pubsub", target_nodes=RedisCluster.ALL_NODES
+        )
+    else:
+        await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
     await send(speaking, room, "断开期间")
     for ws in (speaking, listening):
         [missed] = await chat_messages(ws, 1)
