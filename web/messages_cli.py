@@ -2,7 +2,6 @@
 reports of 站内信, until the administration pages exist."""
 
 import argparse
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,7 @@ from engine.messages import service as messages
 from engine.messages import surveys
 from engine.messages.types import SurveyDraft
 from engine.settings import Settings
-
-OnDatabase = Callable[[Settings, Callable[[asyncpg.Pool], Awaitable[Any]]], Any]
+from web.stores import on_database
 
 
 def add_parsers(commands: Any) -> None:
@@ -39,7 +37,7 @@ def add_parsers(commands: Any) -> None:
     reports.add_argument("--limit", type=int, default=50)
 
 
-def run(settings: Settings, args: argparse.Namespace, on_database: OnDatabase) -> None:
+def run(settings: Settings, args: argparse.Namespace) -> None:
     """Run the `messages` subcommand `args` names."""
     command = args.messages_command
     if command == "notice":

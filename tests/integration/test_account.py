@@ -21,7 +21,7 @@ from engine.errors import Conflict
 from engine.kv import create_redis
 from engine.settings import Settings, load_settings
 from tests.conftest import Learner, build_course, new_learner, origin_of
-from web import cli
+from web import admin_cli
 from web.app import create_portal
 
 Payload = Callable[..., dict[str, Any]]
@@ -230,7 +230,7 @@ async def test_account_api_lists_transactions_and_recharges_newest_first(
     assert (await recharge(client, learner, first_no, first_password)).status == 200
     assert (await recharge(client, learner, second_no, second_password)).status == 200
     order = await paid_order(client, database_url, learner)
-    await asyncio.to_thread(cli.refund_order, settings, order.id)
+    await asyncio.to_thread(admin_cli.refund_order, settings, order.id)
 
     body = await account(client, learner)
     assert body["balance_fen"] == 3000
@@ -345,7 +345,7 @@ async def test_refund_returns_the_money_through_the_ledger_once(
     order = await paid_order(client, database_url, learner)
     assert (await account(client, learner))["balance_fen"] == 2000
 
-    refunded = await asyncio.to_thread(cli.refund_order, settings, order.id)
+    refunded = await asyncio.to_thread(admin_cli.refund_order, settings, order.id)
     assert refunded.status == "refunded"
     assert f"order {order.id} ({order.out_trade_no}) is refunded: ¥10.00" in capsys.readouterr().out
     assert (await account(client, learner))["balance_fen"] == 3000
@@ -369,7 +369,7 @@ async def test_refund_returns_the_money_through_the_ledger_once(
         await orders.refund(client.app[DB], order.id)
     assert second.value.status == 409
     with pytest.raises(SystemExit) as exited:
-        await asyncio.to_thread(cli.refund_order, settings, order.id)
+        await asyncio.to_thread(admin_cli.refund_order, settings, order.id)
     assert "只能退款已支付的订单" in str(exited.value.code)
     assert (await account(client, learner))["balance_fen"] == 3000
 
@@ -430,7 +430,7 @@ async def test_cli_writes_the_cards_to_a_new_private_csv(
 ) -> None:
     out = tmp_path / "cards.csv"
     written = await asyncio.to_thread(
-        cli.generate_cards, settings, count=3, value_fen=2000, batch="2018年第一批", out=out
+        admin_cli.generate_cards, settings, count=3, value_fen=2000, batch="2018年第一批", out=out
     )
     assert written == out
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
@@ -445,6 +445,8 @@ async def test_cli_writes_the_cards_to_a_new_private_csv(
     assert await response.json() == {"balance_fen": 2000}
     # Never overwritten: that file holds the only copy of the passwords.
     with pytest.raises(SystemExit):
-        await asyncio.to_thread(cli.generate_cards, settings, count=1, value_fen=2000, out=out)
+        await asyncio.to_thread(
+            admin_cli.generate_cards, settings, count=1, value_fen=2000, out=out
+        )
     with out.open(encoding="utf-8") as file:
         assert len(file.readlines()) == 4

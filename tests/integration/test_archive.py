@@ -22,7 +22,7 @@ from tests.integration.test_refund_revokes import (
     pass_exam,
     watch_all,
 )
-from web.cli import add_offline_record
+from web.admin_cli import add_offline_record
 
 Payload = Callable[..., dict[str, Any]]
 

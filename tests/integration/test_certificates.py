@@ -21,8 +21,8 @@ from engine.settings import Settings
 from tests.conftest import Course, Learner, build_course, id_card_number, new_learner
 from tests.integration.test_cart_orders import credit
 from tests.integration.test_refund_revokes import activate, buy, pass_exam, watch_all
+from web.admin_cli import revoke_certificate
 from web.app import create_portal
-from web.cli import revoke_certificate
 
 Payload = Callable[..., dict[str, Any]]
 NAME = "欧阳晓燕"

@@ -16,7 +16,7 @@ from engine.messages import surveys
 from engine.messages.types import QuestionDraft, SurveyDraft
 from engine.settings import Settings
 from tests.conftest import Learner, new_learner
-from web import cli, messages_cli
+from web import messages_cli
 
 Payload = Any
 
@@ -131,7 +131,7 @@ async def test_letters_between_learners_of_one_organisation(
     [report] = await rows(database_url, "SELECT reporter_id, reason FROM message_reports")
     assert (report["reporter_id"], report["reason"]) == (bob.id, "广告")
     reports = argparse.Namespace(messages_command="reports", limit=10)
-    await asyncio.to_thread(messages_cli.run, settings, reports, cli._on_database)
+    await asyncio.to_thread(messages_cli.run, settings, reports)
     listed = capsys.readouterr().out
     assert f"{bob_name} reported message {letter['id']} from " in listed
     assert "'广告'" in listed
@@ -248,7 +248,7 @@ async def test_the_command_posts_notices_announcements_and_surveys(
     name = await username(database_url, learners[0])
 
     def run(**args: Any) -> None:
-        messages_cli.run(settings, argparse.Namespace(**args), cli._on_database)
+        messages_cli.run(settings, argparse.Namespace(**args))
 
     await asyncio.to_thread(
         run, messages_command="notice", to=[name], title="账号提醒", body="请完善资料"

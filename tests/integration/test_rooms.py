@@ -16,7 +16,7 @@ from engine.appkeys import REDIS
 from engine.rooms.service import ANSWERED_TITLE
 from engine.settings import Settings
 from tests.conftest import Clock, Course, Learner, build_course, enrol, origin_of
-from web import cli
+from web import admin_cli
 from web.app import create_portal
 
 Payload = Callable[..., dict[str, Any]]
@@ -306,10 +306,10 @@ async def test_a_question_waits_until_a_teacher_answers_and_the_answer_is_pinned
     other = await member(first, registration, database_url, course)
     teacher, username = await user(second, registration, real_name="王老师")
     # Until the administration pages exist, the `jixu teachers grant` command does it.
-    granted = await asyncio.to_thread(cli.grant_teacher, settings, username, course.course_id)
+    granted = await asyncio.to_thread(admin_cli.grant_teacher, settings, username, course.course_id)
     assert granted == teacher.id
     with pytest.raises(SystemExit, match="不存在"):
-        await asyncio.to_thread(cli.grant_teacher, settings, "nobody_here", course.course_id)
+        await asyncio.to_thread(admin_cli.grant_teacher, settings, "nobody_here", course.course_id)
     asking, _ = await joined(first, asker, room)
     answering, _ = await joined(second, teacher, room)
     await send(asking, room, "第三章的公式怎么推导？", "q1")
