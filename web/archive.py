@@ -5,11 +5,9 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from engine.accounts.types import User
 from engine.appkeys import CLOCK, DB, SETTINGS
 from engine.archive import certificates
 from engine.archive import service as archive
-from engine.archive.types import YearHours
 from engine.catalog import service as catalog
 from engine.errors import DomainError
 from web.decoding import path_id
@@ -33,10 +31,6 @@ def this_year(request: web.Request) -> int:
     return catalog.learning_year(request.app[SETTINGS].current_year, request.app[CLOCK]())
 
 
-async def year_hours(request: web.Request, user: User, year: int) -> YearHours:
-    return await archive.year_hours(request.app[DB], user, year, now(request))
-
-
 async def archive_page(request: web.Request) -> web.Response:
     """我的档案 (this year's plans), 历史档案 (earlier years') and 线下档案, with the year's hours."""
     user = page_user(request)
@@ -48,7 +42,6 @@ async def archive_page(request: web.Request) -> web.Response:
     records = await archive.plan_records(db, user.id)
     offline = await archive.offline_records(db, user.id)
     shown = [r for r in records if (r.year >= year) == (tab == "current")]
-    years = [y for y in archive.archive_years(records, offline, year) if y <= year]
     context = {
         "active": "archive",
         "tabs": ARCHIVE_TABS,
@@ -56,7 +49,7 @@ async def archive_page(request: web.Request) -> web.Response:
         "plans": shown,
         "offline": offline,
         "year": year,
-        "hours_by_year": [await year_hours(request, user, y) for y in years],
+        "hours_by_year": await archive.years_hours(db, user, year, now(request)),
         "states": PLAN_STATES,
         "kinds": PLAN_KINDS,
     }
@@ -82,12 +75,12 @@ async def plan_archive_page(request: web.Request) -> web.Response:
 async def certificate_pdf(request: web.Request) -> web.Response:
     """打印证书: the PDF of the plan's certificate, issued at the first print (passed plans only)."""
     user = page_user(request)
-    certificate = await certificates.issue(
-        request.app[DB], user, path_id(request, "plan_id"), now(request)
-    )
     site = site_url(request)
     if site is None:
         raise DomainError("站点地址未配置，暂不能打印证书，请联系管理员", code="unavailable")
+    certificate = await certificates.issue(
+        request.app[DB], user, path_id(request, "plan_id"), now(request)
+    )
     body = await certificates.pdf(
         certificate,
         site + certificates.verify_path(certificate),
@@ -135,6 +128,5 @@ async def archive_api(request: web.Request) -> web.Response:
     db, year = request.app[DB], this_year(request)
     records = await archive.plan_records(db, user.id)
     offline = await archive.offline_records(db, user.id)
-    years = [y for y in archive.archive_years(records, offline, year) if y <= year]
-    hours = [await year_hours(request, user, y) for y in years]
+    hours = await archive.years_hours(db, user, year, now(request))
     return json_response(ArchiveReply(year, records, offline, hours))

@@ -161,10 +161,33 @@ async def add_offline_record(
 async def year_hours(db: Executor, user: User, year: int, now: datetime) -> YearHours:
     """F32: the year's hours (online plans of that year and offline records) against what the
     learner's title requires, and the open plans of the year that could make up the rest."""
-    plans = [plan for plan in await store.plans(db, user.id) if plan["year"] == year]
-    offline = [
-        record for record in await store.offline_records(db, user.id) if record["year"] == year
+    plans = await store.plans(db, user.id)
+    offline = await store.offline_records(db, user.id)
+    return await _year_hours(db, user, year, plans, offline, now)
+
+
+async def years_hours(db: Executor, user: User, this_year: int, now: datetime) -> list[YearHours]:
+    """`year_hours` of every year the archive has something for up to this one, newest first
+    (the plans and offline records read once for all of them)."""
+    plans = await store.plans(db, user.id)
+    offline = await store.offline_records(db, user.id)
+    years = {this_year} | {row["year"] for row in [*plans, *offline] if row["year"] < this_year}
+    return [
+        await _year_hours(db, user, year, plans, offline, now)
+        for year in sorted(years, reverse=True)
     ]
+
+
+async def _year_hours(
+    db: Executor,
+    user: User,
+    year: int,
+    all_plans: list[asyncpg.Record],
+    all_offline: list[asyncpg.Record],
+    now: datetime,
+) -> YearHours:
+    plans = [plan for plan in all_plans if plan["year"] == year]
+    offline = [record for record in all_offline if record["year"] == year]
     online = {
         kind: sum(plan["earned_tenths"] for plan in plans if plan["kind"] == kind) for kind in KINDS
     }
@@ -199,10 +222,3 @@ async def year_hours(db: Executor, user: User, year: int, now: datetime) -> Year
         open_plans=open_plans,
         covered=sum(tenths(plan.to_pass_hours) for plan in open_plans) >= missing,
     )
-
-
-def archive_years(
-    records: list[PlanRecord], offline: list[OfflineRecord], this_year: int
-) -> list[int]:
-    """The years the archive has something for, this year first."""
-    return sorted({this_year} | {r.year for r in records} | {r.year for r in offline}, reverse=True)
