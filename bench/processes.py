@@ -33,6 +33,7 @@ def engine_env(database_url: str, redis_url: str, port: int) -> dict[str, str]:
         "PORT": str(port),
         "JIXU_LOG_LEVEL": "warning",
         "JIXU_LOG_FORMAT": "json",
+        "JIXU_PUBLIC_URL": f"http://127.0.0.1:{port}",
         # Every simulated learner connects from this one host.
         "JIXU_WS_MAX_PER_ADDRESS": "1000000",
         "PYTHONPATH": os.pathsep.join(
