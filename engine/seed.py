@@ -91,7 +91,7 @@ async def seed_base(pool: asyncpg.Pool, admin_password: str | None = None) -> Se
                 connection,
                 username=ADMIN_USERNAME,
                 password_hash=await hash_password(new_admin_password),
-                role="admin",
+                role="super",
                 details=PersonalDetails(
                     org_id=root_id,
                     real_name="平台管理员",

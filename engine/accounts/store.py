@@ -123,14 +123,18 @@ async def orgs(connection: Executor) -> list[Org]:
 
 
 async def course_standing(connection: Executor, user_id: int, course_id: int) -> tuple[str, Role]:
-    """(real name, role in the course): `admin`, `teacher` (granted for this course) or
-    `learner`."""
+    """(real name, role in the course): `admin` (the super administrator, or an
+    administrator of the organisation subtree owning the course), `teacher` (granted for
+    this course) or `learner`."""
     row = await connection.fetchrow(
         """SELECT u.real_name,
-                  CASE WHEN u.role = 'admin' THEN 'admin'
+                  CASE WHEN u.role = 'super' THEN 'admin'
+                       WHEN u.role = 'admin'
+                            AND c.org_id IN (SELECT org_subtree(u.org_id)) THEN 'admin'
                        WHEN t.user_id IS NOT NULL THEN 'teacher'
                        ELSE 'learner' END
            FROM users u
+           LEFT JOIN courses c ON c.id = $2
            LEFT JOIN course_teachers t ON t.user_id = u.id AND t.course_id = $2
            WHERE u.id = $1""",
         user_id,
