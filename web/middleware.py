@@ -208,6 +208,30 @@ async def resolve_user(request: web.Request) -> User | None:
     return user
 
 
+# What a user whose password an administrator reset may still reach: the change itself,
+# the way out, and what the pages and clients need to show it.
+PASSWORD_CHANGE_PATHS = frozenset(
+    {"/settings/password", "/logout", "/api/v1/me/password", "/api/v1/auth/logout", "/api/v1/me"}
+)
+
+
+@web.middleware
+async def password_change(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """After an administrator's reset, nothing but 修改密码 until the password is changed:
+    pages send there, the API refuses with `password_change_required`."""
+    user = request.get(USER)
+    if (
+        user is None
+        or not user.must_change_password
+        or request.path in PASSWORD_CHANGE_PATHS
+        or request.path.startswith("/static/")
+    ):
+        return await handler(request)
+    if is_api(request):
+        raise Forbidden("请先修改密码", code="password_change_required")
+    raise web.HTTPFound("/settings/password")
+
+
 @web.middleware
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse cross-site state changes, and give every browser a CSRF token for its forms.
@@ -301,6 +325,7 @@ MIDDLEWARES = tuple(
         observe,
         domain_errors,
         authentication,
+        password_change,
         csrf,
         header_counts,
     )

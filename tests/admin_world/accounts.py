@@ -41,3 +41,10 @@ async def plan(objects: Objects, org_id: int) -> int:
         org_id,
     )
     return plan_id
+
+
+@factory("locked_learner_id")
+async def locked_learner(objects: Objects, org_id: int) -> int:
+    user_id = await insert_user(objects.connection, org_id)
+    await objects.connection.execute("UPDATE users SET locked_at = now() WHERE id = $1", user_id)
+    return user_id

@@ -251,8 +251,11 @@ def judge(
     case: Case, role: str | None, status: int, said: str, changed: list[str], what: str
 ) -> list[str]:
     if role is None:
+        # A page sends to the login box, the API answers 401; an anonymous form has no
+        # login's CSRF token, so the CSRF check refuses it first (403).
         api = case.route.path.startswith("/api/")
-        refused = status == 401 if api else status == 302 and said.startswith("/login?next=")
+        login_box = status == 302 and said.startswith("/login?next=")
+        refused = status == 401 if api else login_box or (case.route.mutates and status == 403)
         if not refused:
             return [f"{what}: {status} {said!r}, expected the login"]
     else:
