@@ -186,7 +186,7 @@ def generate_cards(
         new = NewBatch(
             name=batch, count=count, value_fen=value_fen, valid_until=valid_until, org_id=org_id
         )
-        return await commerce_admin.create_batch(scope, pool, new, china_time(now).date())
+        return await commerce_admin.create_batch(pool, scope, new, china_time(now).date())
 
     try:
         descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -213,7 +213,7 @@ def refund_order(settings: Settings, order_id: int, *, by: str = ADMIN_USERNAME)
 
     async def work(pool: asyncpg.Pool) -> Order:
         scope = await _scope(pool, by)
-        return (await commerce_admin.refund_order(scope, pool, order_id)).order
+        return (await commerce_admin.refund_order(pool, scope, order_id)).order
 
     order = on_database(settings, work)
     print(

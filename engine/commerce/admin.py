@@ -1,7 +1,7 @@
 """Commerce's administration: study-card batches (create, void, redemption history), single
 cards (void), orders (search, detail, refund).
 
-Every use case takes the acting scope first, requires an administrator (teachers manage
+Every use case takes the database and the acting scope, requires an administrator (teachers manage
 no money), finds objects only within the scope (`admin_store` applies it in SQL) and
 writes its audit row in the transaction of its change. Audit rows never hold a card's
 password or hash.
@@ -60,7 +60,7 @@ def _search_text(field: str, text: str | None) -> str | None:
 
 
 async def create_batch(
-    scope: Scope, pool: asyncpg.Pool, batch: NewBatch, today: date
+    pool: asyncpg.Pool, scope: Scope, batch: NewBatch, today: date
 ) -> CreatedBatch:
     """A batch of new cards for an organisation in scope (the platform's: super only);
     returns the cards' numbers and passwords, which nothing can show again."""
@@ -92,7 +92,7 @@ async def create_batch(
 
 
 async def batches(
-    scope: Scope, db: Executor, *, name: str | None, state: str | None, page: int
+    db: Executor, scope: Scope, *, name: str | None, state: str | None, page: int
 ) -> Page[CardBatch]:
     """The batches in scope, newest first."""
     require(scope, "admin")
@@ -103,7 +103,7 @@ async def batches(
     )
 
 
-async def get_batch(scope: Scope, db: Executor, batch_id: int) -> CardBatch:
+async def get_batch(db: Executor, scope: Scope, batch_id: int) -> CardBatch:
     require(scope, "admin")
     found = await admin_store.batch(db, scope.org_id, batch_id)
     if found is None:
@@ -112,8 +112,8 @@ async def get_batch(scope: Scope, db: Executor, batch_id: int) -> CardBatch:
 
 
 async def batch_cards(
-    scope: Scope,
     db: Executor,
+    scope: Scope,
     batch_id: int,
     *,
     state: str | None,
@@ -121,7 +121,7 @@ async def batch_cards(
     page: int,
 ) -> Page[StudyCard]:
     """The batch's cards in issue order (never their passwords), by state and number."""
-    await get_batch(scope, db, batch_id)
+    await get_batch(db, scope, batch_id)
     if state is not None and state not in CARD_STATES:
         raise InvalidInput({"state": "状态不正确"})
     prefix = cards.normalize_card_no(_search_text("card_no", card_no) or "")
@@ -130,13 +130,13 @@ async def batch_cards(
     )
 
 
-async def redemptions(scope: Scope, db: Executor, batch_id: int, *, page: int) -> Page[StudyCard]:
+async def redemptions(db: Executor, scope: Scope, batch_id: int, *, page: int) -> Page[StudyCard]:
     """The batch's redemption history: which card, who redeemed it, when; latest first."""
-    await get_batch(scope, db, batch_id)
+    await get_batch(db, scope, batch_id)
     return await admin_store.redemption_page(db, scope.org_id, batch_id, number=page)
 
 
-async def find_card(scope: Scope, db: Executor, card_no: str) -> StudyCard:
+async def find_card(db: Executor, scope: Scope, card_no: str) -> StudyCard:
     """The card in scope with this number (as typed: spaces and dashes allowed)."""
     require(scope, "admin")
     number = cards.normalize_card_no(card_no)
@@ -149,7 +149,7 @@ async def find_card(scope: Scope, db: Executor, card_no: str) -> StudyCard:
     return found
 
 
-async def get_card(scope: Scope, db: Executor, card_id: int) -> StudyCard:
+async def get_card(db: Executor, scope: Scope, card_id: int) -> StudyCard:
     require(scope, "admin")
     found = await admin_store.card(db, scope.org_id, card_id=card_id)
     if found is None:
@@ -157,7 +157,7 @@ async def get_card(scope: Scope, db: Executor, card_id: int) -> StudyCard:
     return found
 
 
-async def void_batch(scope: Scope, pool: asyncpg.Pool, batch_id: int, reason: str) -> CardBatch:
+async def void_batch(pool: asyncpg.Pool, scope: Scope, batch_id: int, reason: str) -> CardBatch:
     """Void a batch: none of its unused cards can be redeemed any more; redeemed ones stay."""
     require(scope, "admin")
     reason = _reason(reason)
@@ -184,7 +184,7 @@ async def void_batch(scope: Scope, pool: asyncpg.Pool, batch_id: int, reason: st
     return after
 
 
-async def void_card(scope: Scope, pool: asyncpg.Pool, card_id: int, reason: str) -> StudyCard:
+async def void_card(pool: asyncpg.Pool, scope: Scope, card_id: int, reason: str) -> StudyCard:
     """Void one unused card of a batch in scope."""
     require(scope, "admin")
     reason = _reason(reason)
@@ -238,7 +238,7 @@ def _card_fields(card: StudyCard) -> dict[str, object]:
 
 
 async def search_orders(
-    scope: Scope, db: Executor, query: OrderQuery, *, page: int
+    db: Executor, scope: Scope, query: OrderQuery, *, page: int
 ) -> Page[OrderSummary]:
     """The orders of the learners in scope, newest first, narrowed by the query."""
     require(scope, "admin")
@@ -265,13 +265,13 @@ async def search_orders(
     )
 
 
-async def order_plans(scope: Scope, db: Executor) -> list[tuple[int, str]]:
+async def order_plans(db: Executor, scope: Scope) -> list[tuple[int, str]]:
     """(id, title) of the plans the scope's learners ordered from: the search's plan choices."""
     require(scope, "admin")
     return await admin_store.order_plans(db, scope.org_id)
 
 
-async def order_detail(scope: Scope, db: Executor, order_id: int) -> OrderDetail:
+async def order_detail(db: Executor, scope: Scope, order_id: int) -> OrderDetail:
     """An order of a learner in scope: its items, the gateways' payments, its ledger rows."""
     require(scope, "admin")
     learner = await admin_store.order_learner(db, scope.org_id, order_id)
@@ -285,7 +285,7 @@ async def order_detail(scope: Scope, db: Executor, order_id: int) -> OrderDetail
     )
 
 
-async def refund_order(scope: Scope, pool: asyncpg.Pool, order_id: int) -> OrderDetail:
+async def refund_order(pool: asyncpg.Pool, scope: Scope, order_id: int) -> OrderDetail:
     """Refund a paid order of a learner in scope to their balance, as `orders.refund_in` does
     (the hours its courses earned are taken back); audited in the same transaction."""
     require(scope, "admin")
@@ -306,7 +306,7 @@ async def refund_order(scope: Scope, pool: asyncpg.Pool, order_id: int) -> Order
             before=_order_fields(before),
             after=_order_fields(after),
         )
-    return await order_detail(scope, pool, order_id)
+    return await order_detail(pool, scope, order_id)
 
 
 def _order_fields(order: Order) -> dict[str, object]:

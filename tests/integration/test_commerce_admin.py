@@ -123,7 +123,7 @@ async def test_a_batch_hands_out_its_passwords_once_and_stores_only_hashes(
 ) -> None:
     pool = client.app[DB]
     created = await admin.create_batch(
-        world.scopes["admin_a"], pool, new_batch(world.a1, 3, valid_until=TODAY), TODAY
+        pool, world.scopes["admin_a"], new_batch(world.a1, 3, valid_until=TODAY), TODAY
     )
     assert (created.batch.org_id, created.batch.card_count, created.batch.state) == (
         world.a1,
@@ -145,7 +145,7 @@ async def test_a_batch_hands_out_its_passwords_once_and_stores_only_hashes(
 
     # Nothing shows a password again: the cards' listing has none, the audit row neither.
     listed = await admin.batch_cards(
-        world.scopes["admin_a"], pool, created.batch.id, state=None, card_no=None, page=1
+        pool, world.scopes["admin_a"], created.batch.id, state=None, card_no=None, page=1
     )
     assert [card.card_no for card in listed.items] == [card_no for card_no, _ in created.cards]
     assert not {"password", "password_hash"} & set(type(listed.items[0]).__struct_fields__)
@@ -177,11 +177,11 @@ async def test_who_may_create_a_batch_and_for_whom(client: TestClient, world: Wo
         ("teacher", world.a, Forbidden),
     ):
         with pytest.raises(error):
-            await admin.create_batch(world.scopes[who], pool, new_batch(org), TODAY)
+            await admin.create_batch(pool, world.scopes[who], new_batch(org), TODAY)
     with pytest.raises(InvalidInput) as bad:
         await admin.create_batch(
-            world.scopes["admin_a"],
             pool,
+            world.scopes["admin_a"],
             new_batch(world.a, 0, name=" ", value_fen=0, valid_until=TODAY - timedelta(days=1)),
             TODAY,
         )
@@ -190,12 +190,12 @@ async def test_who_may_create_a_batch_and_for_whom(client: TestClient, world: Wo
         scope_of(world.learners["learner_a"], "learner_a", "learner", world.a1)
     assert await snapshot(pool) == before
 
-    platform = await admin.create_batch(world.scopes["super"], pool, new_batch(None, 1), TODAY)
+    platform = await admin.create_batch(pool, world.scopes["super"], new_batch(None, 1), TODAY)
     assert platform.batch.org_name is None
     # A platform batch lies outside every administrator's scope but the super's; its cards
     # are every learner's.
     with pytest.raises(NotFound):
-        await admin.get_batch(world.scopes["admin_a"], pool, platform.batch.id)
+        await admin.get_batch(pool, world.scopes["admin_a"], platform.batch.id)
     assert await redeem(client, world.learners["learner_b"], platform.cards[0]) == 3000
 
 
@@ -204,9 +204,9 @@ async def test_void_a_card_and_a_batch_within_the_scope_only(
 ) -> None:
     pool = client.app[DB]
     admin_a, admin_b = world.scopes["admin_a"], world.scopes["admin_b"]
-    created = await admin.create_batch(admin_a, pool, new_batch(world.a, 4), TODAY)
+    created = await admin.create_batch(pool, admin_a, new_batch(world.a, 4), TODAY)
     listed = await admin.batch_cards(
-        admin_a, pool, created.batch.id, state=None, card_no=None, page=1
+        pool, admin_a, created.batch.id, state=None, card_no=None, page=1
     )
     first, second, third, fourth = (card.id for card in listed.items)
     await redeem(client, world.learners["learner_a"], created.cards[3])
@@ -214,46 +214,46 @@ async def test_void_a_card_and_a_batch_within_the_scope_only(
     before = await snapshot(pool)
     for who, error in (("admin_b", NotFound), ("teacher", Forbidden)):
         with pytest.raises(error):
-            await admin.void_card(world.scopes[who], pool, first, "遗失")
+            await admin.void_card(pool, world.scopes[who], first, "遗失")
         with pytest.raises(error):
-            await admin.void_batch(world.scopes[who], pool, created.batch.id, "停用")
+            await admin.void_batch(pool, world.scopes[who], created.batch.id, "停用")
         with pytest.raises(error):
-            await admin.redemptions(world.scopes[who], pool, created.batch.id, page=1)
+            await admin.redemptions(pool, world.scopes[who], created.batch.id, page=1)
     with pytest.raises(NotFound):
-        await admin.find_card(admin_b, pool, created.cards[0][0])
+        await admin.find_card(pool, admin_b, created.cards[0][0])
     with pytest.raises(InvalidInput):
-        await admin.void_card(admin_a, pool, first, "  ")
+        await admin.void_card(pool, admin_a, first, "  ")
     with pytest.raises(Conflict) as used:
-        await admin.void_card(admin_a, pool, fourth, "遗失")
+        await admin.void_card(pool, admin_a, fourth, "遗失")
     assert used.value.message == "该学习卡已被使用，不能作废"
     assert await snapshot(pool) == before
 
-    voided = await admin.void_card(admin_a, pool, first, "学员报告遗失")
+    voided = await admin.void_card(pool, admin_a, first, "学员报告遗失")
     assert (voided.state, voided.void_reason) == ("void", "学员报告遗失")
     with pytest.raises(Conflict) as void:
         await redeem(client, world.learners["learner_a"], created.cards[0])
     assert void.value.message == cards.VOID == "该学习卡已作废"
     with pytest.raises(Conflict):
-        await admin.void_card(admin_a, pool, first, "再次")
+        await admin.void_card(pool, admin_a, first, "再次")
 
-    batch = await admin.void_batch(world.scopes["super"], pool, created.batch.id, "整批停用")
+    batch = await admin.void_batch(pool, world.scopes["super"], created.batch.id, "整批停用")
     assert (batch.state, batch.void_reason, batch.used_count) == ("void", "整批停用", 1)
     for card in created.cards[1:3]:
         with pytest.raises(Conflict) as void:
             await redeem(client, world.learners["learner_a"], card)
         assert void.value.message == "该学习卡已作废"
     with pytest.raises(Conflict):
-        await admin.void_batch(admin_a, pool, created.batch.id, "again")
+        await admin.void_batch(pool, admin_a, created.batch.id, "again")
     assert [
         card.state
         for card in (
             await admin.batch_cards(
-                admin_a, pool, created.batch.id, state=None, card_no=None, page=1
+                pool, admin_a, created.batch.id, state=None, card_no=None, page=1
             )
         ).items
     ] == ["void", "void", "void", "used"]
-    assert (await admin.get_card(admin_a, pool, second)).state == "void"
-    assert (await admin.find_card(admin_a, pool, created.cards[2][0])).id == third
+    assert (await admin.get_card(pool, admin_a, second)).state == "void"
+    assert (await admin.find_card(pool, admin_a, created.cards[2][0])).id == third
 
     audit = await rows(
         pool, "SELECT actor_name, action, object_id, before, after FROM audit_log ORDER BY id"
@@ -271,7 +271,7 @@ async def test_void_a_card_and_a_batch_within_the_scope_only(
 async def test_an_expired_card_is_refused(client: TestClient, world: World) -> None:
     pool = client.app[DB]
     created = await admin.create_batch(
-        world.scopes["admin_a"], pool, new_batch(world.a, 2, valid_until=TODAY), TODAY
+        pool, world.scopes["admin_a"], new_batch(world.a, 2, valid_until=TODAY), TODAY
     )
     # Valid through its last day (today); the day after, refused.
     assert await redeem(client, world.learners["learner_a"], created.cards[0]) == 3000
@@ -285,7 +285,7 @@ async def test_an_expired_card_is_refused(client: TestClient, world: World) -> N
     assert expired.value.message == "该学习卡已过有效期"
     assert await balance.balance_of(pool, world.learners["learner_a"]) == 3000
     found = await admin.batches(
-        world.scopes["admin_a"], pool, name="第一批", state="expired", page=1
+        pool, world.scopes["admin_a"], name="第一批", state="expired", page=1
     )
     assert [(batch.id, batch.used_count) for batch in found.items] == [(created.batch.id, 1)]
 
@@ -294,10 +294,10 @@ async def test_redemption_history_says_which_card_who_and_when(
     client: TestClient, world: World
 ) -> None:
     pool = client.app[DB]
-    created = await admin.create_batch(world.scopes["admin_a"], pool, new_batch(world.a, 3), TODAY)
+    created = await admin.create_batch(pool, world.scopes["admin_a"], new_batch(world.a, 3), TODAY)
     await redeem(client, world.learners["learner_a"], created.cards[2])
     await redeem(client, world.learners["learner_a"], created.cards[0])
-    history = await admin.redemptions(world.scopes["super"], pool, created.batch.id, page=1)
+    history = await admin.redemptions(pool, world.scopes["super"], created.batch.id, page=1)
     assert history.total == 2
     assert [(card.card_no, card.used_by, card.used_by_username) for card in history.items] == [
         (created.cards[0][0], world.learners["learner_a"], "learner_a"),
@@ -305,9 +305,9 @@ async def test_redemption_history_says_which_card_who_and_when(
     ]
     assert all(card.used_at is not None for card in history.items)
     # Each batch in scope lists with its counts; B's administrator sees none of A's.
-    mine = await admin.batches(world.scopes["admin_a"], pool, name=None, state=None, page=1)
+    mine = await admin.batches(pool, world.scopes["admin_a"], name=None, state=None, page=1)
     assert [(batch.id, batch.used_count) for batch in mine.items] == [(created.batch.id, 2)]
-    theirs = await admin.batches(world.scopes["admin_b"], pool, name=None, state=None, page=1)
+    theirs = await admin.batches(pool, world.scopes["admin_b"], name=None, state=None, page=1)
     assert theirs.total == 0
 
 
@@ -332,7 +332,7 @@ async def test_orders_are_searched_within_the_scope(
     admin_a = world.scopes["admin_a"]
 
     async def found(scope: Scope, **query: Any) -> list[int]:
-        page = await admin.search_orders(scope, pool, OrderQuery(**query), page=1)
+        page = await admin.search_orders(pool, scope, OrderQuery(**query), page=1)
         assert page.total == len(page.items)
         return [order.id for order in page.items]
 
@@ -341,7 +341,7 @@ async def test_orders_are_searched_within_the_scope(
     assert await found(world.scopes["admin_b"]) == [b_order]
     with pytest.raises(Forbidden):
         await found(world.scopes["teacher"])
-    trade_no = (await admin.order_detail(admin_a, pool, a_order)).order.out_trade_no
+    trade_no = (await admin.order_detail(pool, admin_a, a_order)).order.out_trade_no
     assert await found(admin_a, number=str(a_order)) == [a_order]
     assert await found(admin_a, number=trade_no.lower()) == [a_order]
     assert await found(admin_a, number=str(b_order)) == []
@@ -356,7 +356,7 @@ async def test_orders_are_searched_within_the_scope(
     assert await found(admin_a, until=TODAY - timedelta(days=1)) == []
     plan_id = await pool.fetchval("SELECT plan_id FROM order_items WHERE order_id = $1", a_order)
     assert await found(admin_a, plan_id=plan_id) == [a_order]
-    assert await admin.order_plans(admin_a, pool) == [
+    assert await admin.order_plans(pool, admin_a) == [
         (row["id"], row["title"])
         for row in await pool.fetch(
             """SELECT DISTINCT p.id, p.title, p.year FROM plans p JOIN order_items i
@@ -370,7 +370,7 @@ async def test_orders_are_searched_within_the_scope(
     assert set(bad.value.fields) == {"status", "method", "until"}
     with pytest.raises(InvalidInput):
         await found(admin_a, learner="\x00")
-    paged = await admin.search_orders(world.scopes["super"], pool, OrderQuery(), page=2)
+    paged = await admin.search_orders(pool, world.scopes["super"], OrderQuery(), page=2)
     assert (paged.total, paged.items) == (3, [])
 
 
@@ -387,12 +387,12 @@ async def test_a_refund_within_the_scope_goes_through_the_ledger_and_is_audited(
     before = await snapshot(pool)
     for who, error in (("admin_b", NotFound), ("teacher", Forbidden)):
         with pytest.raises(error):
-            await admin.refund_order(world.scopes[who], pool, order_id)
+            await admin.refund_order(pool, world.scopes[who], order_id)
         with pytest.raises(error):
-            await admin.order_detail(world.scopes[who], pool, order_id)
+            await admin.order_detail(pool, world.scopes[who], order_id)
     assert await snapshot(pool) == before
 
-    detail = await admin.refund_order(world.scopes["admin_a"], pool, order_id)
+    detail = await admin.refund_order(pool, world.scopes["admin_a"], order_id)
     assert detail.order.status == "refunded"
     assert detail.learner.username == "learner_a"
     assert [(entry.kind, entry.amount_fen) for entry in detail.ledger] == [
@@ -418,11 +418,11 @@ async def test_a_refund_within_the_scope_goes_through_the_ledger_and_is_audited(
     assert '"status": "refunded"' in entry["after"]
 
     with pytest.raises(Conflict) as again:
-        await admin.refund_order(world.scopes["super"], pool, order_id)
+        await admin.refund_order(pool, world.scopes["super"], order_id)
     assert again.value.message == "该订单已退款，不能重复退款"
     unpaid = await unpaid_order(database_url, learner, await build_course(database_url))
     with pytest.raises(Conflict) as not_paid:
-        await admin.refund_order(world.scopes["super"], pool, unpaid.id)
+        await admin.refund_order(pool, world.scopes["super"], unpaid.id)
     assert not_paid.value.message == "该订单尚未支付，不能退款"
     assert await pool.fetchval("SELECT count(*) FROM audit_log") == 1
 
