@@ -13,7 +13,6 @@ from typing import Any
 import asyncpg
 
 from engine.accounts import service as accounts
-from engine.accounts import store as accounts_store
 from engine.admin.scope import Scope, require, scope_of
 from engine.archive import certificates
 from engine.archive import service as archive
@@ -23,7 +22,6 @@ from engine.commerce import admin as commerce_admin
 from engine.commerce import cards
 from engine.commerce.money import yuan
 from engine.commerce.types import CreatedBatch, NewBatch, Order
-from engine.errors import NotFound
 from engine.help import service as service_info
 from engine.help.types import ServicePoint
 from engine.seed import ADMIN_USERNAME
@@ -52,7 +50,8 @@ def add_parsers(commands: "argparse._SubParsersAction[Any]") -> None:
     )
     generate_parser.add_argument(
         "--org",
-        metavar="CODE",
+        type=int,
+        metavar="ORG_ID",
         help="the issuing organisation: only its subtree's learners can redeem the cards "
         "(default: the platform's, every learner)",
     )
@@ -162,7 +161,7 @@ def generate_cards(
     value_fen: int,
     batch: str | None = None,
     valid_until: date | None = None,
-    org: str | None = None,
+    org: int | None = None,
     out: Path | None = None,
     by: str = ADMIN_USERNAME,
 ) -> Path:
@@ -178,13 +177,8 @@ def generate_cards(
 
     async def work(pool: asyncpg.Pool) -> CreatedBatch:
         scope = await _scope(pool, by)
-        org_id = None
-        if org is not None:
-            org_id = await accounts_store.org_id(pool, org)
-            if org_id is None:
-                raise NotFound(f"没有代码为 {org} 的单位")
         new = NewBatch(
-            name=batch, count=count, value_fen=value_fen, valid_until=valid_until, org_id=org_id
+            name=batch, count=count, value_fen=value_fen, valid_until=valid_until, org_id=org
         )
         return await commerce_admin.create_batch(pool, scope, new, china_time(now).date())
 
@@ -225,10 +219,7 @@ def refund_order(settings: Settings, order_id: int, *, by: str = ADMIN_USERNAME)
 
 async def _scope(pool: asyncpg.Pool, username: str) -> Scope:
     """The scope of the administrator a command acts as."""
-    found = await accounts_store.credentials(pool, username)
-    user = await accounts_store.user_by_id(pool, found[0]) if found else None
-    if user is None:
-        raise NotFound(f"用户 {username} 不存在")
+    user = await accounts.user_by_username(pool, username)
     scope = scope_of(user.id, user.username, user.role, user.org_id)
     require(scope, "admin")
     return scope

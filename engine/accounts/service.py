@@ -183,3 +183,12 @@ async def grant_teacher(db: Executor, username: str, course_id: int) -> int:
         raise NotFound(f"用户 {username} 或课程 {course_id} 不存在")
     log.info("teacher granted", user_id=user_id, course_id=course_id)
     return user_id
+
+
+async def user_by_username(db: Executor, username: str) -> User:
+    """The user a `jixu` command names (the username matched ignoring case)."""
+    found = await store.credentials(db, username)
+    user = await store.user_by_id(db, found[0]) if found else None
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在")
+    return user

@@ -2,10 +2,12 @@
 called as super, admin of A, admin of B, teacher and learner on objects of A and B; what is
 refused changes nothing, what is done is audited (never with a card's password or hash)."""
 
+import asyncio
 import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -19,8 +21,10 @@ from engine.clock import CHINA
 from engine.commerce import admin, balance, cards, orders
 from engine.commerce.types import NewBatch, OrderQuery
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.settings import Settings
 from tests.conftest import build_course, unpaid_order
 from tests.integration.test_cart_orders import credit
+from web import admin_cli
 
 TODAY = datetime.now(CHINA).date()
 
@@ -435,3 +439,43 @@ async def test_the_demos_cards_are_a_platform_batch_for_every_learner(
     batch = await pool.fetchrow("SELECT org_id, name, card_count, valid_until FROM card_batches")
     assert dict(batch) == {"org_id": None, "name": "demo", "card_count": 2, "valid_until": None}
     assert await redeem(client, world.learners["learner_b"], issued[0]) == 500
+
+
+async def test_the_cli_creates_a_batch_as_the_administrator_it_names(
+    client: TestClient, world: World, settings: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "a.csv"
+    await asyncio.to_thread(
+        admin_cli.generate_cards,
+        settings,
+        count=1,
+        value_fen=100,
+        batch="命令行",
+        valid_until=TODAY,
+        org=world.a,
+        out=out,
+        by="admin_a",
+    )
+    with out.open(encoding="utf-8", newline="") as file:
+        [row] = list(csv.DictReader(file))
+    assert (row["batch"], row["valid_until"]) == ("命令行", TODAY.isoformat())
+    pool = client.app[DB]
+    assert await pool.fetchval("SELECT actor_name FROM audit_log") == "admin_a"
+
+    refused = tmp_path / "b.csv"
+    with pytest.raises(SystemExit) as exited:
+        await asyncio.to_thread(
+            admin_cli.generate_cards,
+            settings,
+            count=1,
+            value_fen=100,
+            org=world.a,
+            out=refused,
+            by="admin_b",
+        )
+    assert "单位不存在" in str(exited.value.code)
+    assert not refused.exists()
+    with pytest.raises(SystemExit) as teacher:
+        await asyncio.to_thread(admin_cli.refund_order, settings, 1, by="teacher")
+    assert "没有权限" in str(teacher.value.code)
+    assert await pool.fetchval("SELECT count(*) FROM card_batches") == 1
