@@ -6,6 +6,7 @@ lies in the super administrator's scope alone), an order by its learner's `users
 What lies outside the scope is simply not found.
 """
 
+import re
 from datetime import datetime
 
 from engine.admin.paging import Page, fetch_page
@@ -19,6 +20,9 @@ from engine.commerce.types import (
     StudyCard,
 )
 from engine.db import Connection, Executor
+
+# An order's id as typed in the order-number filter: it fits a bigint.
+ORDER_ID = re.compile(r"[0-9]{1,18}")
 
 TODAY = "(now() AT TIME ZONE 'Asia/Shanghai')::date"
 
@@ -211,12 +215,11 @@ async def order_page(
     page: int,
 ) -> Page[OrderSummary]:
     """Page `page` of the orders of the scope's learners, newest first, narrowed by whichever
-    filters are given: `number` is an order's id or trade number, `learner` any part of a
+    filters are given: `number` is an order's trade number or id, `learner` any part of a
     name or username, or a whole ID number."""
     query = (
         ORDERS
-        + """AND ($2::text IS NULL OR o.out_trade_no = upper($2)
-                  OR ($2 ~ '^[0-9]{1,18}$' AND o.id = $2::bigint))
+        + """AND ($2::text IS NULL OR o.out_trade_no = upper($2) OR o.id = $9)
              AND ($3::text IS NULL OR strpos(u.real_name, $3) > 0
                   OR strpos(lower(u.username), lower($3)) > 0
                   OR u.id_number = upper($3))
@@ -237,6 +240,7 @@ async def order_page(
         created_from,
         created_before,
         plan_id,
+        int(number) if number is not None and ORDER_ID.fullmatch(number) else None,
     ]
     return await fetch_page(
         db, query, arguments, number=page, row=lambda row: OrderSummary(**dict(row))

@@ -21,6 +21,9 @@ from web.flash import flash_redirect
 from web.pages import echo
 from web.requests import today
 
+# Hashing takes tens of milliseconds a card: a bigger batch would outlast a page's request.
+MAX_CARDS_ONLINE = 2000
+
 
 class BatchForm(msgspec.Struct, kw_only=True):
     name: str
@@ -57,8 +60,15 @@ async def create_batch(request: web.Request, scope: Scope) -> web.StreamResponse
     try:
         form = await read_form(request, BatchForm)
         value_fen = parse_fen(form.value.strip())
+        errors = {}
         if value_fen is None:
-            raise InvalidInput({"value": "面值应为金额，如 30 或 30.50"})
+            errors["value"] = "面值应为金额，如 30 或 30.50"
+        if form.count > MAX_CARDS_ONLINE:
+            errors["count"] = (
+                f"网页上每批最多生成{MAX_CARDS_ONLINE}张；更多请分批生成，或用 jixu cards generate"
+            )
+        if errors or value_fen is None:
+            raise InvalidInput(errors)
         batch = NewBatch(
             name=form.name,
             count=form.count,
