@@ -81,3 +81,15 @@ class Standing(msgspec.Struct, frozen=True, kw_only=True):
 
     name: str
     role: Role
+
+
+class ManagedOrg(msgspec.Struct, frozen=True, kw_only=True):
+    """An organisation as the administration shows it; `depth` below the scope's root."""
+
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    sort_order: int
+    depth: int = 0
+    users: int = 0
