@@ -93,3 +93,13 @@ class ManagedOrg(msgspec.Struct, frozen=True, kw_only=True):
     sort_order: int
     depth: int = 0
     users: int = 0
+
+
+class GrantedCourse(msgspec.Struct, frozen=True, kw_only=True):
+    """A course and, for a teacher's page, whether it is granted to the teacher."""
+
+    id: int
+    code: str
+    title: str
+    org_name: str | None
+    granted: bool
