@@ -75,7 +75,8 @@ async def insert_for_learners(
 
 async def inbox(db: Executor, learner_id: int, kind: str, limit: int, offset: int) -> list[Message]:
     rows = await db.fetch(
-        MESSAGE + " WHERE m.learner_id = $1 AND m.kind = $2 ORDER BY m.id DESC LIMIT $3 OFFSET $4",
+        MESSAGE + " WHERE m.learner_id = $1 AND m.kind = $2 AND m.hidden_at IS NULL"
+        " ORDER BY m.id DESC LIMIT $3 OFFSET $4",
         learner_id,
         kind,
         limit,
@@ -86,7 +87,9 @@ async def inbox(db: Executor, learner_id: int, kind: str, limit: int, offset: in
 
 async def message(db: Executor, learner_id: int, message_id: int) -> Message | None:
     row = await db.fetchrow(
-        MESSAGE + " WHERE m.id = $2 AND m.learner_id = $1", learner_id, message_id
+        MESSAGE + " WHERE m.id = $2 AND m.learner_id = $1 AND m.hidden_at IS NULL",
+        learner_id,
+        message_id,
     )
     return Message(**row) if row is not None else None
 
