@@ -13,9 +13,9 @@ from typing import Any
 import asyncpg
 
 from engine.accounts import service as accounts
-from engine.archive import certificates
-from engine.archive import service as archive
-from engine.archive.types import Certificate, OfflineRecord
+from engine.admin.operator import command_line_scope
+from engine.archive import admin as archive
+from engine.archive.types import ManagedCertificate, ManagedRecord, RecordForm
 from engine.clock import system_clock, utc_time
 from engine.commerce import cards, orders
 from engine.commerce.money import yuan
@@ -216,22 +216,22 @@ def add_offline_record(
     hours: str,
     completed_on: str,
     organiser: str = "",
-) -> OfflineRecord:
-    """An administrator's 线下档案 entry; it counts toward the year it was completed in."""
+) -> ManagedRecord:
+    """The operator's 线下档案 entry; it counts toward the year it was completed in."""
     now = utc_time(system_clock())
-    record = on_database(
-        settings,
-        lambda pool: archive.add_offline_record(
-            pool,
-            username=username,
-            kind=kind,
-            title=title,
-            organiser=organiser,
-            hours_text=hours,
-            completed_on=completed_on,
-            now=now,
-        ),
+    form = RecordForm(
+        username=username,
+        kind=kind,
+        title=title,
+        organiser=organiser,
+        hours=hours,
+        completed_on=completed_on,
     )
+
+    async def add(pool: asyncpg.Pool) -> ManagedRecord:
+        return await archive.add_offline_record(pool, await command_line_scope(pool), form, now)
+
+    record = on_database(settings, add)
     print(
         f"offline record {record.id} added for {username}: {record.title}, "
         f"{record.hours:g} hours ({record.kind}, {record.year})"
@@ -239,10 +239,15 @@ def add_offline_record(
     return record
 
 
-def revoke_certificate(settings: Settings, serial: str, reason: str) -> Certificate:
-    """An administrator's revocation of a certificate, with the reason its verify page gives."""
+def revoke_certificate(settings: Settings, serial: str, reason: str) -> ManagedCertificate:
+    """The operator's revocation of a certificate, with the reason its verify page gives."""
     now = utc_time(system_clock())
-    revoked = on_database(settings, lambda pool: certificates.revoke(pool, serial, reason, now))
+
+    async def revoke(pool: asyncpg.Pool) -> ManagedCertificate:
+        scope = await command_line_scope(pool)
+        return await archive.revoke_certificate(pool, scope, serial, reason, now)
+
+    revoked = on_database(settings, revoke)
     print(f"certificate {revoked.serial} revoked: {reason.strip()}")
     return revoked
 

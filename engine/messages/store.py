@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from engine.db import Executor, row_count
-from engine.messages.types import Message, Report
+from engine.messages.types import Message
 
 NOTICES_CHANNEL = "jixu_notices"
 # How much of a body the live push carries; the page shows the rest.
@@ -137,21 +137,6 @@ async def learner_by_username(db: Executor, username: str) -> asyncpg.Record | N
     )
 
 
-async def learner_ids(db: Executor, usernames: Sequence[str]) -> dict[str, int]:
-    """Learners' ids by the lower-cased username."""
-    rows = await db.fetch(
-        "SELECT lower(username) AS username, id FROM users"
-        " WHERE lower(username) = ANY($1::text[]) AND role = 'learner'",
-        [name.lower() for name in usernames],
-    )
-    return {row["username"]: row["id"] for row in rows}
-
-
-async def org_id(db: Executor, code: str) -> int | None:
-    found: int | None = await db.fetchval("SELECT id FROM orgs WHERE code = $1", code)
-    return found
-
-
 async def org_of(db: Executor, learner_id: int) -> int | None:
     org_id: int | None = await db.fetchval("SELECT org_id FROM users WHERE id = $1", learner_id)
     return org_id
@@ -200,15 +185,3 @@ async def insert_report(db: Executor, reporter_id: int, message_id: int, reason:
         reason,
     )
     return row_count(status) == 1
-
-
-async def reports(db: Executor, limit: int) -> list[Report]:
-    rows = await db.fetch(
-        "SELECT r.id, r.message_id, ru.username AS reporter, su.username AS sender,"
-        " m.title, m.body, r.reason, r.created_at"
-        " FROM message_reports r JOIN messages m ON m.id = r.message_id"
-        " JOIN users ru ON ru.id = r.reporter_id JOIN users su ON su.id = m.sender_id"
-        " ORDER BY r.id DESC LIMIT $1",
-        limit,
-    )
-    return [Report(**row) for row in rows]

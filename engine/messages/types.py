@@ -74,19 +74,6 @@ class SurveyDraft(msgspec.Struct, frozen=True):
     intro: str = ""
 
 
-class Report(msgspec.Struct, frozen=True):
-    """A learner's report of a 站内信, for administrators."""
-
-    id: int
-    message_id: int
-    reporter: str
-    sender: str
-    title: str
-    body: str
-    reason: str
-    created_at: datetime
-
-
 class Dispatch(msgspec.Struct, frozen=True, kw_only=True):
     """One administrator's send of a notice, an announcement or a survey, as its list shows
     it: to which organisation subtree (None: every one), by whom, how many got and read it."""
