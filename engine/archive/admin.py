@@ -76,8 +76,8 @@ def check(form: RecordForm, now: datetime, errors: dict[str, str]) -> Fields | N
         errors["completed_on"] = "完成日期格式应为年-月-日"
     if day is not None and day > now.astimezone(CHINA).date():
         errors["completed_on"] = "完成日期不能晚于今天"
-    if day is not None and not 2000 <= day.year <= 2100:
-        errors["completed_on"] = "完成日期应在2000至2100年之间"
+    elif day is not None and day.year < 2000:
+        errors["completed_on"] = "完成日期不能早于2000年"
     if errors or day is None:
         return None
     return Fields(form.kind, title, organiser, hour_tenths, day)

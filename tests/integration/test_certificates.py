@@ -19,6 +19,7 @@ from engine.archive.document import missing_characters
 from engine.commerce import orders
 from engine.settings import Settings
 from tests.conftest import Course, Learner, build_course, id_card_number, new_learner
+from tests.integration.admin_world import add_super
 from tests.integration.test_cart_orders import credit
 from tests.integration.test_refund_revokes import activate, buy, pass_exam, watch_all
 from web.admin_cli import revoke_certificate
@@ -152,6 +153,7 @@ async def test_the_verify_page_tells_valid_revoked_unknown_and_altered_apart(
 ) -> None:
     passed = await passed_plan(client, registration, database_url)
     serial, digest = serial_and_hash(await print_certificate(client, passed))
+    await add_super(database_url)  # the `jixu` commands act as the base data's super administrator
 
     # Anyone may verify: no login.
     status, page = await verify(client, f"/verify/{serial}?h={digest}")
