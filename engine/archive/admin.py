@@ -2,6 +2,7 @@
 scope, with their evidence files, and certificates revoked with a reason. Every change is
 audited in its transaction; the scope is in every query (the learner's organisation)."""
 
+import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import date, datetime
@@ -264,7 +265,7 @@ async def delete_offline_record(
         )
     # After the commit: a failure before it leaves the files their rows name.
     for path in paths:
-        evidence.remove(data_dir, path)
+        await asyncio.to_thread(evidence.remove, data_dir, path)
 
 
 async def add_evidence(
@@ -290,7 +291,7 @@ async def add_evidence(
             if await admin_store.evidence_count(connection, record_id) >= MAX_EVIDENCE_FILES:
                 message = f"每条档案最多上传{MAX_EVIDENCE_FILES}个证明材料"
                 raise Conflict(message, field="file", code="too_many")
-            placed = evidence.place(data_dir, received, record_id)
+            placed = await asyncio.to_thread(evidence.place, data_dir, received, record_id)
             row = await admin_store.insert_evidence(
                 connection,
                 record_id,
@@ -313,8 +314,8 @@ async def add_evidence(
             )
     except BaseException:
         if placed is not None:
-            evidence.remove(data_dir, placed)
-        received.path.unlink(missing_ok=True)
+            await asyncio.to_thread(evidence.remove, data_dir, placed)
+        await asyncio.to_thread(received.path.unlink, True)
         raise
     return added
 
@@ -337,7 +338,7 @@ async def delete_evidence(
             org_id=row["org_id"],
             before=_evidence(row),
         )
-    evidence.remove(data_dir, row["path"])
+    await asyncio.to_thread(evidence.remove, data_dir, row["path"])
 
 
 async def evidence_file(
@@ -348,7 +349,7 @@ async def evidence_file(
     row = await admin_store.evidence(db, scope.org_id, evidence_id)
     if row is None:
         raise NotFound(EVIDENCE_NOT_FOUND)
-    return _evidence(row), evidence.located(data_dir, row["path"])
+    return _evidence(row), await asyncio.to_thread(evidence.located, data_dir, row["path"])
 
 
 async def learner_evidence_file(
@@ -358,7 +359,7 @@ async def learner_evidence_file(
     row = await admin_store.learner_evidence(db, learner_id, evidence_id)
     if row is None:
         raise NotFound(EVIDENCE_NOT_FOUND)
-    return _evidence(row), evidence.located(data_dir, row["path"])
+    return _evidence(row), await asyncio.to_thread(evidence.located, data_dir, row["path"])
 
 
 async def managed_certificates(
