@@ -174,12 +174,12 @@ async def add_offline_record(
     """Enter a 线下档案 for a learner of the scope; it counts toward the year it was
     completed in."""
     require(scope, "admin")
-    errors: dict[str, str] = {}
     learner = await admin_store.learner_in_scope(pool, form.username.strip(), scope.org_id)
     if learner is None:
-        errors["username"] = NO_LEARNER
+        raise NotFound(NO_LEARNER)  # or not the scope's: the two look alike
+    errors: dict[str, str] = {}
     fields = check(form, now, errors)
-    if fields is None or learner is None:
+    if fields is None:
         raise _refuse(errors)
     async with pool.acquire() as connection, connection.transaction():
         record_id = await admin_store.insert_record(

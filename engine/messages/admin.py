@@ -53,8 +53,8 @@ async def send_notice(
     pool: asyncpg.Pool, scope: Scope, names: Sequence[str], title: str, body: str
 ) -> tuple[int, int]:
     """A 系统通知 to the learners named (their usernames), all within the scope: the send's
-    id and how many received it. InvalidInput names those not found (or outside the scope:
-    the two look alike)."""
+    id and how many received it. NotFound names those not found (or outside the scope: the
+    two look alike)."""
     require(scope, "admin")
     check_text(title, body)
     if not names:
@@ -65,8 +65,7 @@ async def send_notice(
     found = await admin_store.learners_in_scope(pool, names, scope.org_id)
     unknown = [name for name in names if name.lower() not in found]
     if unknown:
-        message = f"没有这些学员：{'、'.join(unknown)}"
-        raise InvalidInput({"to": message}, message)
+        raise NotFound(f"没有这些学员：{'、'.join(unknown)}")
     async with pool.acquire() as connection, connection.transaction():
         return await _send(
             connection,

@@ -62,7 +62,7 @@ async def test_offline_records_within_the_scope(world: World, tmp_path: Path) ->
     pool = world.pool
     before = await snapshot(world, tmp_path)
     for scope, form, refusal in (
-        ("admin_b", FORM, InvalidInput),  # learner_a is not B's: as if there were none
+        ("admin_b", FORM, NotFound),  # learner_a is not B's: as if there were none
         ("teacher", FORM, Forbidden),
         ("learner", FORM, Forbidden),
         ("admin_a", msgspec.structs.replace(FORM, hours="1.25"), InvalidInput),

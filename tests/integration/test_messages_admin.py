@@ -51,11 +51,11 @@ async def test_notices_and_announcements_stay_within_the_scope(world: World) -> 
     refusals = [
         (
             admin.send_notice(pool, world.scope("admin_a"), ["learner_b"], "通知", "内容"),
-            InvalidInput,
+            NotFound,
         ),
         (
             admin.send_notice(pool, world.scope("admin_b"), ["learner_a"], "通知", "内容"),
-            InvalidInput,
+            NotFound,
         ),
         (admin.send_notice(pool, world.scope("teacher"), ["learner_a"], "通知", "内容"), Forbidden),
         (admin.send_notice(pool, world.scope("learner"), ["learner_a"], "通知", "内容"), Forbidden),
