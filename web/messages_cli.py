@@ -34,7 +34,7 @@ def add_parsers(commands: Any) -> None:
     survey.add_argument("file", type=Path, metavar="FILE.json")
     survey.add_argument("--org", metavar="CODE", help="only the learners of this organisation")
     reports = parsers.add_parser("reports", help="list the open reports of 站内信, newest first")
-    reports.add_argument("--page", type=int, default=1, help=f"{queues.PAGE_SIZE} a page")
+    reports.add_argument("--page", type=int, default=1, help="20 a page")
 
 
 def run(settings: Settings, args: argparse.Namespace) -> None:
@@ -72,7 +72,7 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
 
         async def reports(pool: asyncpg.Pool) -> list[ReportedLetter]:
             scope = await command_line_scope(pool)
-            return (await queues.reported_letters(pool, scope, args.page))[0]
+            return (await queues.reported_letters(pool, scope, args.page)).items
 
         for report in on_database(settings, reports):
             print(

@@ -11,6 +11,7 @@ from pathlib import Path
 import asyncpg
 
 from engine.admin import audit
+from engine.admin.paging import Page
 from engine.admin.scope import Scope, require
 from engine.archive import admin_store, certificates, evidence, serials
 from engine.archive.service import HOURS, KINDS, MAX_OFFLINE_TENTHS
@@ -25,7 +26,6 @@ from engine.clock import CHINA
 from engine.db import Executor
 from engine.errors import Conflict, InvalidInput, NotFound
 
-PAGE_SIZE = 20
 MAX_EVIDENCE_FILES = 10
 SEARCH_MAX_LENGTH = 50
 RECORD_NOT_FOUND = "线下档案不存在"
@@ -149,15 +149,17 @@ async def offline_records(
     search: str | None = None,
     year: int | None = None,
     page: int = 1,
-) -> tuple[list[ManagedRecord], bool]:
+) -> Page[ManagedRecord]:
     """A page of the scope's 线下档案, newest first, of learners matching `search` (username,
     name, ID or phone number) and of a year."""
     require(scope, "admin")
-    page = max(1, page)
-    rows = await admin_store.records(
-        db, scope.org_id, _search(search), year, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE
+    found = await admin_store.records(db, scope.org_id, _search(search), year, max(1, page))
+    return Page(
+        items=await _managed(db, found.items),
+        total=found.total,
+        number=found.number,
+        size=found.size,
     )
-    return await _managed(db, rows[:PAGE_SIZE]), len(rows) > PAGE_SIZE
 
 
 async def offline_record(db: Executor, scope: Scope, record_id: int) -> ManagedRecord:
@@ -364,15 +366,11 @@ async def learner_evidence_file(
 
 async def managed_certificates(
     db: Executor, scope: Scope, search: str | None = None, page: int = 1
-) -> tuple[list[ManagedCertificate], bool]:
+) -> Page[ManagedCertificate]:
     """A page of the certificates of the scope's learners, newest first; `search` a learner
     (username, name, ID or phone number) or a serial."""
     require(scope, "admin")
-    page = max(1, page)
-    rows = await admin_store.certificates(
-        db, scope.org_id, _search(search), PAGE_SIZE + 1, (page - 1) * PAGE_SIZE
-    )
-    return [ManagedCertificate(**row) for row in rows[:PAGE_SIZE]], len(rows) > PAGE_SIZE
+    return await admin_store.certificates(db, scope.org_id, _search(search), max(1, page))
 
 
 async def revoke_certificate(

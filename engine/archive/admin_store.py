@@ -5,7 +5,9 @@ from datetime import date, datetime
 
 import asyncpg
 
+from engine.admin.paging import Page, fetch_page
 from engine.admin.scope import owned_by
+from engine.archive.types import ManagedCertificate
 from engine.db import Executor
 
 RECORD = """
@@ -42,23 +44,17 @@ async def learner_in_scope(
 
 
 async def records(
-    db: Executor,
-    scope_org: int | None,
-    search: str | None,
-    year: int | None,
-    limit: int,
-    offset: int,
-) -> list[asyncpg.Record]:
-    return await db.fetch(
+    db: Executor, scope_org: int | None, search: str | None, year: int | None, number: int
+) -> Page[asyncpg.Record]:
+    return await fetch_page(
+        db,
         RECORD
         + f""" WHERE {owned_by("u.org_id", 1)} AND {MATCHES}
                  AND ($3::integer IS NULL OR r.year = $3)
-               ORDER BY r.id DESC LIMIT $4 OFFSET $5""",
-        scope_org,
-        _like(search),
-        year,
-        limit,
-        offset,
+               ORDER BY r.id DESC""",
+        [scope_org, _like(search), year],
+        number=number,
+        row=lambda row: row,
     )
 
 
@@ -220,17 +216,17 @@ JOIN plans p ON p.id = c.plan_id
 
 
 async def certificates(
-    db: Executor, scope_org: int | None, search: str | None, limit: int, offset: int
-) -> list[asyncpg.Record]:
+    db: Executor, scope_org: int | None, search: str | None, number: int
+) -> Page[ManagedCertificate]:
     """The scope's certificates, newest first; `search` a learner or a serial."""
-    return await db.fetch(
+    return await fetch_page(
+        db,
         CERTIFICATE
         + f""" WHERE {owned_by("u.org_id", 1)} AND ({MATCHES} OR c.serial = upper($2))
-               ORDER BY c.issued_at DESC, c.serial LIMIT $3 OFFSET $4""",
-        scope_org,
-        _like(search),
-        limit,
-        offset,
+               ORDER BY c.issued_at DESC, c.serial""",
+        [scope_org, _like(search)],
+        number=number,
+        row=lambda row: ManagedCertificate(**row),
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from engine.admin import audit
+from engine.admin.paging import Page
 from engine.admin.scope import Scope, require
 from engine.db import Connection, Executor
 from engine.errors import Forbidden, InvalidInput, NotFound
@@ -24,7 +25,6 @@ from engine.messages.types import (
     SurveyResults,
 )
 
-PAGE_SIZE = 20
 MAX_CHOSEN = 500  # learners of one notice: a larger audience is an announcement's
 TEXT_ANSWERS_SHOWN = 200  # per question on the results page; the CSV has them all
 SEPARATORS = re.compile(r"[\s,，、;；]+")
@@ -173,16 +173,12 @@ async def _send(
 
 async def sent(
     db: Executor, scope: Scope, kind: str | None = None, page: int = 1
-) -> tuple[list[Dispatch], bool]:
+) -> Page[Dispatch]:
     """A page of the sends within the scope, newest first, and whether more pages follow."""
     require(scope, "admin")
     if kind is not None and kind not in KIND_ACTIONS:
         raise InvalidInput({"kind": "消息类型不正确"}, "消息类型不正确")
-    page = max(1, page)
-    rows = await admin_store.dispatches(
-        db, scope.org_id, kind, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE
-    )
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return await admin_store.dispatches(db, scope.org_id, kind, max(1, page))
 
 
 async def survey_results(db: Executor, scope: Scope, survey_id: int) -> SurveyResults:

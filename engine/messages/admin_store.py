@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from engine.admin.paging import Page, fetch_page
 from engine.admin.scope import owned_by
 from engine.db import Connection, Executor
 from engine.messages.store import ANNOUNCE
@@ -115,18 +116,17 @@ async def send(
 
 
 async def dispatches(
-    db: Executor, scope_org: int | None, kind: str | None, limit: int, offset: int
-) -> list[Dispatch]:
-    rows = await db.fetch(
+    db: Executor, scope_org: int | None, kind: str | None, number: int
+) -> Page[Dispatch]:
+    return await fetch_page(
+        db,
         DISPATCH
         + f""" WHERE {owned_by("d.org_id", 1)} AND ($2::text IS NULL OR d.kind = $2)
-               ORDER BY d.id DESC LIMIT $3 OFFSET $4""",
-        scope_org,
-        kind,
-        limit,
-        offset,
+               ORDER BY d.id DESC""",
+        [scope_org, kind],
+        number=number,
+        row=lambda row: Dispatch(**row),
     )
-    return [Dispatch(**row) for row in rows]
 
 
 async def survey_dispatch(

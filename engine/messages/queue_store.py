@@ -5,6 +5,7 @@ organisation."""
 
 import asyncpg
 
+from engine.admin.paging import Page, fetch_page
 from engine.admin.scope import Scope, owned_by
 from engine.db import Executor
 from engine.messages.types import ReportedLetter, ReportedRoomMessage, WaitingQuestion
@@ -37,17 +38,16 @@ WHERE m.room LIKE 'qa:%' AND m.author_role = 'learner' AND m.answer_to IS NULL
 
 
 async def waiting_questions(
-    db: Executor, scope: Scope, course_id: int | None, limit: int, offset: int
-) -> list[WaitingQuestion]:
+    db: Executor, scope: Scope, course_id: int | None, number: int
+) -> Page[WaitingQuestion]:
     """Oldest first: the queue is worked from the front."""
-    rows = await db.fetch(
-        WAITING + " AND ($4::bigint IS NULL OR r.course_id = $4) ORDER BY m.id LIMIT $5 OFFSET $6",
-        *course_scope(scope),
-        course_id,
-        limit,
-        offset,
+    return await fetch_page(
+        db,
+        WAITING + " AND ($4::bigint IS NULL OR r.course_id = $4) ORDER BY m.id",
+        [*course_scope(scope), course_id],
+        number=number,
+        row=lambda row: WaitingQuestion(**row),
     )
-    return [WaitingQuestion(**row) for row in rows]
 
 
 async def question_room(db: Executor, scope: Scope, question_id: int) -> str | None:
@@ -62,10 +62,11 @@ async def question_room(db: Executor, scope: Scope, question_id: int) -> str | N
 
 
 async def reported_room_messages(
-    db: Executor, scope: Scope, course_id: int | None, limit: int, offset: int
-) -> list[ReportedRoomMessage]:
+    db: Executor, scope: Scope, course_id: int | None, number: int
+) -> Page[ReportedRoomMessage]:
     """Visible room messages with open reports, the earliest reported first."""
-    rows = await db.fetch(
+    return await fetch_page(
+        db,
         f"""SELECT m.id, m.room, r.course_id, c.title AS course_title, m.author_name AS author,
                    m.text, count(*) AS reports, array_agg(rr.reason ORDER BY rr.created_at)
                    AS reasons, min(rr.created_at) AS reported_at
@@ -75,13 +76,11 @@ async def reported_room_messages(
               AND {in_courses("r.course_id", 1)}
               AND ($4::bigint IS NULL OR r.course_id = $4)
             GROUP BY m.id, r.course_id, c.title
-            ORDER BY min(rr.created_at), m.id LIMIT $5 OFFSET $6""",
-        *course_scope(scope),
-        course_id,
-        limit,
-        offset,
+            ORDER BY min(rr.created_at), m.id""",
+        [*course_scope(scope), course_id],
+        number=number,
+        row=lambda row: ReportedRoomMessage(**row),
     )
-    return [ReportedRoomMessage(**row) for row in rows]
 
 
 async def reported_room_message(
@@ -122,17 +121,16 @@ WHERE {owned_by("ru.org_id", 1)}
 
 
 async def reported_letters(
-    db: Executor, scope_org: int | None, limit: int, offset: int
-) -> list[ReportedLetter]:
+    db: Executor, scope_org: int | None, number: int
+) -> Page[ReportedLetter]:
     """Open reports of 站内信 whose recipient is within the scope, newest first."""
-    rows = await db.fetch(
-        LETTER_REPORT + " AND r.handled_at IS NULL AND m.hidden_at IS NULL"
-        " ORDER BY r.id DESC LIMIT $2 OFFSET $3",
-        scope_org,
-        limit,
-        offset,
+    return await fetch_page(
+        db,
+        LETTER_REPORT + " AND r.handled_at IS NULL AND m.hidden_at IS NULL ORDER BY r.id DESC",
+        [scope_org],
+        number=number,
+        row=lambda row: ReportedLetter(**row),
     )
-    return [ReportedLetter(**row) for row in rows]
 
 
 async def letter_report(

@@ -9,6 +9,7 @@ the answer, or the hidden message."""
 import asyncpg
 
 from engine.admin import audit
+from engine.admin.paging import Page
 from engine.admin.scope import Scope, require
 from engine.db import Executor
 from engine.errors import Conflict, InvalidInput, NotFound
@@ -17,16 +18,10 @@ from engine.messages.types import ReportedLetter, ReportedRoomMessage, WaitingQu
 from engine.rooms.service import Rooms
 from engine.rooms.types import Hidden, Room, StoredMessage
 
-PAGE_SIZE = 20
 REASON_MAX_LENGTH = 200
 QUESTION_NOT_FOUND = "问题不存在"
 REPORT_NOT_FOUND = "举报不存在"
 HANDLED = "该举报已处理"
-
-
-def _page(page: int) -> tuple[int, int]:
-    page = max(1, page)
-    return PAGE_SIZE + 1, (page - 1) * PAGE_SIZE
 
 
 def _reason(reason: str) -> str:
@@ -41,12 +36,10 @@ def _reason(reason: str) -> str:
 
 async def waiting_questions(
     db: Executor, scope: Scope, course_id: int | None = None, page: int = 1
-) -> tuple[list[WaitingQuestion], bool]:
+) -> Page[WaitingQuestion]:
     """A page of the questions 待回答 in the scope's courses (one course's), oldest first."""
     require(scope, "teacher")
-    limit, offset = _page(page)
-    rows = await queue_store.waiting_questions(db, scope, course_id, limit, offset)
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return await queue_store.waiting_questions(db, scope, course_id, max(1, page))
 
 
 async def answer(
@@ -76,12 +69,10 @@ async def answer(
 
 async def reported_room_messages(
     db: Executor, scope: Scope, course_id: int | None = None, page: int = 1
-) -> tuple[list[ReportedRoomMessage], bool]:
+) -> Page[ReportedRoomMessage]:
     """A page of the scope's visible room messages with open reports, earliest first."""
     require(scope, "teacher")
-    limit, offset = _page(page)
-    rows = await queue_store.reported_room_messages(db, scope, course_id, limit, offset)
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return await queue_store.reported_room_messages(db, scope, course_id, max(1, page))
 
 
 async def hide_room_message(
@@ -143,14 +134,10 @@ async def dismiss_room_reports(pool: asyncpg.Pool, scope: Scope, message_id: int
         )
 
 
-async def reported_letters(
-    db: Executor, scope: Scope, page: int = 1
-) -> tuple[list[ReportedLetter], bool]:
+async def reported_letters(db: Executor, scope: Scope, page: int = 1) -> Page[ReportedLetter]:
     """A page of the open reports of 站内信 received within the scope, newest first."""
     require(scope, "admin")
-    limit, offset = _page(page)
-    rows = await queue_store.reported_letters(db, scope.org_id, limit, offset)
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return await queue_store.reported_letters(db, scope.org_id, max(1, page))
 
 
 async def hide_letter(pool: asyncpg.Pool, scope: Scope, report_id: int, reason: str) -> None:

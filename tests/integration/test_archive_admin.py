@@ -80,13 +80,13 @@ async def test_offline_records_within_the_scope(world: World, tmp_path: Path) ->
         16.0,
     )
     listed = {
-        who: [r.id for r in (await admin.offline_records(pool, world.scope(who)))[0]]
+        who: [r.id for r in (await admin.offline_records(pool, world.scope(who))).items]
         for who in ("super", "admin_a", "admin_b")
     }
     assert listed == {"super": [record.id], "admin_a": [record.id], "admin_b": []}
-    found, more = await admin.offline_records(pool, world.scope("admin_a"), "learner_a姓名", 2026)
-    assert ([r.id for r in found], more) == ([record.id], False)
-    assert (await admin.offline_records(pool, world.scope("admin_a"), "100%", None))[0] == []
+    found = await admin.offline_records(pool, world.scope("admin_a"), "learner_a姓名", 2026)
+    assert ([r.id for r in found.items], found.total, found.pages) == ([record.id], 1, 1)
+    assert (await admin.offline_records(pool, world.scope("admin_a"), "100%", None)).items == []
 
     edited = msgspec.structs.replace(FORM, hours="8.5", title="研修班（更正）")
     before = await snapshot(world, tmp_path)
@@ -221,7 +221,7 @@ async def test_a_certificate_is_revoked_within_the_scope_with_its_reason(
     pool = world.pool
     serial_a = await certificate(world, "learner")
     listed = {
-        who: [c.serial for c in (await admin.managed_certificates(pool, world.scope(who)))[0]]
+        who: [c.serial for c in (await admin.managed_certificates(pool, world.scope(who))).items]
         for who in ("super", "admin_a", "admin_b")
     }
     assert listed == {"super": [serial_a], "admin_a": [serial_a], "admin_b": []}

@@ -87,7 +87,7 @@ async def test_notices_and_announcements_stay_within_the_scope(world: World) -> 
     sends = {
         who: [
             (d.title, d.sender, d.org_name, d.recipients)
-            for d in (await admin.sent(pool, world.scope(who)))[0]
+            for d in (await admin.sent(pool, world.scope(who))).items
         ]
         for who in ("admin_a", "admin_b", "super")
     }

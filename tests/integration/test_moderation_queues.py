@@ -48,7 +48,7 @@ async def snapshot(world: World) -> list[Any]:
 async def test_the_queues_by_role_and_scope(world: World, client: TestClient) -> None:
     pool, rooms = world.pool, client.server.app[ROOMS]
     waiting = {
-        who: [q.id for q in (await queues.waiting_questions(pool, world.scope(who)))[0]]
+        who: [q.id for q in (await queues.waiting_questions(pool, world.scope(who))).items]
         for who in ("super", "admin_a", "admin_b", "teacher")
     }
     assert waiting == {
@@ -58,7 +58,7 @@ async def test_the_queues_by_role_and_scope(world: World, client: TestClient) ->
         "teacher": [world["question_a"]],
     }
     reported = {
-        who: [m.id for m in (await queues.reported_room_messages(pool, world.scope(who)))[0]]
+        who: [m.id for m in (await queues.reported_room_messages(pool, world.scope(who))).items]
         for who in ("super", "admin_a", "admin_b", "teacher")
     }
     assert reported["admin_a"] == reported["teacher"] == [world["chat_a"]]
@@ -117,7 +117,7 @@ async def test_the_queues_by_role_and_scope(world: World, client: TestClient) ->
         f"qa:{world['course_a']}",
         "teacher",
     )
-    assert (await queues.waiting_questions(pool, world.scope("admin_a")))[0] == []
+    assert (await queues.waiting_questions(pool, world.scope("admin_a"))).items == []
     [notice], _ = await messages.inbox(pool, world["learner"], "system")
     assert notice.title == ANSWERED_TITLE
     assert "请看第二章" in notice.body
@@ -184,7 +184,7 @@ async def test_reported_letters_are_hidden_or_dismissed_within_the_scope(world: 
     letter_a, report_a = await letter(world, "learner", "learner")
     letter_b, report_b = await letter(world, "learner_b", "learner_b")
     listed = {
-        who: [r.id for r in (await queues.reported_letters(pool, world.scope(who)))[0]]
+        who: [r.id for r in (await queues.reported_letters(pool, world.scope(who))).items]
         for who in ("super", "admin_a", "admin_b")
     }
     assert listed == {"super": [report_b, report_a], "admin_a": [report_a], "admin_b": [report_b]}
@@ -212,7 +212,7 @@ async def test_reported_letters_are_hidden_or_dismissed_within_the_scope(world: 
     ]
     with pytest.raises(Conflict):
         await queues.hide_letter(pool, world.scope("admin_b"), report_b, "再处理")
-    assert await queues.reported_letters(pool, world.scope("super")) == ([], False)
+    assert (await queues.reported_letters(pool, world.scope("super"))).total == 0
     audit = await world.fetch("SELECT actor_name, action, org_id FROM audit_log ORDER BY id")
     assert [tuple(row) for row in audit] == [
         ("admin_a", "letter_report.hide", world["a1"]),
@@ -256,7 +256,7 @@ async def test_the_answer_from_the_queue_reaches_the_room_and_the_asker(
         await sockets["asker"].send_json({"type": "chat.send", "room": qa, "text": "证书何时发？"})
         question = await receive(sockets["reporter"], "chat.message")
         assert await receive(sockets["asker"], "chat.message") == question
-        [waiting], _ = await queues.waiting_questions(world.pool, scope)
+        [waiting] = (await queues.waiting_questions(world.pool, scope)).items
         assert (waiting.id, waiting.text) == (question["id"], "证书何时发？")
 
         app = client.server.app
