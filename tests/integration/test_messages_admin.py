@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.messages import admin, surveys
+from engine.messages import admin, survey_text, surveys
 from engine.messages import service as messages
 from engine.messages.types import QuestionDraft, SurveyDraft
 from tests.integration.admin_world import World, build_world
@@ -161,3 +161,15 @@ async def test_a_survey_sent_to_a_subtree_and_its_results(world: World) -> None:
 
 def test_usernames_are_read_from_a_list() -> None:
     assert admin.usernames("amy, bob，cat、dan\nemy  amy") == ["amy", "bob", "cat", "dan", "emy"]
+
+
+def test_a_survey_is_typed_in_one_text_box() -> None:
+    typed = "单选：课程难度如何？\r\n偏难\n适中\n\n\n多选:何时学习？\n早上\n晚上\n\n问答：建议？"
+    assert survey_text.questions(typed) == [
+        QuestionDraft("single", "课程难度如何？", ["偏难", "适中"]),
+        QuestionDraft("multiple", "何时学习？", ["早上", "晚上"]),
+        QuestionDraft("text", "建议？", []),
+    ]
+    for bad in ("", "课程难度如何？\n偏难", "单选：好\n是\n否\n\n填空：x"):
+        with pytest.raises(InvalidInput):
+            survey_text.questions(bad)
