@@ -324,7 +324,8 @@ async def add_evidence(
 
 async def delete_evidence(
     pool: asyncpg.Pool, scope: Scope, data_dir: Path, evidence_id: int
-) -> None:
+) -> int:
+    """Delete an evidence file of the scope; the id of its record."""
     require(scope, "admin")
     async with pool.acquire() as connection, connection.transaction():
         row = await admin_store.evidence(connection, scope.org_id, evidence_id, lock=True)
@@ -341,6 +342,8 @@ async def delete_evidence(
             before=_evidence(row),
         )
     await asyncio.to_thread(evidence.remove, data_dir, row["path"])
+    record_id: int = row["record_id"]
+    return record_id
 
 
 async def evidence_file(
@@ -362,6 +365,14 @@ async def learner_evidence_file(
     if row is None:
         raise NotFound(EVIDENCE_NOT_FOUND)
     return _evidence(row), await asyncio.to_thread(evidence.located, data_dir, row["path"])
+
+
+async def learner_evidence(db: Executor, learner_id: int) -> dict[int, list[EvidenceFile]]:
+    """The evidence of each of the learner's own 线下档案, by record id."""
+    files: dict[int, list[EvidenceFile]] = defaultdict(list)
+    for row in await admin_store.learner_evidence_files(db, learner_id):
+        files[row["record_id"]].append(_evidence(row))
+    return files
 
 
 async def managed_certificates(

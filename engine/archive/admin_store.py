@@ -203,6 +203,14 @@ async def learner_evidence(
     )
 
 
+async def learner_evidence_files(db: Executor, learner_id: int) -> list[asyncpg.Record]:
+    return await db.fetch(
+        EVIDENCE
+        + " JOIN offline_records r ON r.id = e.record_id WHERE r.learner_id = $1 ORDER BY e.id",
+        learner_id,
+    )
+
+
 async def delete_evidence(db: Executor, evidence_id: int) -> None:
     await db.execute("DELETE FROM offline_evidence WHERE id = $1", evidence_id)
 
