@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import msgspec
 
@@ -59,8 +60,9 @@ def is_complete(content_type: str, tail: bytes) -> bool:
 
 
 def file_name(name: str) -> str:
-    """The name shown for an upload: its last path part, without control characters."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    """The name shown for an upload: its last path part, without control characters.
+    Percent escapes are read (some clients send a non-ASCII name escaped, browsers as is)."""
+    base = unquote(name).replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
     return cleaned[:200] or "证明材料"
 
