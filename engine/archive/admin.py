@@ -153,6 +153,8 @@ async def offline_records(
     """A page of the scope's 线下档案, newest first, of learners matching `search` (username,
     name, ID or phone number) and of a year."""
     require(scope, "admin")
+    if year is not None and not 2000 <= year <= 2100:
+        raise InvalidInput({"year": "年度应在2000至2100之间"}, "年度应在2000至2100之间")
     found = await admin_store.records(db, scope.org_id, _search(search), year, max(1, page))
     return Page(
         items=await _managed(db, found.items),

@@ -15,7 +15,7 @@ from engine.archive.types import RecordForm
 from engine.errors import InvalidInput
 from web.admin.render import filter_values, render_admin, requested_page
 from web.admin.routing import UPLOAD, AdminRoute, NavLink, Section, Upload
-from web.decoding import path_id, read_form
+from web.decoding import parse_id, path_id, read_form
 from web.flash import flash_redirect
 from web.requests import now
 
@@ -37,9 +37,8 @@ def data_dir(request: web.Request) -> Path:
 
 async def records_page(request: web.Request, scope: Scope) -> web.Response:
     values = filter_values(request, ("q", "year"))
-    year = int(values["year"]) if values["year"].isdigit() and len(values["year"]) == 4 else None
     page = await admin.offline_records(
-        request.app[DB], scope, values["q"], year, requested_page(request)
+        request.app[DB], scope, values["q"], parse_id(values["year"]), requested_page(request)
     )
     return render_admin(
         request, scope, "admin/offline_records.html", {"page": page, "values": values}
