@@ -99,6 +99,12 @@ async def test_a_reset_password_must_be_changed_at_the_next_login(
     me = msgspec.json.decode(username)
     assert me["user"]["must_change_password"] is False
     name = await learner_name(database_url, learner.id)
+    old = await client.post(
+        "/api/v1/auth/login",
+        json={"username": name, "password": "Study2018go"},
+        headers=origin_of(client),
+    )
+    assert old.status == 401
     login = await client.post(
         "/api/v1/auth/login",
         json={"username": name, "password": temporary},
