@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from tests.admin_client import Browser
 from tests.admin_world import insert_org, insert_user
 from tests.conftest import new_learner, origin_of
+from tests.integration.test_sockets import closed_with, opened
 
 
 async def admin_of(database_url: str, org_id: int, role: str = "admin") -> int:
@@ -216,3 +217,16 @@ async def test_an_administrator_of_another_subtree_finds_no_learner(
     assert (await outsider.get(f"/admin/learners/{learner.id}")).status == 404
     assert (await outsider.post(f"/admin/learners/{learner.id}/lock")).status == 404
     assert (await client.get("/api/v1/me", headers=learner.headers)).status == 200
+
+
+async def test_locking_closes_the_learners_sockets(
+    client: TestClient,
+    database_url: str,
+    org_id: int,
+    registration: Callable[..., dict[str, Any]],
+) -> None:
+    learner = await new_learner(client, registration)
+    ws = await opened(client, learner)
+    admin = await Browser.of(client, await admin_of(database_url, org_id))
+    assert (await admin.post(f"/admin/learners/{learner.id}/lock")).status == 302
+    assert await closed_with(ws) == 4001
