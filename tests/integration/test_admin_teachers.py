@@ -118,3 +118,33 @@ async def test_grant_and_revoke_courses_of_the_scope(client: TestClient, databas
         ("teacher.grant", "false", "true"),
         ("teacher.revoke", "true", "false"),
     ]
+
+
+async def test_the_super_administrator_appoints_administrators(
+    client: TestClient, database_url: str
+) -> None:
+    world, _, _ = await setup(database_url)
+    admin_a = await Browser.of(client, world.users["admin_a"])
+    form = {**NEW_TEACHER, "username": "li_admin", "org_id": str(world.a1)}
+    assert (await admin_a.post("/admin/admin-accounts", **form)).status == 403
+    boss = await Browser.of(client, world.users["super"])
+    created = await boss.post("/admin/admin-accounts", **form)
+    assert created.status == 200
+    found = re.search(r'id="temporary-password">([^<]+)<', await created.text())
+    assert found is not None
+    assert "li_admin" in await (await boss.get("/admin/admin-accounts")).text()
+    login = await client.post(
+        "/api/v1/auth/login",
+        json={"username": "li_admin", "password": found[1]},
+        headers=origin_of(client),
+    )
+    body = await login.json()
+    client.session.cookie_jar.clear()
+    assert body["user"]["role"] == "admin"
+    assert body["user"]["org_id"] == world.a1
+    connection = await asyncpg.connect(database_url)
+    try:
+        action = await connection.fetchval("SELECT action FROM audit_log")
+    finally:
+        await connection.close()
+    assert action == "administrator.create"

@@ -90,8 +90,14 @@ async def _new_teacher_form(
     status: int = 200,
 ) -> web.Response:
     orgs = org_choices(await admin.scope_orgs(request.app[DB], scope))
-    context = {"values": values, "errors": errors, "orgs": orgs}
-    return render_admin(request, scope, "admin/teacher_new.html", context, status=status)
+    context = {
+        "values": values,
+        "errors": errors,
+        "orgs": orgs,
+        "heading": "新建教师账号",
+        "list_url": "/admin/teacher-accounts",
+    }
+    return render_admin(request, scope, "admin/account_new.html", context, status=status)
 
 
 SECTION = Section(
