@@ -119,6 +119,9 @@ async def test_a_reset_password_must_be_changed_at_the_next_login(
     refused = await client.get("/api/v1/plans", headers=bearer)
     assert refused.status == 403
     assert (await refused.json())["error"]["code"] == "password_change_required"
+    assert (await client.get("/api/v1/me", headers=bearer)).status == 200
+    profile = await client.patch("/api/v1/me", json={"phone": "13900000000"}, headers=bearer)
+    assert profile.status == 403
     browser = Browser(client, body["token"])
     assert (await browser.get("/plans")).headers["Location"] == "/settings/password"
     assert (await browser.get("/settings/password")).status == 200
