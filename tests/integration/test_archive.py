@@ -14,7 +14,6 @@ from engine.commerce import orders
 from engine.progress.store import save_progress
 from engine.settings import Settings
 from tests.conftest import Learner, build_course, new_learner
-from tests.integration.admin_world import add_super
 from tests.integration.test_cart_orders import credit
 from tests.integration.test_refund_revokes import (
     activate,
@@ -23,6 +22,7 @@ from tests.integration.test_refund_revokes import (
     pass_exam,
     watch_all,
 )
+from tests.integration.two_orgs import add_super
 from web.admin_cli import add_offline_record
 
 Payload = Callable[..., dict[str, Any]]

@@ -14,7 +14,7 @@ import pytest
 from engine.archive import admin, certificates, evidence, serials
 from engine.archive.types import CertificateFacts, RecordForm
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tests.integration.admin_world import World, build_world
+from tests.integration.two_orgs import World, build_world
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 FORM = RecordForm(

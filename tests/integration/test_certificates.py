@@ -19,9 +19,9 @@ from engine.archive.document import missing_characters
 from engine.commerce import orders
 from engine.settings import Settings
 from tests.conftest import Course, Learner, build_course, id_card_number, new_learner
-from tests.integration.admin_world import add_super
 from tests.integration.test_cart_orders import credit
 from tests.integration.test_refund_revokes import activate, buy, pass_exam, watch_all
+from tests.integration.two_orgs import add_super
 from web.admin_cli import revoke_certificate
 from web.app import create_portal
 

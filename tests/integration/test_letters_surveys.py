@@ -16,7 +16,7 @@ from engine.messages import surveys
 from engine.messages.types import QuestionDraft, SurveyDraft
 from engine.settings import Settings
 from tests.conftest import Learner, new_learner
-from tests.integration.admin_world import add_super
+from tests.integration.two_orgs import add_super
 from web import messages_cli
 
 Payload = Any

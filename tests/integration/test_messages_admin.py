@@ -10,7 +10,7 @@ from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.messages import admin, survey_text, surveys
 from engine.messages import service as messages
 from engine.messages.types import QuestionDraft, SurveyDraft
-from tests.integration.admin_world import World, build_world
+from tests.integration.two_orgs import World, build_world
 
 SURVEY = SurveyDraft(
     title="学习体验调查",

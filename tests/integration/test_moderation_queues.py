@@ -18,7 +18,7 @@ from engine.messages import service as messages
 from engine.rooms.service import ANSWERED_TITLE
 from engine.sessions.rooms_feed import publish_hidden, publish_message
 from tests.conftest import Clock, Learner, build_course, enrol, new_learner
-from tests.integration.admin_world import World, build_world, user
+from tests.integration.two_orgs import World, build_world, user
 
 NOW_MS = 1_700_000_000_000
 
