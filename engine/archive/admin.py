@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import asyncpg
+import msgspec
 
 from engine.admin import audit
 from engine.admin.paging import Page
@@ -34,17 +35,14 @@ CERTIFICATE_NOT_FOUND = "没有该编号的证书"
 NO_LEARNER = "没有该用户名的学员"
 
 
-class Fields:
+class Fields(msgspec.Struct, frozen=True):
     """A record's checked values."""
 
-    def __init__(
-        self, kind: str, title: str, organiser: str, hour_tenths: int, completed_on: date
-    ) -> None:
-        self.kind = kind
-        self.title = title
-        self.organiser = organiser
-        self.hour_tenths = hour_tenths
-        self.completed_on = completed_on
+    kind: str
+    title: str
+    organiser: str
+    hour_tenths: int
+    completed_on: date
 
     def audited(self) -> dict[str, object]:
         return {
@@ -414,6 +412,8 @@ async def revoke_certificate(
             before={"revoked": False},
             after={"revoked": True, "reason": reason},
         )
-        after = await admin_store.certificate(connection, scope.org_id, serial)
-    assert after is not None
-    return ManagedCertificate(**{k: v for k, v in after.items() if k != "org_id"})
+    return msgspec.structs.replace(_certificate(before), revoked_at=now, revoke_reason=reason)
+
+
+def _certificate(row: asyncpg.Record) -> ManagedCertificate:
+    return ManagedCertificate(**{key: row[key] for key in ManagedCertificate.__struct_fields__})
