@@ -17,7 +17,7 @@ from web.flash import flash_redirect
 from web.requests import today
 
 FILTERS = ("q", "org_id")
-NEW_TEACHER_FIELDS = ("username", "real_name", "phone", "id_type", "id_number", "org_id")
+STAFF_FIELDS = ("username", "real_name", "phone", "id_type", "id_number", "org_id")
 
 
 async def teachers_page(request: web.Request, scope: Scope) -> web.Response:
@@ -36,7 +36,7 @@ async def new_teacher_page(request: web.Request, scope: Scope) -> web.Response:
 
 async def create_teacher(request: web.Request, scope: Scope) -> web.Response:
     form = await request.post()
-    data = {name: str(form.get(name, "")) for name in NEW_TEACHER_FIELDS}
+    data = {name: str(form.get(name, "")) for name in STAFF_FIELDS}
     try:
         teacher, password = await teacher_admin.create_teacher(
             request.app[DB], scope, data, today(request)
