@@ -148,3 +148,30 @@ async def test_the_super_administrator_appoints_administrators(
     finally:
         await connection.close()
     assert action == "administrator.create"
+
+
+async def test_a_teachers_password_reset_and_lock(client: TestClient, database_url: str) -> None:
+    world, _, _ = await setup(database_url)
+    teacher = world.users["teacher"]
+    admin_a = await Browser.of(client, world.users["admin_a"])
+    reset = await admin_a.post(f"/admin/teacher-accounts/{teacher}/password")
+    assert reset.status == 200
+    assert 'id="temporary-password"' in await reset.text()
+    assert (await admin_a.post(f"/admin/teacher-accounts/{teacher}/lock")).status == 302
+    page = await (await admin_a.get(f"/admin/teacher-accounts/{teacher}")).text()
+    assert "已锁定" in page
+    # A teacher is not a learner: the learners' pages do not find it.
+    assert (await admin_a.post(f"/admin/learners/{teacher}/unlock")).status == 404
+    assert (await admin_a.post(f"/admin/teacher-accounts/{teacher}/unlock")).status == 302
+    admin_b = await Browser.of(client, world.users["admin_b"])
+    assert (await admin_b.post(f"/admin/teacher-accounts/{teacher}/lock")).status == 404
+    connection = await asyncpg.connect(database_url)
+    try:
+        actions = await connection.fetch("SELECT action FROM audit_log ORDER BY id")
+    finally:
+        await connection.close()
+    assert [row["action"] for row in actions] == [
+        "teacher.reset_password",
+        "teacher.lock",
+        "teacher.unlock",
+    ]

@@ -12,7 +12,7 @@ from engine.errors import Conflict, InvalidInput
 from web.admin.orgs import org_choices
 from web.admin.render import filter_values, render_admin, requested_page
 from web.admin.routing import AdminRoute, NavLink, Section
-from web.admin.sections.teachers import NEW_TEACHER_FIELDS
+from web.admin.sections.teachers import STAFF_FIELDS
 from web.decoding import parse_id
 from web.requests import today
 
@@ -35,7 +35,7 @@ async def new_administrator_page(request: web.Request, scope: Scope) -> web.Resp
 
 async def create_administrator(request: web.Request, scope: Scope) -> web.Response:
     form = await request.post()
-    data = {name: str(form.get(name, "")) for name in NEW_TEACHER_FIELDS}
+    data = {name: str(form.get(name, "")) for name in STAFF_FIELDS}
     try:
         account, password = await teacher_admin.create_administrator(
             request.app[DB], scope, data, today(request)
