@@ -54,7 +54,7 @@ async def test_notices_surveys_and_the_question_queue_from_their_pages(
         body="请完善资料",
     )
     assert sent.status == 302
-    inbox = await (await client.get("/messages?tab=system", headers=learner.headers)).text()
+    inbox = await (await client.get("/messages?kind=system", headers=learner.headers)).text()
     assert "资料提醒" in inbox
 
     form = await (await admin.get("/admin/messages/survey")).text()
@@ -94,6 +94,21 @@ async def test_notices_surveys_and_the_question_queue_from_their_pages(
     csv = await admin.get(f"{results_url}/results.csv")
     assert csv.headers["Content-Type"].startswith("text/csv")
     assert "多些案例" in await csv.text()
+    unaddressed = await admin.post("/admin/messages/announcement", title="公告", body="内容")
+    assert unaddressed.status == 400
+    assert "请选择发送范围" in await unaddressed.text()
+    everyone = await admin.post(
+        "/admin/messages/announcement", title="公告", body="内容", everyone="true"
+    )
+    assert everyone.status == 403  # every organisation: super administrators only
+    boss = await Browser.of(client, await user_in(database_url, org_id, "super"))
+    assert "发给全平台的全部学员" in await (await boss.get("/admin/messages/announcement")).text()
+    posted = await boss.post(
+        "/admin/messages/announcement", title="全平台公告", body="新年快乐", everyone="true"
+    )
+    assert posted.status == 302
+    inbox = await (await client.get("/messages?kind=announcement", headers=learner.headers)).text()
+    assert "全平台公告" in inbox
     listed = await (await admin.get("/admin/messages", kind="survey")).text()
     assert "学习体验调查" in listed
     refused = await admin.post("/admin/messages/survey", title="x", questions="填空：x")

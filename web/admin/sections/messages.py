@@ -10,6 +10,7 @@ from aiohttp import web
 from engine.accounts.admin import scope_orgs
 from engine.admin.scope import Scope
 from engine.appkeys import CLOCK, DB, HUB, ROOMS
+from engine.errors import InvalidInput
 from engine.messages import admin, queues, survey_text
 from engine.messages.types import KINDS, SurveyDraft
 from engine.sessions.rooms_feed import publish_hidden, publish_message
@@ -21,6 +22,7 @@ from web.flash import flash_redirect
 
 SENT_KINDS = [(kind, KINDS[kind]) for kind in ("system", "announcement", "survey")]
 Text = Annotated[str, msgspec.Meta(max_length=20_000)]
+CHOOSE_ORG = "请选择发送范围"
 
 
 class NoticeForm(msgspec.Struct, frozen=True):
@@ -32,7 +34,8 @@ class NoticeForm(msgspec.Struct, frozen=True):
 class AnnouncementForm(msgspec.Struct, frozen=True):
     title: Text
     body: Text
-    org_id: Id | None = None  # none: every organisation (super administrators)
+    org_id: Id | None = None
+    everyone: bool = False  # every organisation's learners (super administrators only)
 
 
 class SurveyForm(msgspec.Struct, frozen=True):
@@ -40,6 +43,16 @@ class SurveyForm(msgspec.Struct, frozen=True):
     questions: Text
     intro: Text = ""
     org_id: Id | None = None
+    everyone: bool = False
+
+
+def audience(form: AnnouncementForm | SurveyForm) -> int | None:
+    """The organisation a form sends to; every one only when asked for in so many words."""
+    if form.everyone:
+        return None
+    if form.org_id is None:
+        raise InvalidInput({"org_id": CHOOSE_ORG}, CHOOSE_ORG)
+    return form.org_id
 
 
 class AnswerForm(msgspec.Struct, frozen=True):
@@ -79,14 +92,14 @@ async def send_notice(request: web.Request, scope: Scope) -> web.StreamResponse:
 
 async def announce(request: web.Request, scope: Scope) -> web.StreamResponse:
     form = await read_form(request, AnnouncementForm)
-    _, sent = await admin.announce(request.app[DB], scope, form.title, form.body, form.org_id)
+    _, sent = await admin.announce(request.app[DB], scope, form.title, form.body, audience(form))
     raise flash_redirect("/admin/messages", f"公告已发布给{sent}位学员")
 
 
 async def post_survey(request: web.Request, scope: Scope) -> web.StreamResponse:
     form = await read_form(request, SurveyForm)
     draft = SurveyDraft(form.title, survey_text.questions(form.questions), form.intro)
-    survey_id, sent = await admin.post_survey(request.app[DB], scope, draft, form.org_id)
+    survey_id, sent = await admin.post_survey(request.app[DB], scope, draft, audience(form))
     raise flash_redirect(f"/admin/messages/surveys/{survey_id}", f"问卷已发给{sent}位学员")
 
 
