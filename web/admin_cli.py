@@ -13,10 +13,9 @@ from typing import Any
 import asyncpg
 
 from engine.accounts import service as accounts
-from engine.admin.scope import Scope, require, scope_of
-from engine.archive import certificates
-from engine.archive import service as archive
-from engine.archive.types import Certificate, OfflineRecord
+from engine.admin.operator import command_line_scope
+from engine.archive import admin as archive
+from engine.archive.types import ManagedCertificate, ManagedRecord, RecordForm
 from engine.clock import china_time, system_clock, utc_time
 from engine.commerce import admin as commerce_admin
 from engine.commerce import cards
@@ -24,7 +23,6 @@ from engine.commerce.money import yuan
 from engine.commerce.types import CreatedBatch, NewBatch, Order
 from engine.help import service as service_info
 from engine.help.types import ServicePoint
-from engine.seed import ADMIN_USERNAME
 from engine.settings import Settings
 from web.stores import on_database
 
@@ -108,9 +106,9 @@ def add_parsers(commands: "argparse._SubParsersAction[Any]") -> None:
 def _add_actor_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--by",
-        default=ADMIN_USERNAME,
         metavar="USERNAME",
-        help="the administrator acting (audited; scope of their organisation; default: %(default)s)",
+        help="the administrator acting (audited; scope of their organisation);"
+        " default: the first super administrator",
     )
 
 
@@ -163,7 +161,7 @@ def generate_cards(
     valid_until: date | None = None,
     org: int | None = None,
     out: Path | None = None,
-    by: str = ADMIN_USERNAME,
+    by: str | None = None,
 ) -> Path:
     """Create a batch of study cards as administrator `by` (the pages' use case, audited) and
     write its CSV (`card_no,password,value_fen,batch,valid_until`) to a new file.
@@ -176,7 +174,7 @@ def generate_cards(
     out = out or Path(re.sub(r"[^\w.-]", "_", batch) + ".csv")
 
     async def work(pool: asyncpg.Pool) -> CreatedBatch:
-        scope = await _scope(pool, by)
+        scope = await command_line_scope(pool, by)
         new = NewBatch(
             name=batch, count=count, value_fen=value_fen, valid_until=valid_until, org_id=org
         )
@@ -202,11 +200,11 @@ def generate_cards(
     return out
 
 
-def refund_order(settings: Settings, order_id: int, *, by: str = ADMIN_USERNAME) -> Order:
+def refund_order(settings: Settings, order_id: int, *, by: str | None = None) -> Order:
     """Administrator `by`'s refund of a paid order to the learner's balance (audited)."""
 
     async def work(pool: asyncpg.Pool) -> Order:
-        scope = await _scope(pool, by)
+        scope = await command_line_scope(pool, by)
         return (await commerce_admin.refund_order(pool, scope, order_id)).order
 
     order = on_database(settings, work)
@@ -215,14 +213,6 @@ def refund_order(settings: Settings, order_id: int, *, by: str = ADMIN_USERNAME)
         f"{yuan(order.amount_fen)} returned to the learner's balance"
     )
     return order
-
-
-async def _scope(pool: asyncpg.Pool, username: str) -> Scope:
-    """The scope of the administrator a command acts as."""
-    user = await accounts.user_by_username(pool, username)
-    scope = scope_of(user.id, user.username, user.role, user.org_id)
-    require(scope, "admin")
-    return scope
 
 
 def _add_service_points_parser(commands: "argparse._SubParsersAction[Any]") -> None:
@@ -273,22 +263,22 @@ def add_offline_record(
     hours: str,
     completed_on: str,
     organiser: str = "",
-) -> OfflineRecord:
-    """An administrator's 线下档案 entry; it counts toward the year it was completed in."""
+) -> ManagedRecord:
+    """The operator's 线下档案 entry; it counts toward the year it was completed in."""
     now = utc_time(system_clock())
-    record = on_database(
-        settings,
-        lambda pool: archive.add_offline_record(
-            pool,
-            username=username,
-            kind=kind,
-            title=title,
-            organiser=organiser,
-            hours_text=hours,
-            completed_on=completed_on,
-            now=now,
-        ),
+    form = RecordForm(
+        username=username,
+        kind=kind,
+        title=title,
+        organiser=organiser,
+        hours=hours,
+        completed_on=completed_on,
     )
+
+    async def add(pool: asyncpg.Pool) -> ManagedRecord:
+        return await archive.add_offline_record(pool, await command_line_scope(pool), form, now)
+
+    record = on_database(settings, add)
     print(
         f"offline record {record.id} added for {username}: {record.title}, "
         f"{record.hours:g} hours ({record.kind}, {record.year})"
@@ -296,10 +286,15 @@ def add_offline_record(
     return record
 
 
-def revoke_certificate(settings: Settings, serial: str, reason: str) -> Certificate:
-    """An administrator's revocation of a certificate, with the reason its verify page gives."""
+def revoke_certificate(settings: Settings, serial: str, reason: str) -> ManagedCertificate:
+    """The operator's revocation of a certificate, with the reason its verify page gives."""
     now = utc_time(system_clock())
-    revoked = on_database(settings, lambda pool: certificates.revoke(pool, serial, reason, now))
+
+    async def revoke(pool: asyncpg.Pool) -> ManagedCertificate:
+        scope = await command_line_scope(pool)
+        return await archive.revoke_certificate(pool, scope, serial, reason, now)
+
+    revoked = on_database(settings, revoke)
     print(f"certificate {revoked.serial} revoked: {reason.strip()}")
     return revoked
 

@@ -460,7 +460,7 @@ async def test_the_cli_creates_a_batch_as_the_administrator_it_names(
         [row] = list(csv.DictReader(file))
     assert (row["batch"], row["valid_until"]) == ("命令行", TODAY.isoformat())
     pool = client.app[DB]
-    assert await pool.fetchval("SELECT actor_name FROM audit_log") == "admin_a"
+    assert await pool.fetchval("SELECT actor_name FROM audit_log") == "admin_a（命令行）"
 
     refused = tmp_path / "b.csv"
     with pytest.raises(SystemExit) as exited:
