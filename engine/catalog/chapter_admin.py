@@ -24,7 +24,7 @@ MAX_KEY_POINTS = 100
 # A replacement video "of the same length" as the one learners watched: re-encoding the
 # same lecture moves its length by a fraction of a second.
 SAME_LENGTH_S = 1.0
-MOMENT = re.compile(r"(?:(\d{1,2}):)?(\d{1,3}):([0-5]\d)")
+MOMENT = re.compile(r"(?:(\d{1,2}):)?(\d{1,3}):([0-5]\d)", re.ASCII)
 
 
 def _title(title: str) -> str:
