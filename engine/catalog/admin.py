@@ -40,7 +40,7 @@ MAX_DESCRIPTION = 5_000
 MAX_PROFILE = 2_000
 MAX_CODE = 40
 CODE = re.compile(r"[A-Za-z0-9_-]+")
-OUT_OF_SCOPE_ORG = "所属单位不存在或不在您的管理范围内"
+OUT_OF_SCOPE_ORG = "所属单位不存在"
 
 
 def _page_of(page: int) -> tuple[int, int]:
@@ -62,15 +62,14 @@ def _text(fields: dict[str, str], name: str, value: str, label: str, limit: int)
     return value
 
 
-async def _check_org(
-    db: Executor, scope: Scope, org_id: int | None, fields: dict[str, str]
-) -> None:
-    """An object's owner: an organisation within scope, or the platform (super only)."""
+async def _check_owner(db: Executor, scope: Scope, org_id: int | None) -> None:
+    """An object's owner: an organisation within scope, or the platform (super only). An
+    organisation outside the scope is not found, as any object outside it."""
     if org_id is None:
         if not scope.is_super:
-            fields["org_id"] = "请选择所属单位"
+            raise InvalidInput({"org_id": "请选择所属单位"})
     elif not await store.org_in_scope(db, scope.org_id, org_id):
-        fields["org_id"] = OUT_OF_SCOPE_ORG
+        raise NotFound(OUT_OF_SCOPE_ORG)
 
 
 # Plans.
@@ -115,6 +114,10 @@ async def _plan(db: Executor, scope: Scope, plan_id: int, *, lock: bool = False)
 async def _check_plan(
     db: Executor, scope: Scope, fields: PlanInput, courses: Sequence[PlanCourseInput]
 ) -> PlanInput:
+    await _check_owner(db, scope, fields.org_id)
+    ids = [course.course_id for course in courses]
+    if set(ids) - await store.courses_in_scope(db, scope.org_id, ids):
+        raise NotFound("课程不存在")
     errors: dict[str, str] = {}
     title = _text(errors, "title", fields.title, "计划名称", MAX_TITLE)
     category = (fields.category or "").strip() or None
@@ -133,12 +136,9 @@ async def _check_plan(
         errors["opens_at"] = "请填写开放时间"
     elif fields.closes_at <= fields.opens_at:
         errors["closes_at"] = "结束时间应晚于开始时间"
-    await _check_org(db, scope, fields.org_id, errors)
     ids = [course.course_id for course in courses]
     if len(set(ids)) != len(ids):
         errors["courses"] = "同一课程只能加入一次"
-    elif set(ids) - await store.courses_in_scope(db, scope.org_id, ids):
-        errors["courses"] = "课程不存在或不在您的管理范围内"
     if errors:
         raise InvalidInput(errors)
     return PlanInput(
@@ -223,6 +223,11 @@ async def _course(db: Executor, scope: Scope, course_id: int, *, lock: bool = Fa
 
 
 async def _check_course(db: Executor, scope: Scope, fields: CourseInput) -> CourseInput:
+    await _check_owner(db, scope, fields.org_id)
+    if fields.teacher_id is not None and (
+        await store.teacher(db, scope.org_id, fields.teacher_id) is None
+    ):
+        raise NotFound("授课教师不存在")
     errors: dict[str, str] = {}
     code = _text(errors, "code", fields.code, "课程编号", MAX_CODE)
     if code and not CODE.fullmatch(code):
@@ -233,11 +238,6 @@ async def _check_course(db: Executor, scope: Scope, fields: CourseInput) -> Cour
         errors["description"] = f"课程简介不能超过{MAX_DESCRIPTION}个字"
     if not 1 <= fields.hour_tenths <= MAX_TENTHS:
         errors["hour_tenths"] = f"学时应在0.1至{MAX_TENTHS // 10}之间"
-    await _check_org(db, scope, fields.org_id, errors)
-    if fields.teacher_id is not None and (
-        await store.teacher(db, scope.org_id, fields.teacher_id) is None
-    ):
-        errors["teacher_id"] = "授课教师不存在或不在您的管理范围内"
     if errors:
         raise InvalidInput(errors)
     return CourseInput(
@@ -316,6 +316,7 @@ async def _teacher(db: Executor, scope: Scope, teacher_id: int, *, lock: bool = 
 
 
 async def _check_teacher(db: Executor, scope: Scope, fields: TeacherInput) -> TeacherInput:
+    await _check_owner(db, scope, fields.org_id)
     errors: dict[str, str] = {}
     name = _text(errors, "name", fields.name, "教师姓名", 50)
     title = fields.title.strip()
@@ -324,7 +325,6 @@ async def _check_teacher(db: Executor, scope: Scope, fields: TeacherInput) -> Te
     profile = fields.profile.strip()
     if len(profile) > MAX_PROFILE:
         errors["profile"] = f"简介不能超过{MAX_PROFILE}个字"
-    await _check_org(db, scope, fields.org_id, errors)
     if errors:
         raise InvalidInput(errors)
     return TeacherInput(name=name, title=title, profile=profile, org_id=fields.org_id)

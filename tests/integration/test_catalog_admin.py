@@ -107,17 +107,20 @@ async def test_an_administrator_creates_plans_only_within_its_subtree(world: Wor
     [row] = await audit_rows(world, "plan.create")
     assert (row["actor_name"], row["org_id"], row["before"]) == ("admin_a", world.orgs["A1"], None)
 
-    for fields, courses, field in (
-        (world.plan_input("B"), [], "org_id"),
-        (world.plan_input(None), [], "org_id"),
-        (world.plan_input("A"), [PlanCourseInput(course_id=world.courses["B"])], "courses"),
-        (world.plan_input("A"), [PlanCourseInput(course_id=world.courses["platform"])], "courses"),
+    # What lies outside the scope is not found; the platform is no administrator's to pick.
+    for fields, courses, error in (
+        (world.plan_input("B"), [], NotFound),
+        (world.plan_input(None), [], InvalidInput),
+        (world.plan_input("A"), [PlanCourseInput(course_id=world.courses["B"])], NotFound),
+        (world.plan_input("A"), [PlanCourseInput(course_id=world.courses["platform"])], NotFound),
     ):
-        before = await world.snapshot()
-        with pytest.raises(InvalidInput) as caught:
-            await admin.create_plan(world.pool, scope, fields, courses)
-        assert field in caught.value.fields
-        assert await world.snapshot() == before
+        await refused(
+            world,
+            error,
+            lambda fields=fields, courses=courses: admin.create_plan(
+                world.pool, scope, fields, courses
+            ),
+        )
     # The super administrator alone makes the platform's plans.
     platform = await admin.create_plan(world.pool, world.scopes["super"], world.plan_input(None))
     assert platform.org_id is None
@@ -215,9 +218,13 @@ async def test_courses_are_created_within_scope_with_a_teacher_of_it(world: Worl
     course = await admin.create_course(world.pool, scope, fields())
     assert (course.teacher_name, course.org_id) == ("教师A", world.orgs["A1"])
     assert len(await audit_rows(world, "course.create")) == 1
+    for changes in ({"teacher_id": world.teachers["B"]}, {"org_id": world.orgs["B"]}):
+        await refused(
+            world,
+            NotFound,
+            lambda changes=changes: admin.create_course(world.pool, scope, fields(**changes)),
+        )
     for changes, field, message in (
-        ({"teacher_id": world.teachers["B"]}, "teacher_id", "授课教师不存在或不在您的管理范围内"),
-        ({"org_id": world.orgs["B"]}, "org_id", "所属单位不存在或不在您的管理范围内"),
         ({"org_id": None}, "org_id", "请选择所属单位"),
         ({"code": "kj-2026-01"}, "code", "课程编号已存在"),
         ({"code": "会计 01"}, "code", "课程编号只能包含字母、数字、-和_"),
@@ -254,7 +261,7 @@ async def test_an_administrator_cannot_move_an_object_out_of_its_subtree(world: 
     scope = world.scopes["admin_a"]
     await refused(
         world,
-        InvalidInput,
+        NotFound,
         lambda: admin.update_teacher(
             world.pool,
             scope,
