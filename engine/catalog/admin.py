@@ -9,29 +9,30 @@ change. Platform-owned objects (org_id None) are the super administrator's alone
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 import asyncpg
 
 from engine.admin import audit
+from engine.admin.paging import Page
 from engine.admin.scope import Scope, require
 from engine.catalog import admin_store as store
 from engine.catalog.admin_types import (
     Course,
     CourseInput,
     CourseListing,
-    Page,
     Plan,
+    PlanCourse,
     PlanCourseInput,
     PlanInput,
     PlanListing,
     Teacher,
     TeacherInput,
 )
+from engine.clock import CHINA
 from engine.db import Connection, Executor
 from engine.errors import Conflict, InvalidInput, NotFound
 
-PER_PAGE = 20
 MAX_TITLE = 100
 MAX_CATEGORY = 50
 MAX_TENTHS = 10_000  # 1,000 学时: a typo guard
@@ -41,11 +42,6 @@ MAX_PROFILE = 2_000
 MAX_CODE = 40
 CODE = re.compile(r"[A-Za-z0-9_-]+")
 OUT_OF_SCOPE_ORG = "所属单位不存在"
-
-
-def _page_of(page: int) -> tuple[int, int]:
-    """(limit, offset) of a page numbered from 1 (anything lower is the first)."""
-    return PER_PAGE, (max(page, 1) - 1) * PER_PAGE
 
 
 def _search(text: str | None) -> str | None:
@@ -85,16 +81,9 @@ async def list_plans(
     page: int = 1,
 ) -> Page[PlanListing]:
     require(scope, "admin")
-    limit, offset = _page_of(page)
     kind = kind if kind in ("public", "professional") else None
-    rows, total = await store.plan_page(
-        db, scope.org_id, kind=kind, year=year, search=_search(search), limit=limit, offset=offset
-    )
-    return Page(
-        rows=[PlanListing(**dict(row)) for row in rows],
-        total=total,
-        page=max(page, 1),
-        per_page=PER_PAGE,
+    return await store.plan_page(
+        db, scope.org_id, kind=kind, year=year, search=_search(search), number=max(page, 1)
     )
 
 
@@ -108,7 +97,7 @@ async def _plan(db: Executor, scope: Scope, plan_id: int, *, lock: bool = False)
     if row is None:
         raise NotFound("培训计划不存在")
     links = await store.plan_links(db, plan_id)
-    return Plan(**dict(row), courses=[PlanCourseInput(**dict(link)) for link in links])
+    return Plan(**dict(row), courses=[PlanCourse(**dict(link)) for link in links])
 
 
 async def _check_plan(
@@ -152,6 +141,42 @@ async def _check_plan(
 
 def _naive(moment: datetime) -> bool:
     return moment.tzinfo is None
+
+
+def plan_period(opens_on: date, closes_on: date) -> tuple[datetime, datetime]:
+    """A plan's open period from its first and last days (China's dates): from the first
+    day's midnight to the midnight that ends the last."""
+    return (
+        datetime.combine(opens_on, time(), CHINA),
+        datetime.combine(closes_on + timedelta(days=1), time(), CHINA),
+    )
+
+
+def period_days(plan: Plan) -> tuple[date, date]:
+    """The first and last days (China's dates) of a plan's open period."""
+    last = plan.closes_at.astimezone(CHINA) - timedelta(microseconds=1)
+    return plan.opens_at.astimezone(CHINA).date(), last.date()
+
+
+async def course_ids(db: Executor, scope: Scope, codes: Sequence[str]) -> list[int]:
+    """The courses in scope with these codes, in order; InvalidInput names codes not found."""
+    require(scope, "admin")
+    found = await store.course_ids_by_code(db, scope.org_id, codes)
+    missing = [code for code in codes if code not in found]
+    if missing:
+        message = "课程编号不存在：" + "、".join(missing[:10])
+        raise InvalidInput({"add_codes": message}, message)
+    return [found[code] for code in dict.fromkeys(codes)]
+
+
+async def teacher_choices(db: Executor, scope: Scope) -> list[tuple[int, str]]:
+    """(id, name and title) of every teacher in scope, for a course's form."""
+    require(scope, "admin")
+    rows = await store.teacher_choices(db, scope.org_id)
+    return [
+        (row["id"], f"{row['name']}（{row['title']}）" if row["title"] else row["name"])
+        for row in rows
+    ]
 
 
 async def create_plan(
@@ -198,16 +223,7 @@ async def list_courses(
     db: Executor, scope: Scope, *, search: str | None = None, page: int = 1
 ) -> Page[CourseListing]:
     require(scope, "admin")
-    limit, offset = _page_of(page)
-    rows, total = await store.course_page(
-        db, scope.org_id, search=_search(search), limit=limit, offset=offset
-    )
-    return Page(
-        rows=[CourseListing(**dict(row)) for row in rows],
-        total=total,
-        page=max(page, 1),
-        per_page=PER_PAGE,
-    )
+    return await store.course_page(db, scope.org_id, search=_search(search), number=max(page, 1))
 
 
 async def get_course(db: Executor, scope: Scope, course_id: int) -> Course:
@@ -291,16 +307,7 @@ async def list_teachers(
     db: Executor, scope: Scope, *, search: str | None = None, page: int = 1
 ) -> Page[Teacher]:
     require(scope, "admin")
-    limit, offset = _page_of(page)
-    rows, total = await store.teacher_page(
-        db, scope.org_id, search=_search(search), limit=limit, offset=offset
-    )
-    return Page(
-        rows=[Teacher(**dict(row)) for row in rows],
-        total=total,
-        page=max(page, 1),
-        per_page=PER_PAGE,
-    )
+    return await store.teacher_page(db, scope.org_id, search=_search(search), number=max(page, 1))
 
 
 async def get_teacher(db: Executor, scope: Scope, teacher_id: int) -> Teacher:

@@ -9,8 +9,17 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from engine.admin.paging import Page, fetch_page
 from engine.admin.scope import owned_by
-from engine.catalog.admin_types import CourseInput, PlanCourseInput, PlanInput, TeacherInput
+from engine.catalog.admin_types import (
+    CourseInput,
+    CourseListing,
+    PlanCourseInput,
+    PlanInput,
+    PlanListing,
+    Teacher,
+    TeacherInput,
+)
 from engine.db import Connection, Executor
 
 # Title search as the learner's catalogue does it: any substring, through the grams index.
@@ -48,32 +57,21 @@ async def plan_page(
     kind: str | None,
     year: int | None,
     search: str | None,
-    limit: int,
-    offset: int,
-) -> tuple[list[asyncpg.Record], int]:
-    """One page of the plans in scope, newest year first, and how many match in all."""
-    where = f"""{owned_by("p.org_id", 1)} AND ($2::text IS NULL OR p.kind = $2)
-                AND ($3::int IS NULL OR p.year = $3) AND {title_match("p.title", 4)}"""
-    total = await db.fetchval(
-        f"SELECT count(*) FROM plans p WHERE {where}", org, kind, year, search
+    number: int,
+) -> Page[PlanListing]:
+    """Page `number` of the plans in scope, newest year first."""
+    query = f"""
+        SELECT p.id, p.title, p.kind, p.year, p.org_id, o.name AS org_name,
+               p.opens_at, p.closes_at,
+               (SELECT count(*) FROM plan_courses pc WHERE pc.plan_id = p.id) AS course_count,
+               (SELECT count(*) FROM enrolments e WHERE e.plan_id = p.id) AS learner_count
+        FROM plans p LEFT JOIN orgs o ON o.id = p.org_id
+        WHERE {owned_by("p.org_id", 1)} AND ($2::text IS NULL OR p.kind = $2)
+              AND ($3::int IS NULL OR p.year = $3) AND {title_match("p.title", 4)}
+        ORDER BY p.year DESC, p.kind DESC, p.id DESC"""
+    return await fetch_page(
+        db, query, (org, kind, year, search), number=number, row=lambda row: PlanListing(**row)
     )
-    rows = await db.fetch(
-        f"""SELECT p.id, p.title, p.kind, p.year, p.org_id, o.name AS org_name,
-                   p.opens_at, p.closes_at,
-                   (SELECT count(*) FROM plan_courses pc WHERE pc.plan_id = p.id) AS course_count,
-                   (SELECT count(*) FROM enrolments e WHERE e.plan_id = p.id) AS learner_count
-            FROM plans p LEFT JOIN orgs o ON o.id = p.org_id
-            WHERE {where}
-            ORDER BY p.year DESC, p.kind DESC, p.id DESC
-            LIMIT $5 OFFSET $6""",
-        org,
-        kind,
-        year,
-        search,
-        limit,
-        offset,
-    )
-    return rows, total
 
 
 async def plan(
@@ -84,8 +82,10 @@ async def plan(
 
 async def plan_links(db: Executor, plan_id: int) -> list[asyncpg.Record]:
     return await db.fetch(
-        """SELECT course_id, compulsory, examined FROM plan_courses WHERE plan_id = $1
-           ORDER BY compulsory DESC, course_id""",
+        """SELECT pc.course_id, c.code, c.title, c.hour_tenths, pc.compulsory, pc.examined
+           FROM plan_courses pc JOIN courses c ON c.id = pc.course_id
+           WHERE pc.plan_id = $1
+           ORDER BY pc.compulsory DESC, c.code, c.id""",
         plan_id,
     )
 
@@ -182,26 +182,30 @@ WHERE c.id = $2 AND {owned_by("c.org_id", 1)}
 
 
 async def course_page(
-    db: Executor, org: int | None, *, search: str | None, limit: int, offset: int
-) -> tuple[list[asyncpg.Record], int]:
-    """One page of the courses in scope, newest first; `search` matches title or code."""
-    where = f"""{owned_by("c.org_id", 1)}
-                AND ({title_match("c.title", 2)} OR c.code = $2)"""
-    total = await db.fetchval(f"SELECT count(*) FROM courses c WHERE {where}", org, search)
-    rows = await db.fetch(
-        f"""SELECT c.id, c.code, c.title, t.name AS teacher_name, c.hour_tenths, c.org_id,
-                   o.name AS org_name,
-                   (SELECT count(*) FROM chapters ch WHERE ch.course_id = c.id) AS chapter_count
-            FROM courses c LEFT JOIN teachers t ON t.id = c.teacher_id
-            LEFT JOIN orgs o ON o.id = c.org_id
-            WHERE {where}
-            ORDER BY c.id DESC LIMIT $3 OFFSET $4""",
-        org,
-        search,
-        limit,
-        offset,
+    db: Executor, org: int | None, *, search: str | None, number: int
+) -> Page[CourseListing]:
+    """Page `number` of the courses in scope, newest first; `search` matches title or code."""
+    query = f"""
+        SELECT c.id, c.code, c.title, t.name AS teacher_name, c.hour_tenths, c.org_id,
+               o.name AS org_name,
+               (SELECT count(*) FROM chapters ch WHERE ch.course_id = c.id) AS chapter_count
+        FROM courses c LEFT JOIN teachers t ON t.id = c.teacher_id
+        LEFT JOIN orgs o ON o.id = c.org_id
+        WHERE {owned_by("c.org_id", 1)} AND ({title_match("c.title", 2)} OR c.code = $2)
+        ORDER BY c.id DESC"""
+    return await fetch_page(
+        db, query, (org, search), number=number, row=lambda row: CourseListing(**row)
     )
-    return rows, total
+
+
+async def course_ids_by_code(db: Executor, org: int | None, codes: Sequence[str]) -> dict[str, int]:
+    """The courses in scope with these codes, by code."""
+    rows = await db.fetch(
+        f"SELECT c.code, c.id FROM courses c WHERE c.code = ANY($2::text[]) AND {owned_by('c.org_id', 1)}",
+        org,
+        list(codes),
+    )
+    return {row["code"]: row["id"] for row in rows}
 
 
 async def course(
@@ -249,21 +253,25 @@ WHERE t.id = $2 AND {owned_by("t.org_id", 1)}
 
 
 async def teacher_page(
-    db: Executor, org: int | None, *, search: str | None, limit: int, offset: int
-) -> tuple[list[asyncpg.Record], int]:
-    where = f"""{owned_by("t.org_id", 1)}
-                AND ($2::text IS NULL OR strpos(lower(t.name), lower($2)) > 0)"""
-    total = await db.fetchval(f"SELECT count(*) FROM teachers t WHERE {where}", org, search)
-    rows = await db.fetch(
-        f"""SELECT t.id, t.name, t.title, t.profile, t.org_id, o.name AS org_name
-            FROM teachers t LEFT JOIN orgs o ON o.id = t.org_id
-            WHERE {where} ORDER BY t.id DESC LIMIT $3 OFFSET $4""",
+    db: Executor, org: int | None, *, search: str | None, number: int
+) -> Page[Teacher]:
+    """Page `number` of the teachers' profiles in scope, newest first; `search`: the name."""
+    query = f"""
+        SELECT t.id, t.name, t.title, t.profile, t.org_id, o.name AS org_name
+        FROM teachers t LEFT JOIN orgs o ON o.id = t.org_id
+        WHERE {owned_by("t.org_id", 1)}
+              AND ($2::text IS NULL OR strpos(lower(t.name), lower($2)) > 0)
+        ORDER BY t.id DESC"""
+    return await fetch_page(db, query, (org, search), number=number, row=lambda row: Teacher(**row))
+
+
+async def teacher_choices(db: Executor, org: int | None) -> list[asyncpg.Record]:
+    """Every teacher in scope, by name (a course form's choices)."""
+    return await db.fetch(
+        f"""SELECT t.id, t.name, t.title FROM teachers t WHERE {owned_by("t.org_id", 1)}
+            ORDER BY t.name, t.id""",
         org,
-        search,
-        limit,
-        offset,
     )
-    return rows, total
 
 
 async def teacher(

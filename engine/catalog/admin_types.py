@@ -4,18 +4,28 @@ Hours are in tenths of an hour and prices in fen, as stored; times are UTC.
 """
 
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Literal
 
 import msgspec
 
 PlanKind = Literal["public", "professional"]
-Row = TypeVar("Row")
 
 
 class PlanCourseInput(msgspec.Struct, frozen=True, kw_only=True):
     course_id: int
     compulsory: bool = False
     examined: bool = False
+
+
+class PlanCourse(msgspec.Struct, frozen=True, kw_only=True):
+    """A course of a plan as its page lists it."""
+
+    course_id: int
+    code: str
+    title: str
+    hour_tenths: int
+    compulsory: bool
+    examined: bool
 
 
 class PlanInput(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,7 +55,7 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
     closes_at: datetime
     org_id: int | None
     org_name: str | None
-    courses: list[PlanCourseInput]
+    courses: list[PlanCourse]
 
 
 class PlanListing(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,16 +135,3 @@ class Chapter(msgspec.Struct, frozen=True, kw_only=True):
     duration_s: float
     learners: int  # learners with progress in it
     key_points: list[KeyPoint] = []
-
-
-class Page(msgspec.Struct, Generic[Row], frozen=True, kw_only=True):
-    """One page of a list: the rows, and how many match the filter in all."""
-
-    rows: list[Row]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
