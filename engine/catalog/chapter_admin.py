@@ -145,7 +145,7 @@ async def replace_video(
             if row["learners"] and abs(stored.duration_s - row["duration_s"]) > SAME_LENGTH_S:
                 raise Conflict(
                     f"已有{row['learners']}名学员学习了本章节，只能换成时长相同的视频"
-                    f"（原视频{_clock(row['duration_s'])}，新视频{_clock(stored.duration_s)}）",
+                    f"（原视频{clock(row['duration_s'])}，新视频{clock(stored.duration_s)}）",
                     field="video",
                 )
             past = [point for point in before.key_points if point.at_s >= stored.duration_s]
@@ -272,7 +272,7 @@ async def set_key_points(
         past = [point for point in points if not 0 <= point.at_s < row["duration_s"]]
         if past:
             raise InvalidInput(
-                {"key_points": f"时间{_clock(past[0].at_s)}超出视频时长{_clock(row['duration_s'])}"}
+                {"key_points": f"时间{clock(past[0].at_s)}超出视频时长{clock(row['duration_s'])}"}
             )
         before = _view(row, await chapter_store.key_points(connection, chapter_id))
         await chapter_store.set_key_points(connection, chapter_id, points)
@@ -281,7 +281,8 @@ async def set_key_points(
         return after
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
+    """A moment as key points are written: mm:ss, or h:mm:ss from an hour on."""
     whole = int(seconds)
     if whole >= 3600:
         return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
