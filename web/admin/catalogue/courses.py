@@ -92,7 +92,9 @@ async def teachers_page(request: web.Request, scope: Scope) -> web.Response:
     page = await admin.list_teachers(
         request.app[DB], scope, search=values["q"], page=requested_page(request)
     )
-    return render_admin(request, scope, "admin/teachers.html", {"page": page, "values": values})
+    return render_admin(
+        request, scope, "admin/teacher_profiles.html", {"page": page, "values": values}
+    )
 
 
 async def new_teacher_page(request: web.Request, scope: Scope) -> web.Response:
@@ -142,7 +144,7 @@ async def _teacher_form(
         "errors": errors,
         "orgs": org_choices(await scope_orgs(request.app[DB], scope)),
     }
-    return render_admin(request, scope, "admin/teacher.html", context, status=status)
+    return render_admin(request, scope, "admin/teacher_profile.html", context, status=status)
 
 
 COURSE_EXAMPLE = {
