@@ -140,10 +140,16 @@ async def courses_in_scope(db: Executor, org: int | None, course_ids: Sequence[i
 
 
 async def selections_of(connection: Connection, plan_id: int, course_ids: Sequence[int]) -> int:
-    """How many learners selected these courses in the plan."""
+    """How many learners selected these courses in the plan. Their links are locked first: a
+    selection inserted meanwhile (its foreign key takes a key-share lock on the link) waits
+    for the transaction, so none can slip in between this count and the links' removal."""
     count: int = await connection.fetchval(
-        """SELECT count(DISTINCT learner_id) FROM selections
-           WHERE plan_id = $1 AND course_id = ANY($2::bigint[])""",
+        """WITH locked AS (
+               SELECT course_id FROM plan_courses
+               WHERE plan_id = $1 AND course_id = ANY($2::bigint[])
+               FOR UPDATE)
+           SELECT count(DISTINCT learner_id) FROM selections
+           WHERE plan_id = $1 AND course_id IN (SELECT course_id FROM locked)""",
         plan_id,
         list(course_ids),
     )
