@@ -207,3 +207,36 @@ async def test_a_chapter_learners_are_in_is_kept(client: TestClient, setup: Setu
     assert flash(deleted) == "章节“第2节”已删除"
     remaining = await setup.connection.fetch("SELECT id, position FROM chapters")
     assert [tuple(row) for row in remaining] == [(first, 1)]
+
+
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("/admin/plans", {"title": "计划", "kind": "public", "year": "二〇二六"}),
+        ("/admin/plans", {"year": "2026", "opens_on": "2026-02-30", "closes_on": "x"}),
+        ("/admin/plans", {"year": "2026", "compulsory_hours": "nan", "elective_hours": "inf"}),
+        ("/admin/plans", {"year": "99999999999999999999", "price_per_hour": "1e308"}),
+        ("/admin/plans", {"title": "a\x00b", "kind": "other", "course_id": "-1"}),
+        ("/admin/courses", {"code": "x", "title": "y", "hours": "1e309"}),
+        ("/admin/courses", {"code": "x", "title": "y", "hours": "1", "teacher_id": "abc"}),
+        ("/admin/courses", {"code": "x" * 500, "title": "\x00", "hours": "-3"}),
+        ("/admin/teachers", {"name": "", "org_id": "0"}),
+        ("/admin/teachers", {"name": "王" * 5000, "profile": "简" * 9000}),
+    ],
+)
+async def test_bad_input_is_told_in_chinese_and_nothing_is_stored(
+    client: TestClient, setup: Setup, path: str, fields: dict[str, str]
+) -> None:
+    admin = await Browser.of(client, setup.admin)
+    before = [
+        await setup.connection.fetchval(f"SELECT count(*) FROM {table}")
+        for table in ("plans", "courses", "teachers", "audit_log")
+    ]
+    response = await admin.post(path, **{"org_id": str(setup.org), **fields})
+    assert response.status in (400, 404)
+    assert re.search(r"[\u4e00-\u9fff]", await response.text())
+    after = [
+        await setup.connection.fetchval(f"SELECT count(*) FROM {table}")
+        for table in ("plans", "courses", "teachers", "audit_log")
+    ]
+    assert after == before
