@@ -9,7 +9,7 @@ change. Platform-owned objects (org_id None) are the super administrator's alone
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 import asyncpg
 
@@ -29,7 +29,6 @@ from engine.catalog.admin_types import (
     Teacher,
     TeacherInput,
 )
-from engine.clock import CHINA
 from engine.db import Connection, Executor
 from engine.errors import Conflict, InvalidInput, NotFound
 
@@ -141,21 +140,6 @@ async def _check_plan(
 
 def _naive(moment: datetime) -> bool:
     return moment.tzinfo is None
-
-
-def plan_period(opens_on: date, closes_on: date) -> tuple[datetime, datetime]:
-    """A plan's open period from its first and last days (China's dates): from the first
-    day's midnight to the midnight that ends the last."""
-    return (
-        datetime.combine(opens_on, time(), CHINA),
-        datetime.combine(closes_on + timedelta(days=1), time(), CHINA),
-    )
-
-
-def period_days(plan: Plan) -> tuple[date, date]:
-    """The first and last days (China's dates) of a plan's open period."""
-    last = plan.closes_at.astimezone(CHINA) - timedelta(microseconds=1)
-    return plan.opens_at.astimezone(CHINA).date(), last.date()
 
 
 async def course_ids(db: Executor, scope: Scope, codes: Sequence[str]) -> list[int]:

@@ -20,6 +20,7 @@ from engine.catalog.admin_types import (
     Teacher,
     TeacherInput,
 )
+from engine.catalog.periods import period_days
 from engine.db import Connection, Executor
 
 # Title search as the learner's catalogue does it: any substring, through the grams index.
@@ -69,9 +70,13 @@ async def plan_page(
         WHERE {owned_by("p.org_id", 1)} AND ($2::text IS NULL OR p.kind = $2)
               AND ($3::int IS NULL OR p.year = $3) AND {title_match("p.title", 4)}
         ORDER BY p.year DESC, p.kind DESC, p.id DESC"""
-    return await fetch_page(
-        db, query, (org, kind, year, search), number=number, row=lambda row: PlanListing(**row)
-    )
+    return await fetch_page(db, query, (org, kind, year, search), number=number, row=_listing)
+
+
+def _listing(row: asyncpg.Record) -> PlanListing:
+    fields = dict(row)
+    opens_on, closes_on = period_days(fields.pop("opens_at"), fields.pop("closes_at"))
+    return PlanListing(**fields, opens_on=opens_on, closes_on=closes_on)
 
 
 async def plan(

@@ -3,7 +3,7 @@
 Hours are in tenths of an hour and prices in fen, as stored; times are UTC.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 import msgspec
@@ -67,8 +67,8 @@ class PlanListing(msgspec.Struct, frozen=True, kw_only=True):
     org_name: str | None
     course_count: int
     learner_count: int
-    opens_at: datetime
-    closes_at: datetime
+    opens_on: date  # China's days, both included
+    closes_on: date
 
 
 class CourseInput(msgspec.Struct, frozen=True, kw_only=True):

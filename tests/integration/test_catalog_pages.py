@@ -131,6 +131,7 @@ async def test_a_plan_is_built_through_its_form(client: TestClient, setup: Setup
     listed = await (await admin.get("/admin/plans", kind="professional", q="会计")).text()
     assert f'<a href="/admin/plans/{plan_id}">2026年会计专业科目</a>' in listed
     assert "共 1 条" in listed
+    assert "<td>2026-01-01 至 2026-12-31</td>" in listed
     assert "共 0 条" in await (await admin.get("/admin/plans", year="2025")).text()
 
 

@@ -7,7 +7,6 @@ from datetime import date
 import msgspec
 from aiohttp import web
 
-from engine.catalog import admin
 from engine.catalog.admin_types import (
     Course,
     CourseInput,
@@ -18,6 +17,7 @@ from engine.catalog.admin_types import (
     TeacherInput,
 )
 from engine.catalog.measures import tenths
+from engine.catalog.periods import period_days, plan_period
 from engine.errors import InvalidInput
 from web.decoding import BAD_ID, Id, parse_id
 
@@ -78,7 +78,7 @@ def plan_input(form: PlanForm) -> PlanInput:
     )
     if form.kind not in ("public", "professional"):
         raise InvalidInput({"kind": "请选择计划类型"})
-    opens_at, closes_at = admin.plan_period(form.opens_on, form.closes_on)
+    opens_at, closes_at = plan_period(form.opens_on, form.closes_on)
     return PlanInput(
         title=form.title,
         kind=form.kind,
@@ -117,7 +117,7 @@ async def plan_courses(request: web.Request) -> list[PlanCourseInput]:
 
 def plan_values(plan: Plan) -> dict[str, str]:
     """A stored plan as its form shows it."""
-    opens_on, closes_on = admin.period_days(plan)
+    opens_on, closes_on = period_days(plan.opens_at, plan.closes_at)
     return {
         "title": plan.title,
         "kind": plan.kind,
