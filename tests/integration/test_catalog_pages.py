@@ -267,6 +267,6 @@ class TestLargerThanARequestBody:
             "SELECT media, duration_s FROM chapters WHERE course_id = $1", course_id
         )
         assert duration == 90.0
-        assert uploads.uploaded_path(
-            client.server.app[SETTINGS].data_dir, media
-        ).stat().st_size == len(video)
+        stored = uploads.uploaded_path(client.server.app[SETTINGS].data_dir, media)
+        assert stored is not None
+        assert stored.read_bytes() == video
