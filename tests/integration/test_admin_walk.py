@@ -177,7 +177,7 @@ async def call(client: TestClient, case: Case, token: str | None) -> tuple[int, 
             form._is_multipart = True
         options["data"] = form
     response = await client.request(route.method, path, **options)  # type: ignore[arg-type]
-    body = await response.text()
+    body = await response.text(errors="replace")  # downloads (XLSX) are binary
     client.session.cookie_jar.clear()
     return response.status, response.headers.get("Location", "") or body[:200]
 
