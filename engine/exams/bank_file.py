@@ -158,7 +158,7 @@ def _csv_rows(data: bytes) -> Iterator[list[str]]:
     if b"\x00" in data:
         raise BankFileRefused(["文件不是有效的 XLSX 或 CSV 文件，请使用题库模板"])
     text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         yield from reader
     except csv.Error:
