@@ -27,6 +27,7 @@ from web import (
     support,
     ws,
 )
+from web.admin.routing import setup_admin
 from web.bodies import (
     AccountPage,
     CardRedemption,
@@ -416,3 +417,4 @@ def setup_routes(app: web.Application) -> None:
             web.static("/static", STATIC_DIR),
         ]
     )
+    setup_admin(app)
