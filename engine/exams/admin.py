@@ -21,6 +21,7 @@ from datetime import datetime
 import asyncpg
 
 from engine.admin import audit
+from engine.admin.paging import Page
 from engine.admin.scope import Scope, require
 from engine.clock import CHINA
 from engine.db import Connection, Executor
@@ -33,7 +34,6 @@ from engine.exams.admin_types import (
     CourseBank,
     CourseRef,
     ImportReport,
-    Page,
     PlanChoice,
     ResultsExport,
 )
@@ -43,7 +43,6 @@ from engine.exams.question_form import read_question
 from engine.exams.recipe import recipe_errors
 from engine.exams.types import QuestionKind
 
-PER_PAGE = 20
 RESULT_HEADER = [
     "姓名", "用户名", "单位", "考试次数", "最高分", "是否通过", "首次开考时间", "最近交卷时间",
     "通过时间",
@@ -60,11 +59,7 @@ async def course_banks(
 ) -> Page[CourseBank]:
     """题库与考试: the courses of the scope with their banks, a page at a time."""
     require(scope, "admin")
-    page = max(page, 1)
-    items, total = await store.courses(
-        db, scope.org_id, query.strip(), (page - 1) * PER_PAGE, PER_PAGE
-    )
-    return Page(items=items, total=total, page=page, per_page=PER_PAGE)
+    return await store.courses(db, scope.org_id, query.strip(), max(page, 1))
 
 
 async def bank(
@@ -79,14 +74,12 @@ async def bank(
     """A course's bank: counts per kind and a page of its questions, filtered."""
     require(scope, "admin")
     course = await _course(db, scope, course_id)
-    page = max(page, 1)
-    items, total = await store.questions(
-        db, course_id, scope.org_id, kind, query.strip(), (page - 1) * PER_PAGE, PER_PAGE
-    )
     return BankView(
         course=course,
         counts=await store.counts(db, course_id),
-        questions=Page(items=items, total=total, page=page, per_page=PER_PAGE),
+        questions=await store.questions(
+            db, course_id, scope.org_id, kind, query.strip(), max(page, 1)
+        ),
     )
 
 
@@ -146,10 +139,11 @@ async def edit_question(
     drew it — and return the new version (the question itself when nothing changed)."""
     require(scope, "admin")
     edited, errors = read_question(fields)
-    if edited is None:
-        raise InvalidInput(dict(reversed(errors)))
     async with pool.acquire() as connection, connection.transaction():
         old, course = await _locked_question(connection, scope, question_id)
+        if edited is None:
+            # The first error of each field: the one to mend first.
+            raise InvalidInput(dict(reversed(errors)))
         if (edited.kind, edited.stem, edited.options, edited.answer, edited.score) == (
             old.kind,
             old.stem,
@@ -263,13 +257,13 @@ async def edit_exam(
     has attempted it, its plan and scoring rules stay as the attempts were graded by."""
     require(scope, "admin")
     draft, errors = read_exam(fields)
-    if draft is None:
-        raise InvalidInput(errors)
     async with pool.acquire() as connection, connection.transaction():
         # The exam's row is held: a learner starting an attempt waits for this change.
         found = await store.exam(connection, exam_id, scope.org_id, lock=True)
         if found is None:
             raise NotFound(EXAM_NOT_FOUND)
+        if draft is None:
+            raise InvalidInput(errors)
         old, course = found
         changed = [
             name

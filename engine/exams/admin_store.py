@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from engine.admin.paging import Page, fetch_page
 from engine.admin.scope import owned_by
 from engine.clock import utc_time
 from engine.db import Connection, Executor
@@ -36,44 +37,29 @@ COUNTS = """count(*) FILTER (WHERE q.kind = 'single')::int AS single,
             count(*) FILTER (WHERE q.kind = 'true_false')::int AS true_false"""
 
 
-async def courses(
-    db: Executor, org: int | None, query: str, offset: int, limit: int
-) -> tuple[list[CourseBank], int]:
+def _course_bank(row: Any) -> CourseBank:
+    return CourseBank(
+        course=_course(row), org_name=row["org_name"], counts=_counts(row), exams=row["exams"]
+    )
+
+
+async def courses(db: Executor, org: int | None, query: str, number: int) -> Page[CourseBank]:
     """Courses within the scope whose title or code contains `query`, with their banks."""
-    rows = await db.fetch(
+    return await fetch_page(
+        db,
         f"""SELECT c.id, c.code, c.title, c.org_id, coalesce(o.name, '平台') AS org_name,
-                   (SELECT count(*) FROM exams x WHERE x.course_id = c.id)::int AS exams,
-                   b.*, count(*) OVER ()::int AS total
+                   (SELECT count(*) FROM exams x WHERE x.course_id = c.id)::int AS exams, b.*
             FROM courses c
             LEFT JOIN orgs o ON o.id = c.org_id
             CROSS JOIN LATERAL (SELECT {COUNTS} FROM questions q
                                 WHERE q.course_id = c.id AND q.retired_at IS NULL) b
             WHERE {owned_by("c.org_id", 1)}
               AND ($2 = '' OR strpos(c.title, $2) > 0 OR strpos(c.code, $2) > 0)
-            ORDER BY c.id DESC OFFSET $3 LIMIT $4""",
-        org,
-        query,
-        offset,
-        limit,
+            ORDER BY c.id DESC""",
+        (org, query),
+        number=number,
+        row=_course_bank,
     )
-    total = rows[0]["total"] if rows else await _count_courses(db, org, query)
-    return [
-        CourseBank(
-            course=_course(row), org_name=row["org_name"], counts=_counts(row), exams=row["exams"]
-        )
-        for row in rows
-    ], total
-
-
-async def _count_courses(db: Executor, org: int | None, query: str) -> int:
-    """The matching courses' count, for a page past the last one."""
-    total: int = await db.fetchval(
-        f"""SELECT count(*)::int FROM courses c WHERE {owned_by("c.org_id", 1)}
-              AND ($2 = '' OR strpos(c.title, $2) > 0 OR strpos(c.code, $2) > 0)""",
-        org,
-        query,
-    )
-    return total
 
 
 async def course(db: Executor, course_id: int, org: int | None) -> CourseRef | None:
@@ -133,24 +119,20 @@ async def questions(
     org: int | None,
     kind: QuestionKind | None,
     query: str,
-    offset: int,
-    limit: int,
-) -> tuple[list[BankQuestion], int]:
+    number: int,
+) -> Page[BankQuestion]:
     """A page of the course's bank (of one kind, stems containing `query`), oldest first."""
-    rows = await db.fetch(
-        f"""SELECT {QUESTION_COLUMNS}, count(*) OVER ()::int AS total
+    return await fetch_page(
+        db,
+        f"""SELECT {QUESTION_COLUMNS}
             FROM questions q JOIN courses c ON c.id = q.course_id
             WHERE q.course_id = $1 AND {owned_by("c.org_id", 2)} AND q.retired_at IS NULL
               AND ($3::text IS NULL OR q.kind = $3) AND ($4 = '' OR strpos(q.stem, $4) > 0)
-            ORDER BY q.id OFFSET $5 LIMIT $6""",
-        course_id,
-        org,
-        kind,
-        query,
-        offset,
-        limit,
+            ORDER BY q.id""",
+        (course_id, org, kind, query),
+        number=number,
+        row=_question,
     )
-    return [_question(row) for row in rows], (rows[0]["total"] if rows else 0)
 
 
 async def question(

@@ -1,10 +1,9 @@
 """What the administration of banks and exams shows: courses with their banks, questions
 with their answers, exams with their rules and attempts."""
 
-from typing import Generic, TypeVar
-
 import msgspec
 
+from engine.admin.paging import Page
 from engine.exams.exam_form import ExamDraft
 from engine.exams.types import Option, QuestionKind
 
@@ -38,22 +37,6 @@ class BankQuestion(msgspec.Struct, frozen=True, kw_only=True):
     answer: list[str]
     score: int
     explanation: str
-
-
-T = TypeVar("T")
-
-
-class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
-    """One page of a list filtered on the server."""
-
-    items: list[T]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 class BankView(msgspec.Struct, frozen=True, kw_only=True):
