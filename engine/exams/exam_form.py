@@ -98,7 +98,13 @@ def _number(
         if not optional:
             errors[field] = f"{label}不能为空"
         return None
-    if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+    # Length first: int() of thousands of digits is refused by Python itself.
+    if (
+        len(value) > 12
+        or not value.isascii()
+        or not value.isdigit()
+        or not low <= int(value) <= high
+    ):
         errors[field] = f"{label}应为 {low} 到 {high} 的整数"
         return None
     return int(value)

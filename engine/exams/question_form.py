@@ -38,7 +38,7 @@ TRUE_FALSE_ANSWERS = {
     **dict.fromkeys(("错误", "错", "×", "✗", "X", "B", "F", "FALSE"), "B"),
 }
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
-_INTEGER = re.compile(r"\d+(\.0*)?")
+_INTEGER = re.compile(r"[0-9]{1,6}(\.0*)?")
 
 
 class NewQuestion(msgspec.Struct, frozen=True):
@@ -83,13 +83,18 @@ def read_question(fields: Mapping[str, str]) -> tuple[NewQuestion | None, Errors
     return NewQuestion(kind, text["stem"], options, answer, score, text["explanation"]), errors
 
 
+def _shown(text: str) -> str:
+    """A cell quoted in a message: a long one cut short."""
+    return text if len(text) <= 20 else text[:20] + "…"
+
+
 def _kind(text: str, errors: Errors) -> QuestionKind | None:
     if not text:
         errors.append(("kind", "题型不能为空"))
         return None
     kind = KINDS_BY_NAME.get(text)
     if kind is None:
-        errors.append(("kind", f"题型“{text}”无效，应为单选题、多选题或判断题"))
+        errors.append(("kind", f"题型“{_shown(text)}”无效，应为单选题、多选题或判断题"))
     return kind
 
 
@@ -98,7 +103,7 @@ def _score(text: str, errors: Errors) -> int | None:
         errors.append(("score", "分值不能为空"))
         return None
     if not _INTEGER.fullmatch(text) or not 1 <= int(float(text)) <= MAX_SCORE:
-        errors.append(("score", f"分值“{text}”应为 1 到 {MAX_SCORE} 的整数"))
+        errors.append(("score", f"分值“{_shown(text)}”应为 1 到 {MAX_SCORE} 的整数"))
         return None
     return int(float(text))
 
@@ -133,7 +138,7 @@ def _choice_answer(
         return []
     keys = list("".join(_SEPARATORS.split(text.upper())))
     if not all("A" <= key <= "Z" for key in keys):
-        errors.append(("answer", f"答案“{text}”应为选项字母，如 A 或 ABD"))
+        errors.append(("answer", f"答案“{_shown(text)}”应为选项字母，如 A 或 ABD"))
         return []
     offered = {option.key for option in options}
     outside = [key for key in dict.fromkeys(keys) if key not in offered]
@@ -159,7 +164,7 @@ def _true_false(text: Mapping[str, str], errors: Errors) -> tuple[list[Option], 
         return TRUE_FALSE_OPTIONS, []
     key = TRUE_FALSE_ANSWERS.get(text["answer"].upper())
     if key is None:
-        errors.append(("answer", f"判断题的答案“{text['answer']}”应为“正确”或“错误”"))
+        errors.append(("answer", f"判断题的答案“{_shown(text['answer'])}”应为“正确”或“错误”"))
         return TRUE_FALSE_OPTIONS, []
     return TRUE_FALSE_OPTIONS, [key]
 

@@ -252,3 +252,11 @@ def test_a_long_error_list_is_cut_and_counted() -> None:
     assert len(refused.value.errors) == 101
     assert refused.value.errors[-1] == "另有 50 处错误未列出"
     assert refused.value.message == "文件有 150 处错误，未导入任何题目"
+
+
+def test_long_cells_are_quoted_short_and_long_numbers_refused() -> None:
+    errors = refusal(csv_bytes([with_cells(SINGLE, 分值="9" * 5000, 题型="题" * 30)]))
+    assert errors == [
+        f"第 2 行：题型“{'题' * 20}…”无效，应为单选题、多选题或判断题",
+        f"第 2 行：分值“{'9' * 20}…”应为 1 到 100 的整数",
+    ]
