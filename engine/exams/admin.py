@@ -47,6 +47,7 @@ RESULT_HEADER = [
     "姓名", "用户名", "单位", "考试次数", "最高分", "是否通过", "首次开考时间", "最近交卷时间",
     "通过时间",
 ]  # fmt: skip
+RESULT_BATCH = 500
 # What an attempt in progress is graded by, and what graded attempts were graded by.
 SCORING_RULES = ("plan_id", "total_score", "pass_score", "partial_credit", "recipe")
 COURSE_NOT_FOUND = "课程不存在"
@@ -259,7 +260,7 @@ async def edit_exam(
     draft, errors = read_exam(fields)
     async with pool.acquire() as connection, connection.transaction():
         # The exam's row is held: a learner starting an attempt waits for this change.
-        found = await store.exam(connection, exam_id, scope.org_id, lock=True)
+        found = await _locked_exam(connection, scope, exam_id)
         if found is None:
             raise NotFound(EXAM_NOT_FOUND)
         if draft is None:
@@ -302,7 +303,7 @@ async def delete_exam(pool: asyncpg.Pool, scope: Scope, exam_id: int) -> None:
     """Remove an exam nobody has attempted."""
     require(scope, "admin")
     async with pool.acquire() as connection, connection.transaction():
-        found = await store.exam(connection, exam_id, scope.org_id, lock=True)
+        found = await _locked_exam(connection, scope, exam_id)
         if found is None:
             raise NotFound(EXAM_NOT_FOUND)
         old, course = found
@@ -341,15 +342,17 @@ async def results_export(pool: asyncpg.Pool, scope: Scope, exam_id: int) -> Resu
 
 
 async def result_lines(pool: asyncpg.Pool, scope: Scope, exam_id: int) -> AsyncIterator[bytes]:
-    """The results as CSV (UTF-8 with the BOM Excel needs), a line at a time, read through a
-    cursor: never the whole exam in memory."""
+    """The results as CSV (UTF-8 with the BOM Excel needs), a line at a time, read a batch of
+    learners per query: never the whole exam in memory, and no connection held while a slow
+    client takes its time."""
     require(scope, "admin")
-    async with pool.acquire() as connection, connection.transaction(readonly=True):
-        found = await store.exam(connection, exam_id, scope.org_id)
-        if found is None:
-            raise NotFound(EXAM_NOT_FOUND)
-        yield b"\xef\xbb\xbf" + _csv_line(RESULT_HEADER)
-        async for row in store.results(connection, found[0], scope.org_id):
+    found = await store.exam(pool, exam_id, scope.org_id)
+    if found is None:
+        raise NotFound(EXAM_NOT_FOUND)
+    yield b"\xef\xbb\xbf" + _csv_line(RESULT_HEADER)
+    after = 0
+    while rows := await store.results(pool, found[0], scope.org_id, after, RESULT_BATCH):
+        for row in rows:
             yield _csv_line(
                 [
                     row["real_name"],
@@ -363,6 +366,7 @@ async def result_lines(pool: asyncpg.Pool, scope: Scope, exam_id: int) -> AsyncI
                     _local(row["passed_at"]),
                 ]
             )
+        after = rows[-1]["id"]
 
 
 def _csv_line(cells: list[str]) -> bytes:
@@ -400,6 +404,15 @@ async def _locked_question(
     if found is None:
         raise NotFound(QUESTION_NOT_FOUND)
     return found
+
+
+async def _locked_exam(
+    connection: Connection, scope: Scope, exam_id: int
+) -> tuple[AdminExam, CourseRef] | None:
+    """The exam within the scope, its row held for this transaction, read after the lock."""
+    if not await store.lock_exam(connection, exam_id, scope.org_id):
+        return None
+    return await store.exam(connection, exam_id, scope.org_id)
 
 
 async def _check_rules(connection: Connection, course_id: int, draft: ExamDraft) -> None:

@@ -1,7 +1,7 @@
 """SQL of bank and exam administration. Every query takes the scope's organisation and
 applies it to the course's owner (`owned_by`): what lies outside is simply not found."""
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -248,17 +248,13 @@ async def exams(db: Executor, course_id: int, org: int | None) -> list[AdminExam
     return [_exam(row) for row in rows]
 
 
-async def exam(
-    db: Executor, exam_id: int, org: int | None, *, lock: bool = False
-) -> tuple[AdminExam, CourseRef] | None:
-    """The exam within the scope, with its course. `lock`: its row is held until the
-    transaction ends, which makes a learner's start wait (the attempt's key on the exam)."""
+async def exam(db: Executor, exam_id: int, org: int | None) -> tuple[AdminExam, CourseRef] | None:
+    """The exam within the scope, with its course and its attempts counted."""
     row = await db.fetchrow(
         f"""SELECT {EXAM_COLUMNS}, c.code, c.title AS course_title, c.org_id
             FROM exams x JOIN courses c ON c.id = x.course_id
             LEFT JOIN plans p ON p.id = x.plan_id
-            WHERE x.id = $1 AND {owned_by("c.org_id", 2)}
-            {"FOR UPDATE OF x" if lock else ""}""",
+            WHERE x.id = $1 AND {owned_by("c.org_id", 2)}""",
         exam_id,
         org,
     )
@@ -267,6 +263,21 @@ async def exam(
     return _exam(row), CourseRef(
         id=row["course_id"], code=row["code"], title=row["course_title"], org_id=row["org_id"]
     )
+
+
+async def lock_exam(connection: Connection, exam_id: int, org: int | None) -> bool:
+    """Hold the exam's row (within the scope) until the transaction ends: a learner's start
+    waits, since its attempt's key on the exam needs the row. False: no such exam.
+
+    Attempts are counted by a later statement: this one's snapshot predates the wait, and
+    would miss an attempt committed while it waited."""
+    found = await connection.fetchval(
+        f"""SELECT x.id FROM exams x JOIN courses c ON c.id = x.course_id
+            WHERE x.id = $1 AND {owned_by("c.org_id", 2)} FOR UPDATE OF x""",
+        exam_id,
+        org,
+    )
+    return found is not None
 
 
 async def open_exams(connection: Connection, course_id: int, now_ms: int) -> list[AdminExam]:
@@ -332,38 +343,36 @@ async def delete_exam(connection: Connection, exam_id: int) -> None:
 
 
 # Everyone the exam concerns: learners who selected its course in a plan it belongs to,
-# and anyone who attempted it.
+# and anyone who attempted it; a batch of them after the learner id `$5`.
 RESULTS = f"""
 WITH concerned AS (
     SELECT s.learner_id FROM selections s
-    WHERE s.course_id = $3 AND ($4::bigint IS NULL OR s.plan_id = $4)
+    WHERE s.course_id = $3 AND ($4::bigint IS NULL OR s.plan_id = $4) AND s.learner_id > $5
     UNION
-    SELECT a.learner_id FROM exam_attempts a WHERE a.exam_id = $1
+    SELECT a.learner_id FROM exam_attempts a WHERE a.exam_id = $1 AND a.learner_id > $5
 )
-SELECT u.real_name, u.username, coalesce(o.name, '') AS org_name,
-       (SELECT count(*) FROM exam_attempts a
-        WHERE a.exam_id = $1 AND a.learner_id = u.id)::int AS attempts,
-       (SELECT min(a.started_at) FROM exam_attempts a
-        WHERE a.exam_id = $1 AND a.learner_id = u.id) AS first_started,
-       (SELECT max(a.submitted_at) FROM exam_attempts a
-        WHERE a.exam_id = $1 AND a.learner_id = u.id) AS last_submitted,
+SELECT u.id, u.real_name, u.username, coalesce(o.name, '') AS org_name,
+       count(a.id)::int AS attempts, min(a.started_at) AS first_started,
+       max(a.submitted_at) AS last_submitted,
        r.best_score, coalesce(r.passed, false) AS passed, r.passed_at
 FROM concerned k
 JOIN users u ON u.id = k.learner_id
 LEFT JOIN orgs o ON o.id = u.org_id
+LEFT JOIN exam_attempts a ON a.exam_id = $1 AND a.learner_id = u.id
 LEFT JOIN exam_results r ON r.exam_id = $1 AND r.learner_id = u.id
 WHERE EXISTS (SELECT 1 FROM exams x JOIN courses c ON c.id = x.course_id
               WHERE x.id = $1 AND {owned_by("c.org_id", 2)})
-ORDER BY o.name NULLS FIRST, u.username
+GROUP BY u.id, o.name, r.best_score, r.passed, r.passed_at
+ORDER BY u.id
+LIMIT $6
 """
 
 
 async def results(
-    connection: Connection, exam: AdminExam, org: int | None
-) -> AsyncIterator[dict[str, Any]]:
-    """Each concerned learner's result, read through a cursor (the caller's transaction) so
-    that an exam of many thousands is never held in memory."""
-    async for row in connection.cursor(
-        RESULTS, exam.id, org, exam.course_id, exam.rules.plan_id, prefetch=200
-    ):
-        yield dict(row.items())
+    db: Executor, exam: AdminExam, org: int | None, after_learner: int, limit: int
+) -> list[dict[str, Any]]:
+    """The results of the next `limit` concerned learners (by id) after `after_learner`."""
+    rows = await db.fetch(
+        RESULTS, exam.id, org, exam.course_id, exam.rules.plan_id, after_learner, limit
+    )
+    return [dict(row.items()) for row in rows]

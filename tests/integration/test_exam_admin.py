@@ -4,6 +4,7 @@ of A, of A's sub-organisation, of B and of the platform — refused calls change
 allowed changes are audited — then imports, versioned questions, exam rules under attempts,
 and the results export."""
 
+import asyncio
 import csv
 import io
 import itertools
@@ -298,7 +299,7 @@ async def test_an_import_stores_every_row_or_nothing(pool: asyncpg.Pool, world: 
 
 
 async def start_attempt(
-    pool: asyncpg.Pool, exam_id: int, learner_id: int, question_ids: list[int], **fields: Any
+    pool: db.Executor, exam_id: int, learner_id: int, question_ids: list[int], **fields: Any
 ) -> int:
     """An attempt as the exam service would store it (the paper lists the questions)."""
     attempt_id: int = await pool.fetchval(
@@ -474,7 +475,30 @@ async def test_exam_edits_under_attempts(pool: asyncpg.Pool, world: World) -> No
     assert json.loads(edits[1]["before"])["attempts_allowed"] == 2
 
 
-async def test_results_export(pool: asyncpg.Pool, world: World) -> None:
+async def test_an_edit_waits_for_a_starting_attempt_and_then_sees_it(
+    pool: asyncpg.Pool, world: World
+) -> None:
+    """A learner's start commits while the edit waits for the exam's row: the edit must
+    count that attempt, not the attempts its first statement saw."""
+    scope = world.scopes["admin_a"]
+    target = await fresh_target(pool, scope, world.courses["a"])
+    async with pool.acquire() as learner, learner.transaction():
+        await start_attempt(learner, target.exam, world.users["learner_a"][0], [target.question])
+        edit = asyncio.create_task(
+            admin.edit_exam(pool, scope, target.exam, exam_fields(pass_score="4"))
+        )
+        await asyncio.sleep(0.3)
+        assert not edit.done()
+    with pytest.raises(Conflict) as conflict:
+        await edit
+    assert conflict.value.message.startswith("有 1 名考生正在作答")
+
+
+async def test_results_export(
+    pool: asyncpg.Pool, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One learner a query: the batches follow each other.
+    monkeypatch.setattr(admin, "RESULT_BATCH", 1)
     boss = world.scopes["boss"]
     target = await fresh_target(pool, boss, world.courses["a"])
     learner_a, learner_b = world.users["learner_a"][0], world.users["learner_b"][0]
