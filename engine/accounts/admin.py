@@ -52,6 +52,11 @@ async def scope_orgs(db: Executor, scope: Scope) -> list[Org]:
     return await admin_store.orgs_in_scope(db, scope.org_id)
 
 
+async def org_in_scope(db: Executor, scope: Scope, org_id: int) -> bool:
+    """Whether the organisation exists within the scope (a form's choice of organisation)."""
+    return await admin_store.org_in_scope(db, scope.org_id, org_id)
+
+
 def temporary_password(username: str) -> str:
     """A random password the learner types once, at the login that makes them change it."""
     while True:

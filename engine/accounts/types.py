@@ -81,3 +81,25 @@ class Standing(msgspec.Struct, frozen=True, kw_only=True):
 
     name: str
     role: Role
+
+
+class ManagedOrg(msgspec.Struct, frozen=True, kw_only=True):
+    """An organisation as the administration shows it; `depth` below the scope's root."""
+
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    sort_order: int
+    depth: int = 0
+    users: int = 0
+
+
+class GrantedCourse(msgspec.Struct, frozen=True, kw_only=True):
+    """A course and, for a teacher's page, whether it is granted to the teacher."""
+
+    id: int
+    code: str
+    title: str
+    org_name: str | None
+    granted: bool

@@ -15,10 +15,13 @@ FROM cart_items c
 JOIN plans p ON p.id = c.plan_id
 JOIN courses co ON co.id = c.course_id
 WHERE c.learner_id = $1
+  AND (plan_offered(p.org_id, $1)
+       OR EXISTS (SELECT 1 FROM enrolments e WHERE e.learner_id = $1 AND e.plan_id = p.id))
 ORDER BY c.added_at, c.course_id
 """
 
-# Why a course of a plan cannot go into the learner's cart, if it cannot; NULL when it can.
+# Why a course of a plan cannot go into the learner's cart, if it cannot; NULL when it can;
+# no row for a plan the learner is neither offered nor has activated.
 REFUSAL = """
 SELECT CASE
     WHEN pc.course_id IS NULL THEN 'missing'
@@ -36,7 +39,7 @@ END
 FROM plans p
 LEFT JOIN plan_courses pc ON pc.plan_id = p.id AND pc.course_id = $3
 LEFT JOIN enrolments e ON e.plan_id = p.id AND e.learner_id = $1
-WHERE p.id = $2
+WHERE p.id = $2 AND (e.learner_id IS NOT NULL OR plan_offered(p.org_id, $1))
 """
 
 ORDERS = """
@@ -92,7 +95,8 @@ async def cart_refusal(
     connection: Connection, learner_id: int, plan_id: int, course_id: int, now: datetime
 ) -> asyncpg.Record | None:
     """One row whose only column is why the course cannot go into the cart (NULL: it can);
-    no row when the plan does not exist."""
+    no row when the plan does not exist or is not the learner's (neither offered nor
+    activated)."""
     return await connection.fetchrow(REFUSAL, learner_id, plan_id, course_id, now)
 
 

@@ -48,3 +48,15 @@ async def locked_learner(objects: Objects, org_id: int) -> int:
     user_id = await insert_user(objects.connection, org_id)
     await objects.connection.execute("UPDATE users SET locked_at = now() WHERE id = $1", user_id)
     return user_id
+
+
+@factory("granted_course_id")
+async def granted_course(objects: Objects, org_id: int) -> int:
+    """A course of the organisation that the route's `{teacher_user_id}` teaches."""
+    course_id = int(await objects.get("course_id"))
+    await objects.connection.execute(
+        "INSERT INTO course_teachers (course_id, user_id) VALUES ($1, $2)",
+        course_id,
+        await objects.get("teacher_user_id"),
+    )
+    return course_id

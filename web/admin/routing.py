@@ -144,9 +144,13 @@ def admin_routes(found: tuple[Section, ...]) -> list[AdminRoute]:
 
 
 def setup_admin(app: web.Application) -> None:
-    """Add every section's routes, each behind the gate, and the side navigation."""
+    """Add every section's routes, each behind the gate, and the side navigation (the links
+    of sections sharing a title under one heading)."""
     found = find_sections()
-    app[ADMIN_NAVIGATION] = tuple((section.title, section.links) for section in found)
+    groups: dict[str, tuple[NavLink, ...]] = {}
+    for section in found:
+        groups[section.title] = groups.get(section.title, ()) + section.links
+    app[ADMIN_NAVIGATION] = tuple(groups.items())
     for route in admin_routes(found):
         app.router.add_route(route.method, route.path, gated(route))
 
