@@ -39,7 +39,7 @@ from engine.exams.admin_types import (
 )
 from engine.exams.bank_file import BankFileRefused, read_bank
 from engine.exams.exam_form import ExamDraft, read_exam
-from engine.exams.question_form import read_question
+from engine.exams.question_form import NewQuestion, read_question
 from engine.exams.recipe import recipe_errors
 from engine.exams.types import QuestionKind
 
@@ -119,7 +119,12 @@ async def import_bank(
             kind="course",
             object_id=course_id,
             org_id=course.org_id,
-            after={"file": filename, "imported": len(ids), "question_ids": ids, "bank": counts},
+            after={
+                "file": filename[:200],
+                "imported": len(ids),
+                "question_ids": ids,
+                "bank": counts,
+            },
         )
     return ImportReport(course_id=course_id, imported=len(ids), counts=counts)
 
@@ -145,13 +150,9 @@ async def edit_question(
         if edited is None:
             # The first error of each field: the one to mend first.
             raise InvalidInput(dict(reversed(errors)))
-        if (edited.kind, edited.stem, edited.options, edited.answer, edited.score) == (
-            old.kind,
-            old.stem,
-            old.options,
-            old.answer,
-            old.score,
-        ) and edited.explanation == old.explanation:
+        if edited == NewQuestion(
+            old.kind, old.stem, old.options, old.answer, old.score, old.explanation
+        ):
             return old
         before = await store.bank_scores(connection, course.id)
         [new_id] = await store.insert_questions(connection, course.id, [edited])
