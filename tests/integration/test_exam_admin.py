@@ -24,7 +24,7 @@ from engine.appkeys import DB, EXAMS
 from engine.clock import china_time
 from engine.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from engine.exams import admin
-from engine.exams.bank_file import HEADER, BankFileRefused, template_csv
+from engine.exams.bank_file import HEADER, MAX_ROWS, BankFileRefused, template_csv
 from tests.conftest import Clock, build_course, enrol, new_learner
 from tests.integration.test_exams import Payload, complete_course, correct_answers
 
@@ -621,3 +621,16 @@ async def test_a_paper_in_progress_is_graded_on_the_question_it_drew(
     view = await exams.view(pool, learner.id, started.id, with_paper=True)
     assert [question.stem for question in view.questions] == [drawn[0].stem]
     assert view.exam.title == "改名的考试"
+
+
+async def test_a_file_of_the_most_rows_allowed_is_stored_whole(
+    pool: asyncpg.Pool, world: World
+) -> None:
+    rows = [("判断题", "正确", "1")] * MAX_ROWS
+    report = await admin.import_bank(
+        pool, world.scopes["admin_b"], world.courses["b"], bank_csv(*rows), "大题库.csv", NOW_MS
+    )
+    assert report.imported == MAX_ROWS
+    assert report.counts == {"single": 0, "multiple": 0, "true_false": MAX_ROWS}
+    stems = await pool.fetch("SELECT stem FROM questions ORDER BY id")
+    assert len({row["stem"] for row in stems}) == MAX_ROWS
