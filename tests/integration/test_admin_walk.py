@@ -233,11 +233,11 @@ async def test_every_admin_route_answers_by_role_and_scope(
                 what = f"{case.route.method} {case.route.path} as {role or 'anonymous'}"
                 what += f" on objects of {case.org}" if case.org else ""
                 failures += judge(case, role, status, said, changed, what)
-                # Anonymous calls are judged above (an upload is sent to the login box: 302).
-                changing = role is not None and case.route.mutates and status < 400
-                if changing and not changed:
+                # An anonymous upload is sent to the login box (302) before its body is read.
+                succeeded = role is not None and case.route.mutates and status < 400
+                if succeeded and not changed:
                     failures.append(f"{what}: succeeded ({status}) but changed nothing")
-                elif changing:
+                elif succeeded:
                     added = await connection.fetchval("SELECT count(*) FROM audit_log")
                     if added <= audit_rows:
                         failures.append(f"{what}: changed {changed} without an audit row")
