@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 
 import asyncpg
+import msgspec
 
 from engine.admin import audit
 from engine.admin.paging import Page
@@ -267,6 +268,7 @@ async def edit_exam(
         if draft is None:
             raise InvalidInput(errors)
         old, course = found
+        draft = _as_precise_as(draft, old.rules)
         changed = [
             name
             for name in ExamDraft.__struct_fields__
@@ -405,6 +407,24 @@ async def _locked_question(
     if found is None:
         raise NotFound(QUESTION_NOT_FOUND)
     return found
+
+
+def _as_precise_as(draft: ExamDraft, stored: ExamDraft) -> ExamDraft:
+    """The form shows times to the minute and durations in minutes: a value the form
+    showed unchanged keeps the stored one's seconds rather than count as a change."""
+    minute_ms = 60_000
+    return msgspec.structs.replace(
+        draft,
+        opens_ms=stored.opens_ms
+        if draft.opens_ms == stored.opens_ms // minute_ms * minute_ms
+        else draft.opens_ms,
+        closes_ms=stored.closes_ms
+        if draft.closes_ms == stored.closes_ms // minute_ms * minute_ms
+        else draft.closes_ms,
+        duration_s=stored.duration_s
+        if draft.duration_s == stored.duration_s // 60 * 60
+        else draft.duration_s,
+    )
 
 
 async def _locked_exam(

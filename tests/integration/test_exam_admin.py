@@ -25,6 +25,7 @@ from engine.clock import china_time
 from engine.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from engine.exams import admin
 from engine.exams.bank_file import HEADER, MAX_ROWS, BankFileRefused, template_csv
+from engine.exams.exam_form import exam_fields as form_of
 from tests.conftest import Clock, build_course, enrol, new_learner
 from tests.integration.test_exams import Payload, complete_course, correct_answers
 
@@ -441,6 +442,17 @@ async def test_exam_edits_under_attempts(pool: asyncpg.Pool, world: World) -> No
     learner = world.users["learner_a"][0]
     attempt = await start_attempt(pool, target.exam, learner, [target.question])
 
+    # Stored to the second (not by the form): the form's minutes still count as unchanged.
+    await pool.execute(
+        """UPDATE exams SET opens_at = opens_at + interval '17 seconds', duration_s = 3630
+           WHERE id = $1""",
+        target.exam,
+    )
+    exam, _ = await admin.exam(pool, scope, target.exam)
+    await admin.edit_exam(pool, scope, target.exam, {**form_of(exam.rules), "title": "新名称"})
+    exam, _ = await admin.exam(pool, scope, target.exam)
+    assert (exam.rules.title, exam.rules.duration_s) == ("新名称", 3630)
+
     before = await snapshot(pool)
     for change in ({"pass_score": "4"}, {"closes_at": "2027-03-01 08:00"}, {"duration_min": "90"}):
         with pytest.raises(Conflict) as conflict:
@@ -471,8 +483,9 @@ async def test_exam_edits_under_attempts(pool: asyncpg.Pool, world: World) -> No
     edits = await pool.fetch(
         "SELECT before, after FROM audit_log WHERE action = 'exam.edit' ORDER BY id"
     )
-    assert [json.loads(edit["after"])["title"] for edit in edits] == ["期末考试", "期末考试"]
-    assert json.loads(edits[1]["before"])["attempts_allowed"] == 2
+    titles = [json.loads(edit["after"])["title"] for edit in edits]
+    assert titles == ["新名称", "期末考试", "期末考试"]
+    assert json.loads(edits[2]["before"])["attempts_allowed"] == 2
 
 
 async def test_an_edit_waits_for_a_starting_attempt_and_then_sees_it(
