@@ -3,6 +3,7 @@ faulty file), a question edited, an exam created and edited, the results downloa
 
 import csv
 import io
+import re
 
 import asyncpg
 from aiohttp import ClientResponse, FormData
@@ -133,6 +134,9 @@ async def test_a_bank_imported_edited_and_examined_in_the_browser(
     page = await (await admin.get(f"/admin/banks/{course_id}")).text()
     assert "职业道德的核心？" in page
     assert "职业道德的核心是什么？" not in page
+    # Its new version (the edit keeps the old one with the papers that drew it).
+    edited_id = max(int(found) for found in re.findall(r'href="/admin/questions/(\d+)"', page))
+    assert edited_id > question_id
 
     exam = {
         "title": "职业道德考试",
@@ -169,6 +173,30 @@ async def test_a_bank_imported_edited_and_examined_in_the_browser(
     rows = list(csv.reader(io.StringIO((await results.read()).decode("utf-8-sig"))))
     assert rows[0][:3] == ["姓名", "用户名", "单位"]
     assert rows[1:] == []
+
+    # Refusals show the page again with the reason, nothing changed.
+    refused = await admin.post(
+        f"/admin/questions/{edited_id}", **{**fields, "answer": "A", "score": "4"}
+    )
+    assert refused.status == 409
+    assert "修改后，考试“期末考试”将无法组卷" in await refused.text()
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(
+            """INSERT INTO exam_attempts (exam_id, learner_id, number, started_at, deadline,
+                                          paper, total_score)
+               VALUES ($1, $2, 1, now(), now() + interval '30 minutes', '[]', 10)""",
+            exam_id,
+            outsider_id,
+        )
+    finally:
+        await connection.close()
+    refused = await admin.post(
+        f"/admin/exams/{exam_id}",
+        **{**exam, "recipe_single": "2", "title": "期末考试", "pass_score": "5"},
+    )
+    assert refused.status == 409
+    assert "有 1 名考生正在作答，现在只能修改考试名称" in await refused.text()
 
     outsider = await Browser.of(client, outsider_id)
     for path in (
