@@ -5,6 +5,7 @@ returned from a file with any error."""
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 
 from openpyxl import Workbook, load_workbook
@@ -22,7 +23,8 @@ MAX_LISTED = 100
 REQUIRED = ("题型", "题干", "选项A", "选项B", "答案", "分值")
 HEADER = list(COLUMNS)
 _ZIP = b"PK\x03\x04"
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97–2003 (.xls)
+# Excel 97–2003 (.xls), and any workbook saved with a password (an encrypted container).
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BOM = b"\xef\xbb\xbf"
 EXAMPLES = [
     ["单选题", "继续教育证书由哪个部门验证盖章？", "学员所在单位", "继续教育（人力资源）部门", "学员本人", "培训机构", "", "", "B", "2", "见常见政策问题。"],
@@ -68,7 +70,9 @@ def read_bank(data: bytes) -> list[NumberedQuestion]:
     if len(data) > MAX_BYTES:
         raise BankFileRefused([f"文件超过 {MAX_BYTES // 1024 // 1024} MB，请分批导入"])
     if data.startswith(_OLE2):
-        raise BankFileRefused(["不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV 后导入"])
+        raise BankFileRefused(
+            ["不支持旧版 Excel（.xls）文件或设有密码的文件，请另存为不设密码的 .xlsx 或 CSV 后导入"]
+        )
     rows = _xlsx_rows(data) if data.startswith(_ZIP) else _csv_rows(data)
     return _questions(rows)
 
@@ -138,8 +142,18 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
                     break
         finally:
             book.close()
-    # A damaged package fails in any of these, depending on which part is damaged.
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, SyntaxError):
+    # A damaged package fails in any of these, depending on which part is damaged and how.
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,  # a compression method zipfile does not know
+        RuntimeError,  # zipfile: a part marked encrypted
+        InvalidFileException,
+        KeyError,
+        ValueError,
+        SyntaxError,
+    ):
         raise BankFileRefused(["文件不是有效的 XLSX 文件，请使用题库模板"]) from None
     except IndexError:
         raise BankFileRefused(["文件中没有工作表"]) from None

@@ -211,7 +211,7 @@ def broken_zip() -> bytes:
 FILE_ERRORS = [
     (b"", "文件为空"),
     (b"x" * (MAX_BYTES + 1), "文件超过 2 MB，请分批导入"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV 后导入"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "不支持旧版 Excel（.xls）文件或设有密码的文件，请另存为不设密码的 .xlsx 或 CSV 后导入"),
     (b"PK\x03\x04" + b"\x00" * 100, "文件不是有效的 XLSX 文件，请使用题库模板"),
     (broken_zip(), "文件不是有效的 XLSX 文件，请使用题库模板"),
     (b"\x89PNG\r\n\x1a\n\x00\x00", "文件不是有效的 XLSX 或 CSV 文件，请使用题库模板"),
