@@ -211,8 +211,9 @@ async def resolve_user(request: web.Request) -> User | None:
 # What a user whose password an administrator reset may still reach: the change itself,
 # the way out, and what the pages and clients need to show it.
 PASSWORD_CHANGE_PATHS = frozenset(
-    {"/settings/password", "/logout", "/api/v1/me/password", "/api/v1/auth/logout", "/api/v1/me"}
+    {"/settings/password", "/logout", "/api/v1/me/password", "/api/v1/auth/logout"}
 )
+PASSWORD_CHANGE_READS = frozenset({"/api/v1/me"})
 
 
 @web.middleware
@@ -224,6 +225,7 @@ async def password_change(request: web.Request, handler: Handler) -> web.StreamR
         user is None
         or not user.must_change_password
         or request.path in PASSWORD_CHANGE_PATHS
+        or (request.method == "GET" and request.path in PASSWORD_CHANGE_READS)
         or request.path.startswith("/static/")
     ):
         return await handler(request)

@@ -1,8 +1,10 @@
-"""The administration of teacher accounts: create one in an organisation of the scope,
-grant and revoke the courses (of the scope) it teaches."""
+"""The administration of staff accounts: teachers (created in an organisation of the scope,
+granted and revoked the courses of the scope they teach) and administrators (appointed by
+the super administrator)."""
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Literal
 
 import asyncpg
 
@@ -50,6 +52,32 @@ async def create_teacher(
     """A teacher account in an organisation of the scope, with a temporary password
     (returned, shown once) to be changed at its first login."""
     require(scope, "admin")
+    return await create_account(pool, scope, data, today, role="teacher")
+
+
+async def create_administrator(
+    pool: asyncpg.Pool, scope: Scope, data: Mapping[str, object], today: date
+) -> tuple[ManagedUser, str]:
+    """An administrator of an organisation's subtree: the super administrator's to appoint."""
+    require(scope, "super")
+    return await create_account(pool, scope, data, today, role="admin")
+
+
+async def search_administrators(
+    db: Executor, scope: Scope, filters: LearnerFilters, page: int
+) -> Page[ManagedUser]:
+    require(scope, "super")
+    return await admin_store.search_users(db, scope.org_id, "admin", filters, page)
+
+
+async def create_account(
+    pool: asyncpg.Pool,
+    scope: Scope,
+    data: Mapping[str, object],
+    today: date,
+    *,
+    role: Literal["teacher", "admin"],
+) -> tuple[ManagedUser, str]:
     username = str(data.get("username") or "").strip()
     problem = username_error(username) if username else "请输入用户名"
     details = parse_personal_details(data, today)
@@ -66,16 +94,18 @@ async def create_teacher(
                     username=username,
                     password_hash=await hash_password(password),
                     details=details,
-                    role="teacher",
+                    role=role,
                 )
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "users_document_key":
                 raise Conflict("该证件号已注册", field="id_number") from None
             raise Conflict("该用户名已被注册", field="username") from None
         await admin_store.require_password_change(connection, user_id)
-        created = await _teacher(connection, scope, user_id)
+        created = await admin_store.managed_user(connection, scope.org_id, role, user_id)
+        assert created is not None  # inserted just now, in an organisation of the scope
+        kind = "teacher" if role == "teacher" else "administrator"
         await audit.record(
-            connection, scope, "teacher.create", kind="teacher", object_id=user_id,
+            connection, scope, f"{kind}.create", kind=kind, object_id=user_id,
             org_id=created.org_id, after=created,
         )  # fmt: skip
     return created, password

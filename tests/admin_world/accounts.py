@@ -60,3 +60,10 @@ async def granted_course(objects: Objects, org_id: int) -> int:
         await objects.get("teacher_user_id"),
     )
     return course_id
+
+
+@factory("locked_teacher_user_id")
+async def locked_teacher_account(objects: Objects, org_id: int) -> int:
+    user_id = await insert_user(objects.connection, org_id, role="teacher")
+    await objects.connection.execute("UPDATE users SET locked_at = now() WHERE id = $1", user_id)
+    return user_id

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from tests.admin_client import Browser
 from tests.admin_world import insert_org, insert_user
 from tests.conftest import new_learner, origin_of
+from tests.integration.test_sockets import closed_with, opened
 
 
 async def admin_of(database_url: str, org_id: int, role: str = "admin") -> int:
@@ -99,6 +100,12 @@ async def test_a_reset_password_must_be_changed_at_the_next_login(
     me = msgspec.json.decode(username)
     assert me["user"]["must_change_password"] is False
     name = await learner_name(database_url, learner.id)
+    old = await client.post(
+        "/api/v1/auth/login",
+        json={"username": name, "password": "Study2018go"},
+        headers=origin_of(client),
+    )
+    assert old.status == 401
     login = await client.post(
         "/api/v1/auth/login",
         json={"username": name, "password": temporary},
@@ -112,6 +119,9 @@ async def test_a_reset_password_must_be_changed_at_the_next_login(
     refused = await client.get("/api/v1/plans", headers=bearer)
     assert refused.status == 403
     assert (await refused.json())["error"]["code"] == "password_change_required"
+    assert (await client.get("/api/v1/me", headers=bearer)).status == 200
+    profile = await client.patch("/api/v1/me", json={"phone": "13900000000"}, headers=bearer)
+    assert profile.status == 403
     browser = Browser(client, body["token"])
     assert (await browser.get("/plans")).headers["Location"] == "/settings/password"
     assert (await browser.get("/settings/password")).status == 200
@@ -210,3 +220,16 @@ async def test_an_administrator_of_another_subtree_finds_no_learner(
     assert (await outsider.get(f"/admin/learners/{learner.id}")).status == 404
     assert (await outsider.post(f"/admin/learners/{learner.id}/lock")).status == 404
     assert (await client.get("/api/v1/me", headers=learner.headers)).status == 200
+
+
+async def test_locking_closes_the_learners_sockets(
+    client: TestClient,
+    database_url: str,
+    org_id: int,
+    registration: Callable[..., dict[str, Any]],
+) -> None:
+    learner = await new_learner(client, registration)
+    ws = await opened(client, learner)
+    admin = await Browser.of(client, await admin_of(database_url, org_id))
+    assert (await admin.post(f"/admin/learners/{learner.id}/lock")).status == 302
+    assert await closed_with(ws) == 4001

@@ -118,3 +118,60 @@ async def test_grant_and_revoke_courses_of_the_scope(client: TestClient, databas
         ("teacher.grant", "false", "true"),
         ("teacher.revoke", "true", "false"),
     ]
+
+
+async def test_the_super_administrator_appoints_administrators(
+    client: TestClient, database_url: str
+) -> None:
+    world, _, _ = await setup(database_url)
+    admin_a = await Browser.of(client, world.users["admin_a"])
+    form = {**NEW_TEACHER, "username": "li_admin", "org_id": str(world.a1)}
+    assert (await admin_a.post("/admin/admin-accounts", **form)).status == 403
+    boss = await Browser.of(client, world.users["super"])
+    created = await boss.post("/admin/admin-accounts", **form)
+    assert created.status == 200
+    found = re.search(r'id="temporary-password">([^<]+)<', await created.text())
+    assert found is not None
+    assert "li_admin" in await (await boss.get("/admin/admin-accounts")).text()
+    login = await client.post(
+        "/api/v1/auth/login",
+        json={"username": "li_admin", "password": found[1]},
+        headers=origin_of(client),
+    )
+    body = await login.json()
+    client.session.cookie_jar.clear()
+    assert body["user"]["role"] == "admin"
+    assert body["user"]["org_id"] == world.a1
+    connection = await asyncpg.connect(database_url)
+    try:
+        action = await connection.fetchval("SELECT action FROM audit_log")
+    finally:
+        await connection.close()
+    assert action == "administrator.create"
+
+
+async def test_a_teachers_password_reset_and_lock(client: TestClient, database_url: str) -> None:
+    world, _, _ = await setup(database_url)
+    teacher = world.users["teacher"]
+    admin_a = await Browser.of(client, world.users["admin_a"])
+    reset = await admin_a.post(f"/admin/teacher-accounts/{teacher}/password")
+    assert reset.status == 200
+    assert 'id="temporary-password"' in await reset.text()
+    assert (await admin_a.post(f"/admin/teacher-accounts/{teacher}/lock")).status == 302
+    page = await (await admin_a.get(f"/admin/teacher-accounts/{teacher}")).text()
+    assert "已锁定" in page
+    # A teacher is not a learner: the learners' pages do not find it.
+    assert (await admin_a.post(f"/admin/learners/{teacher}/unlock")).status == 404
+    assert (await admin_a.post(f"/admin/teacher-accounts/{teacher}/unlock")).status == 302
+    admin_b = await Browser.of(client, world.users["admin_b"])
+    assert (await admin_b.post(f"/admin/teacher-accounts/{teacher}/lock")).status == 404
+    connection = await asyncpg.connect(database_url)
+    try:
+        actions = await connection.fetch("SELECT action FROM audit_log ORDER BY id")
+    finally:
+        await connection.close()
+    assert [row["action"] for row in actions] == [
+        "teacher.reset_password",
+        "teacher.lock",
+        "teacher.unlock",
+    ]

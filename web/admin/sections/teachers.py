@@ -1,4 +1,5 @@
-"""教师账号: teacher accounts of the scope, a new one, and the courses each teaches."""
+"""教师账号: teacher accounts of the scope, a new one, the courses each teaches, and its
+password reset, lock and unlock."""
 
 from collections.abc import Mapping
 
@@ -7,17 +8,17 @@ from aiohttp import web
 from engine.accounts import admin, teacher_admin
 from engine.accounts.types import LearnerFilters
 from engine.admin.scope import Scope
-from engine.appkeys import DB
+from engine.appkeys import DB, LOGIN_SESSIONS
 from engine.errors import Conflict, InvalidInput
 from web.admin.orgs import org_choices
 from web.admin.render import filter_values, render_admin, requested_page
 from web.admin.routing import AdminRoute, NavLink, Section
 from web.decoding import parse_id, path_id
 from web.flash import flash_redirect
-from web.requests import today
+from web.requests import now, today
 
 FILTERS = ("q", "org_id")
-NEW_TEACHER_FIELDS = ("username", "real_name", "phone", "id_type", "id_number", "org_id")
+STAFF_FIELDS = ("username", "real_name", "phone", "id_type", "id_number", "org_id")
 
 
 async def teachers_page(request: web.Request, scope: Scope) -> web.Response:
@@ -36,7 +37,7 @@ async def new_teacher_page(request: web.Request, scope: Scope) -> web.Response:
 
 async def create_teacher(request: web.Request, scope: Scope) -> web.Response:
     form = await request.post()
-    data = {name: str(form.get(name, "")) for name in NEW_TEACHER_FIELDS}
+    data = {name: str(form.get(name, "")) for name in STAFF_FIELDS}
     try:
         teacher, password = await teacher_admin.create_teacher(
             request.app[DB], scope, data, today(request)
@@ -66,6 +67,27 @@ async def revoke(request: web.Request, scope: Scope) -> web.StreamResponse:
     raise flash_redirect(f"/admin/teacher-accounts/{teacher_id}", "已撤销该课程的授权")
 
 
+async def reset_password(request: web.Request, scope: Scope) -> web.Response:
+    teacher_id = path_id(request, "teacher_user_id")
+    _, password = await admin.reset_password(
+        request.app[DB], request.app[LOGIN_SESSIONS], scope, teacher_id, "teacher"
+    )
+    return await _teacher(request, scope, teacher_id, temporary_password=password)
+
+
+async def lock(request: web.Request, scope: Scope) -> web.StreamResponse:
+    teacher_id = path_id(request, "teacher_user_id")
+    db, sessions = request.app[DB], request.app[LOGIN_SESSIONS]
+    await admin.lock(db, sessions, scope, teacher_id, now(request), "teacher")
+    raise flash_redirect(f"/admin/teacher-accounts/{teacher_id}", "账号已锁定，其登录已全部退出")
+
+
+async def unlock(request: web.Request, scope: Scope) -> web.StreamResponse:
+    teacher_id = path_id(request, "locked_teacher_user_id")
+    await admin.unlock(request.app[DB], scope, teacher_id, "teacher")
+    raise flash_redirect(f"/admin/teacher-accounts/{teacher_id}", "账号已解锁")
+
+
 async def _teacher(
     request: web.Request, scope: Scope, teacher_id: int, *, temporary_password: str | None = None
 ) -> web.Response:
@@ -90,8 +112,14 @@ async def _new_teacher_form(
     status: int = 200,
 ) -> web.Response:
     orgs = org_choices(await admin.scope_orgs(request.app[DB], scope))
-    context = {"values": values, "errors": errors, "orgs": orgs}
-    return render_admin(request, scope, "admin/teacher_new.html", context, status=status)
+    context = {
+        "values": values,
+        "errors": errors,
+        "orgs": orgs,
+        "heading": "新建教师账号",
+        "list_url": "/admin/teacher-accounts",
+    }
+    return render_admin(request, scope, "admin/account_new.html", context, status=status)
 
 
 SECTION = Section(
@@ -130,6 +158,24 @@ SECTION = Section(
             method="GET",
             path="/admin/teacher-accounts/{teacher_user_id}",
             handler=teacher_page,
+            role="admin",
+        ),
+        AdminRoute(
+            method="POST",
+            path="/admin/teacher-accounts/{teacher_user_id}/password",
+            handler=reset_password,
+            role="admin",
+        ),
+        AdminRoute(
+            method="POST",
+            path="/admin/teacher-accounts/{teacher_user_id}/lock",
+            handler=lock,
+            role="admin",
+        ),
+        AdminRoute(
+            method="POST",
+            path="/admin/teacher-accounts/{locked_teacher_user_id}/unlock",
+            handler=unlock,
             role="admin",
         ),
         AdminRoute(
