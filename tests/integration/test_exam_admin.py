@@ -23,7 +23,7 @@ from engine.admin.scope import Scope, scope_of
 from engine.appkeys import DB, EXAMS
 from engine.clock import china_time
 from engine.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from engine.exams import admin
+from engine.exams import admin, result_export
 from engine.exams.bank_file import HEADER, MAX_ROWS, BankFileRefused, template_csv
 from engine.exams.exam_form import exam_fields as form_of
 from tests.conftest import Clock, build_course, enrol, new_learner
@@ -174,8 +174,8 @@ async def fresh_target(pool: asyncpg.Pool, boss: Scope, course_id: int) -> Targe
 
 
 async def export(pool: asyncpg.Pool, scope: Scope, exam_id: int) -> list[bytes]:
-    await admin.results_export(pool, scope, exam_id)
-    return [line async for line in admin.result_lines(pool, scope, exam_id)]
+    await result_export.results_export(pool, scope, exam_id)
+    return [line async for line in result_export.result_lines(pool, scope, exam_id)]
 
 
 Operation = Callable[[asyncpg.Pool, Scope, Target], Awaitable[object]]
@@ -511,7 +511,7 @@ async def test_results_export(
     pool: asyncpg.Pool, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # One learner a query: the batches follow each other.
-    monkeypatch.setattr(admin, "RESULT_BATCH", 1)
+    monkeypatch.setattr(result_export, "RESULT_BATCH", 1)
     boss = world.scopes["boss"]
     target = await fresh_target(pool, boss, world.courses["a"])
     learner_a, learner_b = world.users["learner_a"][0], world.users["learner_b"][0]
@@ -555,9 +555,9 @@ async def test_results_export(
     )
     assert tuple(row) == ("admin_a", str(target.exam))
     with pytest.raises(NotFound):
-        await admin.results_export(pool, world.scopes["admin_b"], target.exam)
+        await result_export.results_export(pool, world.scopes["admin_b"], target.exam)
     with pytest.raises(NotFound):
-        await anext(aiter(admin.result_lines(pool, world.scopes["admin_b"], target.exam)))
+        await anext(aiter(result_export.result_lines(pool, world.scopes["admin_b"], target.exam)))
 
 
 async def test_refusals_are_domain_errors_with_chinese_messages(

@@ -9,7 +9,7 @@ from aiohttp import BodyPartReader, web
 from engine.admin.scope import Scope
 from engine.appkeys import CLOCK, DB
 from engine.errors import Conflict, InvalidInput
-from engine.exams import admin
+from engine.exams import admin, result_export
 from engine.exams.bank_file import MAX_BYTES, BankFileRefused, template_csv, template_xlsx
 from engine.exams.exam_form import exam_fields
 from engine.exams.question_form import KIND_NAMES, question_fields
@@ -256,7 +256,7 @@ async def results(request: web.Request, scope: Scope) -> web.StreamResponse:
     """成绩导出: streamed as the cursor reads the learners, never held whole."""
     db = request.app[DB]
     exam_id = path_id(request, "exam_id")
-    export = await admin.results_export(db, scope, exam_id)
+    export = await result_export.results_export(db, scope, exam_id)
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -265,7 +265,7 @@ async def results(request: web.Request, scope: Scope) -> web.StreamResponse:
     )
     await response.prepare(request)
     chunk = bytearray()
-    async for line in admin.result_lines(db, scope, exam_id):
+    async for line in result_export.result_lines(db, scope, exam_id):
         chunk += line
         if len(chunk) >= EXPORT_CHUNK:
             await response.write(bytes(chunk))
