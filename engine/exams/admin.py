@@ -15,7 +15,6 @@ import asyncio
 from collections.abc import Mapping
 
 import asyncpg
-import msgspec
 
 from engine.admin import audit
 from engine.admin.paging import Page
@@ -30,10 +29,11 @@ from engine.exams.admin_types import (
     CourseBank,
     CourseRef,
     ImportReport,
+    ListedExam,
     PlanChoice,
 )
 from engine.exams.bank_file import BankFileRefused, read_bank
-from engine.exams.exam_form import ExamDraft, read_exam
+from engine.exams.exam_form import ExamDraft, as_precise_as, read_exam
 from engine.exams.question_form import NewQuestion, read_question
 from engine.exams.recipe import recipe_errors
 from engine.exams.types import QuestionKind
@@ -207,6 +207,16 @@ async def exams(
     )
 
 
+async def all_exams(
+    db: Executor, scope: Scope, now_ms: int, *, query: str = "", state: str = "", page: int = 1
+) -> Page[ListedExam]:
+    """考试安排: the exams of the scope's courses, filtered (`state`: 'open', 'closed' or
+    ''), a page at a time."""
+    require(scope, "admin")
+    state = state if state in ("open", "closed") else ""
+    return await store.all_exams(db, scope.org_id, query.strip(), state, now_ms, max(page, 1))
+
+
 async def exam(db: Executor, scope: Scope, exam_id: int) -> tuple[AdminExam, CourseRef]:
     require(scope, "admin")
     found = await store.exam(db, exam_id, scope.org_id)
@@ -257,7 +267,7 @@ async def edit_exam(
         if draft is None:
             raise InvalidInput(errors)
         old, course = found
-        draft = _as_precise_as(draft, old.rules)
+        draft = as_precise_as(draft, old.rules)
         changed = [
             name
             for name in ExamDraft.__struct_fields__
@@ -333,24 +343,6 @@ async def _locked_question(
     if found is None:
         raise NotFound(QUESTION_NOT_FOUND)
     return found
-
-
-def _as_precise_as(draft: ExamDraft, stored: ExamDraft) -> ExamDraft:
-    """The form shows times to the minute and durations in minutes: a value the form
-    showed unchanged keeps the stored one's seconds rather than count as a change."""
-    minute_ms = 60_000
-    return msgspec.structs.replace(
-        draft,
-        opens_ms=stored.opens_ms
-        if draft.opens_ms == stored.opens_ms // minute_ms * minute_ms
-        else draft.opens_ms,
-        closes_ms=stored.closes_ms
-        if draft.closes_ms == stored.closes_ms // minute_ms * minute_ms
-        else draft.closes_ms,
-        duration_s=stored.duration_s
-        if draft.duration_s == stored.duration_s // 60 * 60
-        else draft.duration_s,
-    )
 
 
 async def _locked_exam(

@@ -10,7 +10,14 @@ from engine.admin.paging import Page, fetch_page
 from engine.admin.scope import owned_by
 from engine.clock import utc_time
 from engine.db import Connection, Executor
-from engine.exams.admin_types import AdminExam, BankQuestion, CourseBank, CourseRef, PlanChoice
+from engine.exams.admin_types import (
+    AdminExam,
+    BankQuestion,
+    CourseBank,
+    CourseRef,
+    ListedExam,
+    PlanChoice,
+)
 from engine.exams.exam_form import ExamDraft
 from engine.exams.question_form import NewQuestion
 from engine.exams.store import ms
@@ -246,6 +253,35 @@ async def exams(db: Executor, course_id: int, org: int | None) -> list[AdminExam
         org,
     )
     return [_exam(row) for row in rows]
+
+
+def _listed_exam(row: Any) -> ListedExam:
+    return ListedExam(
+        exam=_exam(row),
+        course=CourseRef(
+            id=row["course_id"], code=row["code"], title=row["course_title"], org_id=row["org_id"]
+        ),
+    )
+
+
+async def all_exams(
+    db: Executor, org: int | None, query: str, state: str, now_ms: int, number: int
+) -> Page[ListedExam]:
+    """The exams of the scope's courses whose title or course contains `query`; `state`
+    'open' (window not closed), 'closed', or '' for both; latest window first."""
+    return await fetch_page(
+        db,
+        f"""SELECT {EXAM_COLUMNS}, c.code, c.title AS course_title, c.org_id
+            FROM exams x JOIN courses c ON c.id = x.course_id
+            LEFT JOIN plans p ON p.id = x.plan_id
+            WHERE {owned_by("c.org_id", 1)}
+              AND ($2 = '' OR strpos(x.title, $2) > 0 OR strpos(c.title, $2) > 0)
+              AND ($3 = '' OR ($3 = 'open') = (x.closes_at > $4))
+            ORDER BY x.closes_at DESC, x.id DESC""",
+        (org, query, state, utc_time(now_ms)),
+        number=number,
+        row=_listed_exam,
+    )
 
 
 async def exam(db: Executor, exam_id: int, org: int | None) -> tuple[AdminExam, CourseRef] | None:

@@ -64,6 +64,13 @@ class AdminExam(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int
 
 
+class ListedExam(msgspec.Struct, frozen=True, kw_only=True):
+    """A row of 考试安排: an exam of the scope with its course."""
+
+    exam: AdminExam
+    course: CourseRef
+
+
 class PlanChoice(msgspec.Struct, frozen=True):
     """A plan that offers the course: an exam may be tied to it."""
 

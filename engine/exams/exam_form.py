@@ -139,3 +139,21 @@ def exam_fields(draft: ExamDraft) -> dict[str, str]:
         "partial_credit": "on" if draft.partial_credit else "",
         **{f"recipe_{kind}": str(draft.recipe.get(kind, 0)) for kind in KINDS},
     }
+
+
+def as_precise_as(draft: ExamDraft, stored: ExamDraft) -> ExamDraft:
+    """The form shows times to the minute and durations in minutes: a value the form
+    showed unchanged keeps the stored one's seconds rather than count as a change."""
+    minute_ms = 60_000
+    return msgspec.structs.replace(
+        draft,
+        opens_ms=stored.opens_ms
+        if draft.opens_ms == stored.opens_ms // minute_ms * minute_ms
+        else draft.opens_ms,
+        closes_ms=stored.closes_ms
+        if draft.closes_ms == stored.closes_ms // minute_ms * minute_ms
+        else draft.closes_ms,
+        duration_s=stored.duration_s
+        if draft.duration_s == stored.duration_s // 60 * 60
+        else draft.duration_s,
+    )

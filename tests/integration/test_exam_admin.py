@@ -647,3 +647,29 @@ async def test_a_file_of_the_most_rows_allowed_is_stored_whole(
     assert report.counts == {"single": 0, "multiple": 0, "true_false": MAX_ROWS}
     stems = await pool.fetch("SELECT stem FROM questions ORDER BY id")
     assert len({row["stem"] for row in stems}) == MAX_ROWS
+
+
+async def test_exam_lists_show_only_the_scope(pool: asyncpg.Pool, world: World) -> None:
+    boss = world.scopes["boss"]
+    targets = {key: await fresh_target(pool, boss, world.courses[key]) for key in world.courses}
+    await admin.edit_exam(
+        pool,
+        boss,
+        targets["a1"].exam,
+        exam_fields(title="已结束的考试", closes_at="2027-01-15 09:00"),
+    )
+
+    async def listed(actor: str, **filters: str) -> set[int]:
+        page = await admin.all_exams(pool, world.scopes[actor], NOW_MS, **filters)
+        return {row.exam.id for row in page.items}
+
+    exams = {key: target.exam for key, target in targets.items()}
+    assert await listed("boss") == set(exams.values())
+    assert await listed("admin_a") == {exams["a"], exams["a1"]}
+    assert await listed("admin_b") == {exams["b"]}
+    assert await listed("admin_a", state="closed") == {exams["a1"]}
+    assert await listed("admin_a", state="open") == {exams["a"]}
+    assert await listed("boss", query="课程b") == {exams["b"]}
+    assert await listed("boss", query="已结束") == {exams["a1"]}
+    with pytest.raises(Forbidden):
+        await admin.all_exams(pool, world.scopes["teacher_a"], NOW_MS)

@@ -166,6 +166,10 @@ async def test_a_bank_imported_edited_and_examined_in_the_browser(
     )
     assert edited.status == 302
 
+    listed = await (await admin.get("/admin/exams", q="期末", state="open")).text()
+    assert "期末考试" in listed
+    assert "共 1 条" in listed
+
     results = await admin.get(f"/admin/exams/{exam_id}/results.csv")
     assert results.status == 200
     assert results.content_type == "text/csv"

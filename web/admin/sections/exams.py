@@ -220,6 +220,23 @@ async def create_exam(request: web.Request, scope: Scope) -> web.Response:
     raise flash_redirect(f"/admin/banks/{course_id}/exams", "考试已创建")
 
 
+EXAM_STATES = (("open", "未结束"), ("closed", "已结束"))
+
+
+async def all_exams_page(request: web.Request, scope: Scope) -> web.Response:
+    values = filter_values(request, ("q", "state"))
+    page = await admin.all_exams(
+        request.app[DB],
+        scope,
+        request.app[CLOCK](),
+        query=values["q"],
+        state=values["state"],
+        page=requested_page(request),
+    )
+    context = {"page": page, "values": values, "states": EXAM_STATES}
+    return render_admin(request, scope, "admin/all_exams.html", context)
+
+
 async def exam_page(request: web.Request, scope: Scope) -> web.Response:
     exam, course = await admin.exam(request.app[DB], scope, path_id(request, "exam_id"))
     return await _render_exam(request, scope, course.id, exam_fields(exam.rules), exam=exam)
@@ -303,7 +320,10 @@ EXAMPLE_EXAM = {
 SECTION = Section(
     title="考试",
     order=30,
-    links=(NavLink("题库与考试", "/admin/banks", "admin"),),
+    links=(
+        NavLink("题库与考试", "/admin/banks", "admin"),
+        NavLink("考试安排", "/admin/exams", "admin"),
+    ),
     routes=(
         AdminRoute(
             method="GET",
@@ -360,6 +380,13 @@ SECTION = Section(
             handler=create_exam,
             role="admin",
             example=EXAMPLE_EXAM,
+        ),
+        AdminRoute(
+            method="GET",
+            path="/admin/exams",
+            handler=all_exams_page,
+            role="admin",
+            example={"q": "考试", "state": "open", "page": "1"},
         ),
         AdminRoute(method="GET", path="/admin/exams/{exam_id}", handler=exam_page, role="admin"),
         AdminRoute(
