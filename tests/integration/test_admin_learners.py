@@ -52,6 +52,9 @@ async def test_search_by_each_field_within_the_scope(
     assert "王小明" in page
     assert "李华" in page
     assert "共 2 条" in page
+    for strange in ("\x00", "%_\\", "小明\x00"):
+        found = await admin.get("/admin/learners", q=strange, org_id=strange, page=strange)
+        assert found.status == 200, strange
     page = await (await admin.get("/admin/learners", locked="1")).text()
     assert "共 0 条" in page
 
