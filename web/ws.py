@@ -27,6 +27,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     try:
         await resolve_user(request)
         user = require_user(request)
+        if user.must_change_password:
+            raise Forbidden("请先修改密码", code="password_change_required")
         if request[AUTH_VIA] == "cookie":
             origin = request.headers.get("Origin")
             if origin is None or not origin_allowed(request, origin):

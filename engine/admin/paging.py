@@ -38,7 +38,7 @@ class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
 
 def page_number(text: str | None) -> int:
     """The page asked for in a query string; 1 for anything that is not a page number."""
-    if text is None or not text.isdigit() or len(text) > 6:
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 6:
         return 1
     return min(max(1, int(text)), MAX_PAGE)
 

@@ -167,6 +167,9 @@ class Exams:
                     )
                 except asyncpg.UniqueViolationError:
                     raise Conflict("考试已在另一处开始，请刷新") from None
+                except asyncpg.ForeignKeyViolationError:
+                    # An administrator deleted the exam (nobody had attempted it) meanwhile.
+                    raise NotFound("考试不存在") from None
         await self._open_in_redis(attempt, now_ms)
         return StartedAttempt(
             id=attempt.id,

@@ -128,10 +128,11 @@ def _question(row: Any) -> Question:
 
 async def paper_source(db: Executor, exam_id: int) -> tuple[dict[str, int], list[Question]]:
     """What a paper of the exam is drawn from: its recipe (questions per type) and the bank
-    of its course, in one round trip."""
+    of its course (retired questions left out), in one round trip."""
     rows = await db.fetch(
         """SELECT x.recipe, q.id, q.kind, q.stem, q.options, q.answer, q.score
-           FROM exams x LEFT JOIN questions q ON q.course_id = x.course_id
+           FROM exams x
+           LEFT JOIN questions q ON q.course_id = x.course_id AND q.retired_at IS NULL
            WHERE x.id = $1 ORDER BY q.id""",
         exam_id,
     )

@@ -5,8 +5,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import asyncpg
 import msgspec
+import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.admin_client import Browser
@@ -50,6 +52,9 @@ async def test_search_by_each_field_within_the_scope(
     assert "王小明" in page
     assert "李华" in page
     assert "共 2 条" in page
+    for strange in ("\x00", "%_\\", "小明\x00"):
+        found = await admin.get("/admin/learners", q=strange, org_id=strange, page=strange)
+        assert found.status == 200, strange
     page = await (await admin.get("/admin/learners", locked="1")).text()
     assert "共 0 条" in page
 
@@ -122,6 +127,9 @@ async def test_a_reset_password_must_be_changed_at_the_next_login(
     assert (await client.get("/api/v1/me", headers=bearer)).status == 200
     profile = await client.patch("/api/v1/me", json={"phone": "13900000000"}, headers=bearer)
     assert profile.status == 403
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused_socket:
+        await client.ws_connect("/ws", headers=bearer)
+    assert refused_socket.value.status == 403
     browser = Browser(client, body["token"])
     assert (await browser.get("/plans")).headers["Location"] == "/settings/password"
     assert (await browser.get("/settings/password")).status == 200

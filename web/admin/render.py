@@ -39,9 +39,14 @@ def render_admin(
 
 
 def filter_values(request: web.Request, names: tuple[str, ...]) -> dict[str, str]:
-    """The list filters of the query string, trimmed ('' when absent): what the filter form
-    shows again and the engine's search receives."""
-    return {name: request.query.get(name, "").strip()[:FILTER_MAX_LENGTH] for name in names}
+    """The list filters of the query string, trimmed and without control characters (''
+    when absent): what the filter form shows again and the engine's search receives."""
+    return {name: _printable(request.query.get(name, ""))[:FILTER_MAX_LENGTH] for name in names}
+
+
+def _printable(text: str) -> str:
+    # PostgreSQL text cannot hold NUL; no name, number or date holds any control character.
+    return "".join(char for char in text if char.isprintable()).strip()
 
 
 def requested_page(request: web.Request) -> int:
