@@ -54,7 +54,9 @@ class Figures:
     healthy_s: float | None = None  # until every node's /healthz said ok again
     flushed_s: float | None = None  # until PostgreSQL held every progress acknowledged by then
     graded_late_ms: int | None = None  # the latest grading after deadline + grace
-    reconnects: int = 0
+    reconnects: int = 0  # sockets the players lost (and opened again)
+    acked_beats: int = 0  # beats acknowledged during the round
+    acked_answers: int = 0  # exam answers acknowledged during the round
     problems: list[str] = field(default_factory=list)
 
 
@@ -78,6 +80,7 @@ class Harness:
         self.ledger_rows = 0
         self.examinees: list[Examinee] = []
         self.params: dict[str, str] = {}
+        self.last_kill = 0.0
 
     # --- setting up -----------------------------------------------------------------
 
@@ -167,7 +170,9 @@ class Harness:
         params = self._notification(order)
         self.params = params
         before = {id(player): len(player.outages) for player in self.players}
+        beats = sum(len(player.acks) for player in self.players)
         killed_at = time.monotonic()
+        self.last_kill = killed_at
         await kill()
         if not await self._replay(params):
             figures.problems.append(f"order {order[0]}: no node acknowledged the notification")
@@ -184,6 +189,8 @@ class Harness:
             len(player.outages) - before[id(player)] for player in self.players
         )
         figures.flushed_s = await self._flushed(killed_at, figures)
+        figures.acked_beats = sum(len(player.acks) for player in self.players) - beats
+        figures.acked_answers = sum(sent.acked for examinee in examinees for sent in examinee.sent)
 
     async def _start_exam(
         self, learners: list[tuple[int, str]], deadline_ms: int
@@ -325,6 +332,11 @@ class Harness:
 
     async def final_problems(self) -> list[str]:
         """Stop the load, let every node flush, and compare everything."""
+        problems = [
+            f"learner {player.learner_id} was not acknowledged after the last kill"
+            for player in self.players
+            if not player.acks or player.acks[-1].at < self.last_kill
+        ]
         self.stop.set()
         await asyncio.wait_for(asyncio.gather(*self.load), 10)
         redis = create_redis(self.redis.url)
@@ -347,7 +359,7 @@ class Harness:
             for player, value in zip(self.players, values, strict=True)
         }
         async with self.pool.acquire() as connection:
-            return await checks.progress_problems(connection, self.players, redis_hwm)
+            return problems + await checks.progress_problems(connection, self.players, redis_hwm)
 
     async def pending_holder(self) -> Node:
         """Hold the players' progress rows locked until a flusher waits on them with entries
