@@ -3,9 +3,8 @@
 It reads the `progress` stream through a consumer group, so each entry goes to one node;
 entries left pending by a node that died are claimed by another after `claim_idle_ms`, or
 at once by its successor under the same node id (`jixu serve --workers` restarts a worker
-so). A flusher takes its consumer's own pending entries first when it starts (its
-predecessor's) and after a pass that failed (a flush PostgreSQL refused, a read whose reply
-was lost), rather than leaving them for a claim 30 s later.
+so): a flusher's first passes take its consumer's own pending entries (its predecessor's)
+before reading on.
 State is absolute and written with GREATEST, so an entry written twice changes nothing.
 The state is read back, and the entries acknowledged, in round trips of the node's Batcher
 (`execute`: packed by hiredis, no timer per reply), not behind the beats' batches.
@@ -55,9 +54,8 @@ class Flusher:
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
         self.flushed = 0
-        # Whether this consumer may hold pending entries it is not flushing: until a read of
-        # them comes back empty, at startup and after a failed pass.
-        self.own_pending = True
+        # Until a read of this consumer's own pending entries, at startup, comes back empty.
+        self.inherited = True
 
     async def ensure_group(self) -> None:
         try:
@@ -86,15 +84,12 @@ class Flusher:
         log.info("flusher stopped", flushed=self.flushed)
 
     async def run_once(self, *, block: bool = False) -> int:
-        """One pass: this consumer's own pending entries, else those of dead consumers, else
-        new ones; flush; acknowledge."""
-        try:
-            entries = await self._own() or await self._claim() or await self.read(block)
-            if entries:
-                await self._flush(entries)
-        except BaseException:
-            self.own_pending = True
-            raise
+        """One pass: a predecessor's pending entries, else those of dead consumers, else new
+        ones; flush; acknowledge."""
+        entries = await self._inherit() or await self._claim() or await self.read(block)
+        if not entries:
+            return 0
+        await self._flush(entries)
         return len(entries)
 
     async def read(self, block: bool, start: str = ">") -> list[tuple[str, dict[str, str]]]:
@@ -108,14 +103,14 @@ class Flusher:
         )
         return reply[0][1] if reply else []
 
-    async def _own(self) -> list[tuple[str, dict[str, str]]]:
-        if not self.own_pending:
+    async def _inherit(self) -> list[tuple[str, dict[str, str]]]:
+        if not self.inherited:
             return []
         entries = await self.read(block=False, start="0")
         if entries:
-            log.info("flusher took up its own pending entries", count=len(entries))
+            log.info("flusher took over its predecessor's pending entries", count=len(entries))
         else:
-            self.own_pending = False
+            self.inherited = False
         return entries
 
     async def _claim(self) -> list[tuple[str, dict[str, str]]]:

@@ -24,6 +24,7 @@ from engine.commerce.gateway import open_gateway
 from engine.commerce.money import plain_yuan
 from engine.commerce.sandbox import Checkout, Sandbox, open_sandbox
 from engine.db import Executor
+from engine.errors import TRANSIENT
 from engine.exams import keys as exam_keys
 from engine.exams.keys import GRACE_MS
 from engine.kv import create_redis
@@ -52,7 +53,7 @@ class Figures:
     victim: str
     recovered_s: float | None = None  # until every client it cut off was acknowledged again
     healthy_s: float | None = None  # until every node's /healthz said ok again
-    flushed_s: float | None = None  # until PostgreSQL held every progress acknowledged by then
+    flushed_s: float | None = None  # until PostgreSQL held all progress acknowledged before it
     graded_late_ms: int | None = None  # the latest grading after deadline + grace
     reconnects: int = 0  # sockets the players lost (and opened again)
     acked_beats: int = 0  # beats acknowledged during the round
@@ -171,13 +172,17 @@ class Harness:
         self.params = params
         before = {id(player): len(player.outages) for player in self.players}
         beats = sum(len(player.acks) for player in self.players)
+        acked = self._acked()
         killed_at = time.monotonic()
         self.last_kill = killed_at
+        flushing = asyncio.create_task(self._flushed(killed_at, acked, figures))
         await kill()
         if not await self._replay(params):
             figures.problems.append(f"order {order[0]}: no node acknowledged the notification")
-        figures.recovered_s = await self._recovered(killed_at, before)
-        figures.healthy_s = await self._healthy(killed_at)
+        figures.recovered_s, figures.healthy_s = await asyncio.gather(
+            self._recovered(killed_at, before), self._healthy(killed_at)
+        )
+        figures.flushed_s = await flushing
         await asyncio.wait_for(asyncio.gather(*answering), until - time.monotonic() + 10)
         async with self.pool.acquire() as connection:
             figures.problems += await checks.exam_problems(connection, examinees)
@@ -188,7 +193,8 @@ class Harness:
         figures.reconnects = sum(
             len(player.outages) - before[id(player)] for player in self.players
         )
-        figures.flushed_s = await self._flushed(killed_at, figures)
+        # And what was acknowledged since.
+        await self._flushed(time.monotonic(), self._acked(), figures)
         figures.acked_beats = sum(len(player.acks) for player in self.players) - beats
         figures.acked_answers = sum(sent.acked for examinee in examinees for sent in examinee.sent)
 
@@ -313,18 +319,27 @@ class Harness:
         )
         return round(latest.timestamp() * 1000) - examinees[0].deadline_ms - GRACE_MS
 
-    async def _flushed(self, killed_at: float, figures: Figures) -> float | None:
-        """Seconds from the kill until PostgreSQL holds every high-water mark acknowledged
-        by now (None, and a problem, when it does not within the timeout)."""
-        acked = {player.learner_id: player.acked_hwm for player in self.players}
+    def _acked(self) -> dict[int, float]:
+        return {player.learner_id: player.acked_hwm for player in self.players}
+
+    async def _flushed(
+        self, since: float, acked: dict[int, float], figures: Figures
+    ) -> float | None:
+        """Seconds from `since` until PostgreSQL holds the `acked` high-water marks (None,
+        and a problem, when it does not within the timeout)."""
         deadline = time.monotonic() + FLUSH_TIMEOUT_S
         missing: dict[int, tuple[float, float]] = {}
         while time.monotonic() < deadline:
-            async with self.pool.acquire() as connection:
-                missing = checks.unflushed(acked, await checks.stored_hwm(connection, self.players))
+            try:
+                async with self.pool.acquire() as connection:
+                    stored = await checks.stored_hwm(connection, self.players)
+            except TRANSIENT:  # PostgreSQL killed, or not back yet
+                await asyncio.sleep(POLL_S)
+                continue
+            missing = checks.unflushed(acked, stored)
             if not missing:
-                return time.monotonic() - killed_at
-            await asyncio.sleep(POLL_S * 5)
+                return time.monotonic() - since
+            await asyncio.sleep(POLL_S)
         figures.problems.append(f"acknowledged progress not in PostgreSQL: {missing}")
         return None
 

@@ -158,32 +158,6 @@ async def test_a_node_restarted_under_its_id_flushes_what_it_left_pending_at_onc
     assert row["hwm_s"] == pytest.approx(10.0)
 
 
-async def test_a_failed_flush_is_taken_up_again_by_the_next_pass(
-    client: TestClient, registration: Payload, database_url: str, clock: Clock
-) -> None:
-    learner = await new_learner(client, registration)
-    course = await build_course(database_url, durations=(60.0,))
-    await enrol(database_url, learner.id, course)
-    await watch(await connect(client, learner, clock), course.chapters[0], 10)
-    redis, batcher = client.app[REDIS], client.app[BATCHER]
-    # PostgreSQL goes away between the read and the write.
-    gone = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
-    await gone.close()
-    flusher = Flusher(redis, batcher, gone, "node-w-2")
-    with pytest.raises(asyncpg.InterfaceError):
-        await flusher.run_once()
-    summary = await redis.xpending(keys.STREAM, keys.FLUSH_GROUP)
-    [held] = [c["pending"] for c in summary["consumers"] if c["name"] == "node-w-2"]
-    assert held > 0
-    flusher.pool = client.app[FLUSHER].pool  # back
-    assert await flusher.run_once() == held
-    await flush(client)  # what the node's own loop read meanwhile
-    [row] = await stored(
-        database_url, "SELECT hwm_s FROM chapter_progress WHERE learner_id = $1", learner.id
-    )
-    assert row["hwm_s"] == pytest.approx(10.0)
-
-
 async def test_a_learner_moving_between_two_nodes_keeps_exact_totals(
     aiohttp_client: Any,
     settings: Settings,
