@@ -173,16 +173,17 @@ class Harness:
         before = {id(player): len(player.outages) for player in self.players}
         beats = sum(len(player.acks) for player in self.players)
         acked = self._acked()
-        killed_at = time.monotonic()
-        self.last_kill = killed_at
-        flushing = asyncio.create_task(self._flushed(killed_at, acked, figures))
+        flushing = asyncio.create_task(self._flushed(time.monotonic(), acked, figures))
         await kill()
+        killed_at = self.last_kill
         if not await self._replay(params):
             figures.problems.append(f"order {order[0]}: no node acknowledged the notification")
         figures.recovered_s, figures.healthy_s = await asyncio.gather(
             self._recovered(killed_at, before), self._healthy(killed_at)
         )
-        figures.flushed_s = await flushing
+        flushed_at = await flushing
+        if flushed_at is not None:
+            figures.flushed_s = max(0.0, flushed_at - killed_at)
         await asyncio.wait_for(asyncio.gather(*answering), until - time.monotonic() + 10)
         async with self.pool.acquire() as connection:
             figures.problems += await checks.exam_problems(connection, examinees)
@@ -255,6 +256,7 @@ class Harness:
 
         async def late() -> None:
             await asyncio.sleep(0.005)
+            self.last_kill = time.monotonic()
             await kill
 
         await asyncio.gather(self._notify(node, self.params), late())
@@ -325,9 +327,9 @@ class Harness:
     async def _flushed(
         self, since: float, acked: dict[int, float], figures: Figures
     ) -> float | None:
-        """Seconds from `since` until PostgreSQL holds the `acked` high-water marks (None,
-        and a problem, when it does not within the timeout)."""
-        deadline = time.monotonic() + FLUSH_TIMEOUT_S
+        """When (monotonic) PostgreSQL held the `acked` high-water marks, polled from
+        `since` (None, and a problem, when it did not within the timeout)."""
+        deadline = since + FLUSH_TIMEOUT_S
         missing: dict[int, tuple[float, float]] = {}
         while time.monotonic() < deadline:
             try:
@@ -338,7 +340,7 @@ class Harness:
                 continue
             missing = checks.unflushed(acked, stored)
             if not missing:
-                return time.monotonic() - since
+                return time.monotonic()
             await asyncio.sleep(POLL_S)
         figures.problems.append(f"acknowledged progress not in PostgreSQL: {missing}")
         return None

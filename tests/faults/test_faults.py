@@ -47,7 +47,7 @@ async def kill_the_pending_holder(harness: Harness) -> None:
             victim = await harness.pending_holder()
             held = await harness.pending_of(victim)
             await harness.notify_during(victim.kill(), victim)
-        killed_at = time.monotonic()
+        killed_at = harness.last_kill
         await victim.start()
         await victim.wait_ready(harness.session)
         while await harness.pending_of(victim):
