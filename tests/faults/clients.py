@@ -29,7 +29,6 @@ class Ack:
     hwm: float
     credited_s: float
     at: float  # monotonic
-    url: str
 
 
 @dataclass
@@ -37,9 +36,7 @@ class Outage:
     """A socket lost: when, and when the client was acknowledged again (on which node)."""
 
     lost_at: float
-    url: str
     back_at: float | None = None
-    back_url: str | None = None
 
 
 async def _reply(ws: aiohttp.ClientWebSocketResponse, *types: str) -> dict[str, Any]:
@@ -67,7 +64,6 @@ class Player:
     acks: list[Ack] = field(default_factory=list)
     outages: list[Outage] = field(default_factory=list)
     seq: int = 0
-    refused: int = 0
 
     @property
     def acked_hwm(self) -> float:
@@ -82,11 +78,9 @@ class Player:
             try:
                 if url:
                     await self._watch(session, url, stop)
-            except (*DROPPED, Refused) as exc:
-                if isinstance(exc, Refused):
-                    self.refused += 1
+            except (*DROPPED, Refused):
                 if not self.outages or self.outages[-1].back_at is not None:
-                    self.outages.append(Outage(time.monotonic(), url))
+                    self.outages.append(Outage(time.monotonic()))
             await asyncio.sleep(RETRY_S)
 
     async def _watch(self, session: aiohttp.ClientSession, url: str, stop: asyncio.Event) -> None:
@@ -118,12 +112,9 @@ class Player:
                     }
                 )
                 ack = await _reply(ws, "ack")
-                self.acks.append(
-                    Ack(ack["seq"], ack["hwm"], ack["credited_s"], time.monotonic(), url)
-                )
+                self.acks.append(Ack(ack["seq"], ack["hwm"], ack["credited_s"], time.monotonic()))
                 if self.outages and self.outages[-1].back_at is None:
                     self.outages[-1].back_at = time.monotonic()
-                    self.outages[-1].back_url = url
                 if "seek_to" in ack:
                     position = ack["seek_to"]
 
@@ -149,7 +140,6 @@ class Examinee:
     urls: Urls
     sent: list[Sent] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
-    reconnects: int = 0
 
     async def run(self, session: aiohttp.ClientSession, until: float) -> None:
         """Answer until `until` (monotonic), past the deadline and grace."""
@@ -161,7 +151,7 @@ class Examinee:
                 if urls:
                     await self._answer(session, urls[turn % len(urls)], until)
             except (*DROPPED, Refused):
-                self.reconnects += 1
+                pass  # to another live node
             await asyncio.sleep(RETRY_S)
 
     async def _answer(self, session: aiohttp.ClientSession, url: str, until: float) -> None:
