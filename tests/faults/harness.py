@@ -43,6 +43,7 @@ ROUNDS = 5
 RECOVERY_TIMEOUT_S = 45
 FLUSH_TIMEOUT_S = 60
 POLL_S = 0.1
+LOGS_ON_FAILURE = Path(__file__).resolve().parents[2] / "artifacts" / "faults-logs"
 
 
 @dataclass
@@ -435,6 +436,11 @@ async def running(folder: Path) -> AsyncIterator[Harness]:
     try:
         await harness.start()
         yield harness
+    except BaseException:
+        # The nodes' logs outlive a failed run.
+        if (folder / "logs").is_dir():
+            shutil.copytree(folder / "logs", LOGS_ON_FAILURE, dirs_exist_ok=True)
+        raise
     finally:
         await harness.close()
         shutil.rmtree(folder, ignore_errors=True)
