@@ -1,7 +1,10 @@
 """The flusher: moves accepted progress from Redis to PostgreSQL, on every node.
 
 It reads the `progress` stream through a consumer group, so each entry goes to one node;
-entries left pending by a node that died are claimed by another after `claim_idle_ms`.
+entries left pending by a node that died are claimed by another after `claim_idle_ms`, or
+at once by its successor under the same node id (`jixu serve --workers` restarts a worker
+so): a flusher's first passes take its consumer's own pending entries (its predecessor's)
+before reading on.
 State is absolute and written with GREATEST, so an entry written twice changes nothing.
 The state is read back, and the entries acknowledged, in round trips of the node's Batcher
 (`execute`: packed by hiredis, no timer per reply), not behind the beats' batches.
@@ -51,6 +54,8 @@ class Flusher:
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
         self.flushed = 0
+        # Until a read of this consumer's own pending entries, at startup, comes back empty.
+        self.inherited = True
 
     async def ensure_group(self) -> None:
         try:
@@ -79,8 +84,9 @@ class Flusher:
         log.info("flusher stopped", flushed=self.flushed)
 
     async def run_once(self, *, block: bool = False) -> int:
-        """One pass: reclaim entries of dead consumers, then read new ones; flush; acknowledge."""
-        entries = await self._claim() or await self.read(block)
+        """One pass: a predecessor's pending entries, else those of dead consumers, else new
+        ones; flush; acknowledge."""
+        entries = await self._inherit() or await self._claim() or await self.read(block)
         if not entries:
             return 0
         await self._flush(entries)
@@ -96,6 +102,16 @@ class Flusher:
             block=self.block_ms if block else None,
         )
         return reply[0][1] if reply else []
+
+    async def _inherit(self) -> list[tuple[str, dict[str, str]]]:
+        if not self.inherited:
+            return []
+        entries = await self.read(block=False, start="0")
+        if entries:
+            log.info("flusher took over its predecessor's pending entries", count=len(entries))
+        else:
+            self.inherited = False
+        return entries
 
     async def _claim(self) -> list[tuple[str, dict[str, str]]]:
         reply: Any = await self.redis.xautoclaim(

@@ -136,6 +136,28 @@ async def test_a_consumer_killed_before_xack_is_reclaimed_and_nothing_counts_twi
     assert row["earned_tenths"] == 15
 
 
+async def test_a_node_restarted_under_its_id_flushes_what_it_left_pending_at_once(
+    client: TestClient, registration: Payload, database_url: str, clock: Clock
+) -> None:
+    learner = await new_learner(client, registration)
+    course = await build_course(database_url, durations=(60.0,))
+    await enrol(database_url, learner.id, course)
+    await watch(await connect(client, learner, clock), course.chapters[0], 10)
+    redis, batcher, pool = client.app[REDIS], client.app[BATCHER], client.app[FLUSHER].pool
+    killed = Flusher(redis, batcher, pool, "node-w-1")
+    entries = await killed.read(block=False)
+    assert entries
+    # Its successor (same node id, fresh process) needs no idle time to pass.
+    successor = Flusher(redis, batcher, pool, "node-w-1")
+    assert await successor.run_once() == len(entries)
+    assert await successor.run_once() == 0
+    assert (await redis.xpending(keys.STREAM, keys.FLUSH_GROUP))["pending"] == 0
+    [row] = await stored(
+        database_url, "SELECT hwm_s FROM chapter_progress WHERE learner_id = $1", learner.id
+    )
+    assert row["hwm_s"] == pytest.approx(10.0)
+
+
 async def test_a_learner_moving_between_two_nodes_keeps_exact_totals(
     aiohttp_client: Any,
     settings: Settings,
