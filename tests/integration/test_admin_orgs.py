@@ -42,8 +42,11 @@ async def test_create_and_rename_within_the_scope_audited(
     assert "同一上级下已有同名机构" in await twice.text()
     renamed = await admin_a.post(f"/admin/orgs/{new_id}/rename", name="第二分部")
     assert renamed.status == 302
-    blank = await admin_a.post(f"/admin/orgs/{new_id}/rename", name="  ")
-    assert blank.status == 400
+    for bad in ("  ", "名\x00", "长" * 101):
+        refused = await admin_a.post(f"/admin/orgs/{new_id}/rename", name=bad)
+        assert refused.status == 400, bad
+    bad_code = await admin_a.post(f"/admin/orgs/{new_id}/children", name="分部", code="a b")
+    assert bad_code.status == 400
 
     assert (await admin_a.post(f"/admin/orgs/{world.b}/rename", name="被改")).status == 404
     assert (await admin_a.post(f"/admin/orgs/{world.b}/children", name="x")).status == 404
