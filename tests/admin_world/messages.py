@@ -50,7 +50,7 @@ async def room_message(objects: Objects, org_id: int, room_kind: str) -> int:
     return message_id
 
 
-@factory("question_id")
+@factory("qa_question_id")
 async def question(objects: Objects, org_id: int) -> int:
     return await room_message(objects, org_id, "qa")
 

@@ -136,17 +136,15 @@ async def test_notices_surveys_and_the_question_queue_from_their_pages(
     )
     question = await ws.receive_json(timeout=5)
     teacher = await Browser.of(client, teacher_id)
-    assert "证书何时发？" in await (await teacher.get("/admin/questions")).text()
-    answered = await teacher.post(
-        f"/admin/questions/{question['id']}/answer", text="通过后即可打印"
-    )
+    assert "证书何时发？" in await (await teacher.get("/admin/qa")).text()
+    answered = await teacher.post(f"/admin/qa/{question['id']}/answer", text="通过后即可打印")
     assert answered.status == 302
     live = await ws.receive_json(timeout=5)
     while live["type"] != "chat.message":
         live = await ws.receive_json(timeout=5)
     assert (live["answer_to"], live["text"]) == (question["id"], "通过后即可打印")
     await ws.close()
-    assert "没有待回答的问题" in await (await teacher.get("/admin/questions")).text()
+    assert "没有待回答的问题" in await (await teacher.get("/admin/qa")).text()
     # A teacher works the queues, not the sends.
     assert (await teacher.get("/admin/messages")).status == 403
 

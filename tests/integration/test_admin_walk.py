@@ -169,7 +169,7 @@ async def call(client: TestClient, case: Case, token: str | None) -> tuple[int, 
         for name, value in values.items():
             if isinstance(value, Upload):
                 form.add_field(
-                    name, value.data, filename=value.filename, content_type=value.content_type
+                    name, value.read(), filename=value.filename, content_type=value.content_type
                 )
             else:
                 form.add_field(name, value)

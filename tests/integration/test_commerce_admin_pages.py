@@ -47,10 +47,10 @@ async def test_a_batch_made_in_the_browser_and_a_card_voided_there(
     assert bad.status == 400
     assert "面值应为金额" in await bad.text()
     too_many = await admin.post(
-        "/admin/card-batches", name="第一批", count="2001", value="30", org_id=str(org_id)
+        "/admin/card-batches", name="第一批", count="501", value="30", org_id=str(org_id)
     )
     assert too_many.status == 400
-    assert "网页上每批最多生成2000张" in await too_many.text()
+    assert "网页上每批最多生成500张" in await too_many.text()
     assert await client.app[DB].fetchval("SELECT count(*) FROM card_batches") == 0
 
     answer = await admin.post(

@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
 
@@ -28,11 +29,15 @@ UPLOAD = web.RequestKey("admin_upload", MultipartReader)
 
 
 class Upload(NamedTuple):
-    """An example file of an upload route's input."""
+    """An example file of an upload route's input: its bytes, or a file read when a test
+    sends it (a video need not sit in every process's memory)."""
 
     filename: str
     content_type: str
-    data: bytes
+    source: bytes | Path
+
+    def read(self) -> bytes:
+        return self.source.read_bytes() if isinstance(self.source, Path) else self.source
 
 
 @dataclass(frozen=True, kw_only=True)

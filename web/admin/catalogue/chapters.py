@@ -155,9 +155,7 @@ async def delete_chapter(request: web.Request, scope: Scope) -> web.StreamRespon
 
 # The walk's example of an upload: the demo's smallest clip (60 s, 230 KB).
 EXAMPLE_CLIP = MEDIA_DIR / "demo" / "clip2.mp4"
-EXAMPLE_VIDEO = Upload(
-    "clip.mp4", "video/mp4", EXAMPLE_CLIP.read_bytes() if EXAMPLE_CLIP.is_file() else b""
-)
+EXAMPLE_VIDEO = Upload("clip.mp4", "video/mp4", EXAMPLE_CLIP)
 
 ROUTES = (
     AdminRoute(

@@ -21,8 +21,9 @@ from web.flash import flash_redirect
 from web.pages import echo
 from web.requests import today
 
-# Hashing takes tens of milliseconds a card: a bigger batch would outlast a page's request.
-MAX_CARDS_ONLINE = 2000
+# Hashing takes 25–90 ms a card on two cores: a bigger batch would outlast a page's request
+# behind a proxy (nginx gives a request 60 s); `jixu cards generate` has no such bound.
+MAX_CARDS_ONLINE = 500
 
 
 class BatchForm(msgspec.Struct, kw_only=True):

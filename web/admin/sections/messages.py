@@ -126,17 +126,17 @@ async def questions_page(request: web.Request, scope: Scope) -> web.Response:
     page = await queues.waiting_questions(
         request.app[DB], scope, course_id, requested_page(request)
     )
-    return render_admin(request, scope, "admin/questions.html", {"page": page, "values": values})
+    return render_admin(request, scope, "admin/qa_queue.html", {"page": page, "values": values})
 
 
 async def answer(request: web.Request, scope: Scope) -> web.StreamResponse:
     form = await read_form(request, AnswerForm)
     app = request.app
     stored = await queues.answer(
-        app[DB], app[ROOMS], scope, path_id(request, "question_id"), form.text, app[CLOCK]()
+        app[DB], app[ROOMS], scope, path_id(request, "qa_question_id"), form.text, app[CLOCK]()
     )
     await publish_message(app[HUB], stored)
-    raise flash_redirect("/admin/questions", "已回答，提问的学员会收到系统通知")
+    raise flash_redirect("/admin/qa", "已回答，提问的学员会收到系统通知")
 
 
 async def reports_page(request: web.Request, scope: Scope) -> web.Response:
@@ -190,7 +190,7 @@ SECTION = Section(
     order=50,
     links=(
         NavLink("消息发布", "/admin/messages", "admin"),
-        NavLink("问答待回答", "/admin/questions", "teacher"),
+        NavLink("问答待回答", "/admin/qa", "teacher"),
         NavLink("举报处理", "/admin/reports", "teacher"),
     ),
     routes=(
@@ -248,14 +248,14 @@ SECTION = Section(
         ),
         AdminRoute(
             method="GET",
-            path="/admin/questions",
+            path="/admin/qa",
             handler=questions_page,
             role="teacher",
             example={"page": "1"},
         ),
         AdminRoute(
             method="POST",
-            path="/admin/questions/{question_id}/answer",
+            path="/admin/qa/{qa_question_id}/answer",
             handler=answer,
             role="teacher",
             example={"text": "请看第二章第三节。"},
