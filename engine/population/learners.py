@@ -19,6 +19,9 @@ from engine.commerce.cards import check_digit
 from engine.commerce.payments import BANKS
 from engine.population.world import Course, Exam, Plan, World
 
+# A row of one table, in the column order of load.COLUMNS.
+Row = tuple[object, ...]
+
 USERNAME_PREFIX = "seed_"
 # Never a valid argon2 hash: a generated learner cannot log in until a password is reset.
 NO_PASSWORD = "!generated"
@@ -52,18 +55,18 @@ class Ids:
 class Rows:
     """One batch of rows per table, in each table's column order (see load.COLUMNS)."""
 
-    users: list[tuple] = field(default_factory=list)
-    accounts: list[tuple] = field(default_factory=list)
-    enrolments: list[tuple] = field(default_factory=list)
-    selections: list[tuple] = field(default_factory=list)
-    chapter_progress: list[tuple] = field(default_factory=list)
-    study_cards: list[tuple] = field(default_factory=list)
-    orders: list[tuple] = field(default_factory=list)
-    order_items: list[tuple] = field(default_factory=list)
-    payments: list[tuple] = field(default_factory=list)
-    ledger: list[tuple] = field(default_factory=list)
-    exam_attempts: list[tuple] = field(default_factory=list)
-    exam_results: list[tuple] = field(default_factory=list)
+    users: list[Row] = field(default_factory=list)
+    accounts: list[Row] = field(default_factory=list)
+    enrolments: list[Row] = field(default_factory=list)
+    selections: list[Row] = field(default_factory=list)
+    chapter_progress: list[Row] = field(default_factory=list)
+    study_cards: list[Row] = field(default_factory=list)
+    orders: list[Row] = field(default_factory=list)
+    order_items: list[Row] = field(default_factory=list)
+    payments: list[Row] = field(default_factory=list)
+    ledger: list[Row] = field(default_factory=list)
+    exam_attempts: list[Row] = field(default_factory=list)
+    exam_results: list[Row] = field(default_factory=list)
 
 
 def username(number: int) -> str:
@@ -83,7 +86,7 @@ class _Learner:
         self.world, self.rng, self.number, self.ids, self.rows = world, rng, number, ids, rows
         self.id = next(ids.users)
         self.balance_fen = 0
-        self.ledger: list[tuple] = []
+        self.ledger: list[Row] = []
 
     def live(self) -> None:
         self._register()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
+from engine.db import Connection
 from engine.population.learners import USERNAME_PREFIX, Ids, Rows, generate
 from engine.population.world import World, load_world
 
@@ -99,7 +100,7 @@ def _report(progress: Progress | None, done: int, total: int) -> None:
         progress(done, total)
 
 
-async def _next_number(connection: asyncpg.Connection) -> int:
+async def _next_number(connection: Connection) -> int:
     last: int | None = await connection.fetchval(
         "SELECT max(substr(username, $2)::int) FROM users WHERE username LIKE $1",
         USERNAME_PREFIX.replace("_", "\\_") + "%",
@@ -108,7 +109,7 @@ async def _next_number(connection: asyncpg.Connection) -> int:
     return (last or 0) + 1
 
 
-async def _take_ids(connection: asyncpg.Connection, world: World, learners: int) -> Ids:
+async def _take_ids(connection: Connection, world: World, learners: int) -> Ids:
     """As many ids as the batch could need: a learner makes at most one order (and one study
     card) per plan and every attempt each exam allows; the ids left unused are skipped, as
     a rolled-back insert's are."""
@@ -129,7 +130,7 @@ async def _take_ids(connection: asyncpg.Connection, world: World, learners: int)
     )
 
 
-async def _write(connection: asyncpg.Connection, rows: Rows) -> int:
+async def _write(connection: Connection, rows: Rows) -> int:
     """One batch in one transaction. A superuser's copy skips the foreign keys' per-row
     triggers (the rows refer only to what the batch or the catalogue holds; the tests check
     every reference): four times faster. Other roles copy with the checks."""

@@ -6,10 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-import asyncpg
 import msgspec
 
 from engine.catalog.measures import price_fen
+from engine.db import Connection
 from engine.exams import grading
 from engine.exams import store as exams_store
 from engine.exams.grading import SHOWN_KEYS
@@ -77,7 +77,7 @@ class World:
         return sum(exam.attempts_allowed for exam in self.exams.values())
 
 
-async def load_world(connection: asyncpg.Connection, seed: int) -> World:
+async def load_world(connection: Connection, seed: int) -> World:
     """The catalogue as it stands; papers drawn with `seed`, so a rerun draws the same."""
     orgs = [
         row["id"]
