@@ -85,8 +85,8 @@ class _Learner:
     def __init__(self, world: World, rng: random.Random, number: int, ids: Ids, rows: Rows):
         self.world, self.rng, self.number, self.ids, self.rows = world, rng, number, ids, rows
         self.id = next(ids.users)
-        self.balance_fen = 0
-        self.ledger: list[Row] = []
+        # (when, kind, amount, order id, card id): the balance's movements, in any order
+        self.movements: list[tuple[datetime, str, int, int | None, int | None]] = []
 
     def live(self) -> None:
         self._register()
@@ -99,9 +99,8 @@ class _Learner:
                 uptake = PROFESSIONAL_UPTAKE
             if self.rng.random() < uptake:
                 self._study(plan, diligence)
-        if self.ledger:
-            self.rows.accounts.append((self.id, self.balance_fen))
-            self.rows.ledger += self.ledger
+        if self.movements:
+            self._settle()
 
     def _register(self) -> None:
         rng, number = self.rng, self.number
@@ -209,8 +208,17 @@ class _Learner:
         self, kind: str, amount: int, at: datetime, *, order_id: int | None = None,
         card_id: int | None = None,
     ) -> None:  # fmt: skip
-        self.balance_fen += amount
-        self.ledger.append((self.id, kind, amount, self.balance_fen, order_id, card_id, at))
+        self.movements.append((at, kind, amount, order_id, card_id))
+
+    def _settle(self) -> None:
+        """The ledger in time order (plans overlap: one's refund may follow another's
+        payment) and the balance it leaves; never below zero, since every payment by balance
+        follows its own recharge."""
+        balance = 0
+        for at, kind, amount, order_id, card_id in sorted(self.movements, key=lambda m: m[0]):
+            balance += amount
+            self.rows.ledger.append((self.id, kind, amount, balance, order_id, card_id, at))
+        self.rows.accounts.append((self.id, balance))
 
     def _watch(
         self, plan: Plan, course: Course, activated: datetime, diligence: float
