@@ -45,6 +45,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # A proxy serves chapter videos: the portal checks, then answers X-Accel-Redirect
     # /protected-media/<file> (README: Security) instead of sending the file itself.
     media_accel: bool = False
+    # The largest chapter video an administrator may upload, in megabytes (MiB).
+    upload_max_mb: Positive = 500
     # Failed study-card redemptions (wrong number or password) before 充值 is refused for a while.
     card_max_failures_per_account: Positive = 5
     card_max_failures_per_address: Positive = 20

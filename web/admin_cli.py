@@ -2,24 +2,25 @@
 refunds, service points, offline archive records, certificate revocation, teachers."""
 
 import argparse
-import csv
 import os
 import re
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 from engine.accounts import service as accounts
-from engine.archive import certificates
-from engine.archive import service as archive
-from engine.archive.types import Certificate, OfflineRecord
-from engine.clock import system_clock, utc_time
-from engine.commerce import cards, orders
+from engine.admin.operator import command_line_scope
+from engine.archive import admin as archive
+from engine.archive.types import ManagedCertificate, ManagedRecord, RecordForm
+from engine.clock import china_time, system_clock, utc_time
+from engine.commerce import admin as commerce_admin
+from engine.commerce import cards
 from engine.commerce.money import yuan
-from engine.commerce.types import Order
+from engine.commerce.types import CreatedBatch, NewBatch, Order
 from engine.help import service as service_info
 from engine.help.types import ServicePoint
 from engine.settings import Settings
@@ -40,8 +41,22 @@ def add_parsers(commands: "argparse._SubParsersAction[Any]") -> None:
     )
     generate_parser.add_argument("--batch", help="batch name (default: cards-<UTC time>)")
     generate_parser.add_argument(
+        "--valid-until",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the last day the cards can be redeemed (default: no end)",
+    )
+    generate_parser.add_argument(
+        "--org",
+        type=int,
+        metavar="ORG_ID",
+        help="the issuing organisation: only its subtree's learners can redeem the cards "
+        "(default: the platform's, every learner)",
+    )
+    generate_parser.add_argument(
         "--out", type=Path, metavar="FILE.csv", help="default: <batch>.csv here; never overwritten"
     )
+    _add_actor_argument(generate_parser)
     orders_commands = commands.add_parser("orders", help="orders (administration)").add_subparsers(
         dest="orders_command", required=True
     )
@@ -49,6 +64,7 @@ def add_parsers(commands: "argparse._SubParsersAction[Any]") -> None:
         "refund", help="refund a paid order to the learner's balance"
     )
     refund_parser.add_argument("order_id", type=int)
+    _add_actor_argument(refund_parser)
     _add_service_points_parser(commands)
     archive_commands = commands.add_parser(
         "archive", help="learners' archives (administration)"
@@ -87,15 +103,31 @@ def add_parsers(commands: "argparse._SubParsersAction[Any]") -> None:
     grant_parser.add_argument("course_id", type=int)
 
 
+def _add_actor_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--by",
+        metavar="USERNAME",
+        help="the administrator acting (audited; scope of their organisation);"
+        " default: the first super administrator",
+    )
+
+
 def run(settings: Settings, args: argparse.Namespace) -> bool:
     """Run the administrator's command `args` names; False when it names none of them."""
     if args.command == "cards":
         generate_cards(
-            settings, count=args.count, value_fen=args.value, batch=args.batch, out=args.out
+            settings,
+            count=args.count,
+            value_fen=args.value,
+            batch=args.batch,
+            valid_until=args.valid_until,
+            org=args.org,
+            out=args.out,
+            by=args.by,
         )
         return True
     if args.command == "orders":
-        refund_order(settings, args.order_id)
+        refund_order(settings, args.order_id, by=args.by)
         return True
     if args.command == "service-points":
         edit_service_points(settings, args)
@@ -126,15 +158,28 @@ def generate_cards(
     count: int,
     value_fen: int,
     batch: str | None = None,
+    valid_until: date | None = None,
+    org: int | None = None,
     out: Path | None = None,
+    by: str | None = None,
 ) -> Path:
-    """Create study cards and write `card_no,password,value_fen,batch` rows to a new CSV file.
+    """Create a batch of study cards as administrator `by` (the pages' use case, audited) and
+    write its CSV (`card_no,password,value_fen,batch,valid_until`) to a new file.
 
     The file is created first, readable by its owner only, and never overwritten: the
     passwords exist nowhere else (the database keeps their hashes).
     """
-    batch = batch or utc_time(system_clock()).strftime("cards-%Y%m%d-%H%M%S")
+    now = system_clock()
+    batch = batch or utc_time(now).strftime("cards-%Y%m%d-%H%M%S")
     out = out or Path(re.sub(r"[^\w.-]", "_", batch) + ".csv")
+
+    async def work(pool: asyncpg.Pool) -> CreatedBatch:
+        scope = await command_line_scope(pool, by)
+        new = NewBatch(
+            name=batch, count=count, value_fen=value_fen, valid_until=valid_until, org_id=org
+        )
+        return await commerce_admin.create_batch(pool, scope, new, china_time(now).date())
+
     try:
         descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
@@ -142,25 +187,27 @@ def generate_cards(
     with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as file:
         started = time.perf_counter()
         try:
-            created = on_database(
-                settings, lambda pool: cards.generate(pool, count, value_fen, batch)
-            )
+            created = on_database(settings, work)
         except BaseException:
             out.unlink()
             raise
-        writer = csv.writer(file)
-        writer.writerow(["card_no", "password", "value_fen", "batch"])
-        writer.writerows((card_no, password, value_fen, batch) for card_no, password in created)
+        file.write(cards.cards_csv(created.batch, created.cards))
     print(
-        f"wrote {len(created)} card(s) of {yuan(value_fen)} (batch {batch!r}) to {out} "
-        f"in {time.perf_counter() - started:.1f}s; keep it safe: it holds the passwords"
+        f"wrote {len(created.cards)} card(s) of {yuan(value_fen)} (batch {created.batch.id}, "
+        f"{batch!r}) to {out} in {time.perf_counter() - started:.1f}s; "
+        "keep it safe: it holds the passwords"
     )
     return out
 
 
-def refund_order(settings: Settings, order_id: int) -> Order:
-    """An administrator's refund of a paid order to the learner's balance."""
-    order = on_database(settings, lambda pool: orders.refund(pool, order_id))
+def refund_order(settings: Settings, order_id: int, *, by: str | None = None) -> Order:
+    """Administrator `by`'s refund of a paid order to the learner's balance (audited)."""
+
+    async def work(pool: asyncpg.Pool) -> Order:
+        scope = await command_line_scope(pool, by)
+        return (await commerce_admin.refund_order(pool, scope, order_id)).order
+
+    order = on_database(settings, work)
     print(
         f"order {order.id} ({order.out_trade_no}) is {order.status}: "
         f"{yuan(order.amount_fen)} returned to the learner's balance"
@@ -216,22 +263,22 @@ def add_offline_record(
     hours: str,
     completed_on: str,
     organiser: str = "",
-) -> OfflineRecord:
-    """An administrator's 线下档案 entry; it counts toward the year it was completed in."""
+) -> ManagedRecord:
+    """The operator's 线下档案 entry; it counts toward the year it was completed in."""
     now = utc_time(system_clock())
-    record = on_database(
-        settings,
-        lambda pool: archive.add_offline_record(
-            pool,
-            username=username,
-            kind=kind,
-            title=title,
-            organiser=organiser,
-            hours_text=hours,
-            completed_on=completed_on,
-            now=now,
-        ),
+    form = RecordForm(
+        username=username,
+        kind=kind,
+        title=title,
+        organiser=organiser,
+        hours=hours,
+        completed_on=completed_on,
     )
+
+    async def add(pool: asyncpg.Pool) -> ManagedRecord:
+        return await archive.add_offline_record(pool, await command_line_scope(pool), form, now)
+
+    record = on_database(settings, add)
     print(
         f"offline record {record.id} added for {username}: {record.title}, "
         f"{record.hours:g} hours ({record.kind}, {record.year})"
@@ -239,10 +286,15 @@ def add_offline_record(
     return record
 
 
-def revoke_certificate(settings: Settings, serial: str, reason: str) -> Certificate:
-    """An administrator's revocation of a certificate, with the reason its verify page gives."""
+def revoke_certificate(settings: Settings, serial: str, reason: str) -> ManagedCertificate:
+    """The operator's revocation of a certificate, with the reason its verify page gives."""
     now = utc_time(system_clock())
-    revoked = on_database(settings, lambda pool: certificates.revoke(pool, serial, reason, now))
+
+    async def revoke(pool: asyncpg.Pool) -> ManagedCertificate:
+        scope = await command_line_scope(pool)
+        return await archive.revoke_certificate(pool, scope, serial, reason, now)
+
+    revoked = on_database(settings, revoke)
     print(f"certificate {revoked.serial} revoked: {reason.strip()}")
     return revoked
 

@@ -1,11 +1,14 @@
 """学习档案 (F23) and certificates: 我的档案, 历史档案, 线下档案, 查看档案, 打印证书, and the
 public verify page; the year's hours (F32) for the archive and the home page."""
 
+from pathlib import Path
 from urllib.parse import quote
 
 from aiohttp import web
 
+from engine.admin.scope import scope_of
 from engine.appkeys import CLOCK, DB, SETTINGS
+from engine.archive import admin as archive_admin
 from engine.archive import certificates
 from engine.archive import service as archive
 from engine.catalog import service as catalog
@@ -48,6 +51,7 @@ async def archive_page(request: web.Request) -> web.Response:
         "tab": tab,
         "plans": shown,
         "offline": offline,
+        "evidence": await archive_admin.learner_evidence(db, user.id) if tab == "offline" else {},
         "year": year,
         "hours_by_year": await archive.years_hours(db, user, year, now(request)),
         "states": PLAN_STATES,
@@ -91,6 +95,31 @@ async def certificate_pdf(request: web.Request) -> web.Response:
         body=body,
         content_type="application/pdf",
         headers={"Content-Disposition": f"inline; filename*=UTF-8''{filename}"},
+    )
+
+
+async def evidence_file(request: web.Request) -> web.StreamResponse:
+    """A 线下档案's evidence file: to the learner it belongs to, and to the administrators
+    whose scope holds that learner (404 to anyone else)."""
+    user = page_user(request)
+    evidence_id = path_id(request, "evidence_id")
+    db, data_dir = request.app[DB], Path(request.app[SETTINGS].data_dir)
+    if user.role == "learner":
+        shown, path = await archive_admin.learner_evidence_file(db, user.id, data_dir, evidence_id)
+    else:
+        scope = scope_of(user.id, user.username, user.role, user.org_id)
+        shown, path = await archive_admin.evidence_file(db, scope, data_dir, evidence_id)
+    filename = quote(shown.file_name)
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": shown.content_type,
+            "Content-Disposition": f"inline; filename*=UTF-8''{filename}",
+            "X-Content-Type-Options": "nosniff",
+            # A PDF's scripts, if any, run nowhere near the portal's origin.
+            "Content-Security-Policy": "sandbox",
+            "Cache-Control": "private, no-store",
+        },
     )
 
 

@@ -1,13 +1,12 @@
 """The learner's learning pages (F7–F9, F15–F19): 我的课程, a plan, a course, the player."""
 
-import math
-
 import msgspec
 from aiohttp import web
 
 from engine.appkeys import CLOCK, DB, PROGRESS, SETTINGS
 from engine.catalog import service as catalog
 from engine.catalog.history import earlier_courses
+from engine.catalog.key_points import key_points
 from engine.catalog.measures import PREVIEW_S
 from engine.commerce import cart
 from engine.errors import NotFound
@@ -19,8 +18,6 @@ from web.render import render_page
 
 PLAN_STATES = {"pending": "待激活", "learning": "学习中", "passed": "已通过"}
 PLAN_KINDS = {"public": "公需科目", "professional": "专业科目"}
-# Marks of the 关键目录 on the playback page, in seconds.
-KEY_POINT_STEP_S = 30
 # A start position past any video (and past NaN and infinity, which fail the comparison).
 MAX_START_S = 1e7
 # How much of a course a learner may watch before choosing it (F10): web/media.py holds to it.
@@ -178,7 +175,7 @@ async def chapter_page(request: web.Request) -> web.Response:
         "chapter": chapter,
         # 重新学习 starts from 0; otherwise the server resumes where the learner left off.
         "start": start_at(request.query.get("start")),
-        "key_points": range(0, math.ceil(chapter.duration_s), KEY_POINT_STEP_S),
+        "key_points": await key_points(request.app[DB], chapter.id, chapter.duration_s),
         "refusal": None if course.selected else NOT_WATCHABLE,
         "own_socket": course.selected,
     }

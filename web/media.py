@@ -10,13 +10,15 @@ from aiohttp import web
 from engine.appkeys import CLOCK, DB, SETTINGS
 from engine.catalog import service as catalog
 from engine.catalog.measures import PREVIEW_S, preview_bytes
+from engine.catalog.uploads import UPLOADS, upload_folder
 from engine.errors import Forbidden, NotFound
 from engine.progress.service import NOT_WATCHABLE, may_watch
 from web.decoding import path_id
 from web.requests import current_user
 
 MEDIA_DIR = Path(__file__).resolve().parent.parent / "media"
-# The internal location a proxy maps to MEDIA_DIR (JIXU_MEDIA_ACCEL); never public there.
+# The internal location a proxy maps to MEDIA_DIR, and its `uploads/` to the data folder's
+# uploads (JIXU_MEDIA_ACCEL); never public there.
 ACCEL_PREFIX = "/protected-media/"
 PREVIEW_OVER = f"试看仅限前{PREVIEW_S // 60}分钟，选课后可观看完整课程"
 CHUNK_BYTES = 256 * 1024
@@ -30,7 +32,7 @@ async def chapter_media(request: web.Request) -> web.StreamResponse:
         raise Forbidden("请先登录")
     chapter_id = path_id(request, "chapter_id")
     chapter = await catalog.chapter_file(request.app[DB], chapter_id)
-    path = media_path(chapter.media)
+    path = media_path(chapter.media, request.app[SETTINGS].data_dir)
     if await may_watch(request.app[DB], user.id, chapter_id, request.app[CLOCK]()):
         if request.app[SETTINGS].media_accel:
             headers = {"X-Accel-Redirect": ACCEL_PREFIX + quote(chapter.media)}
@@ -41,10 +43,15 @@ async def chapter_media(request: web.Request) -> web.StreamResponse:
     return await preview(request, path, chapter.duration_s)
 
 
-def media_path(media: str) -> Path:
-    """The file a chapter names, which must lie inside the media folder."""
-    path = (MEDIA_DIR / media).resolve()
-    if not path.is_relative_to(MEDIA_DIR) or not path.is_file():
+def media_path(media: str, data_dir: str) -> Path:
+    """The file a chapter names, which must lie inside its folder: an administrator's upload
+    (`uploads/…`) in the data folder's uploads, anything else in the media folder."""
+    if media.startswith(UPLOADS):
+        folder, name = upload_folder(data_dir), media.removeprefix(UPLOADS)
+    else:
+        folder, name = MEDIA_DIR, media
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder) or not path.is_file():
         raise NotFound("视频文件不存在")
     return path
 

@@ -1,5 +1,5 @@
-"""`jixu messages …`: notices, announcements and surveys posted by an administrator, and the
-reports of 站内信, until the administration pages exist."""
+"""`jixu messages …`: notices, announcements and surveys posted by the operator, and the open
+reports of 站内信, through the services (and audit log) of the administration pages."""
 
 import argparse
 from pathlib import Path
@@ -8,9 +8,9 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from engine.messages import service as messages
-from engine.messages import surveys
-from engine.messages.types import SurveyDraft
+from engine.admin.operator import command_line_scope
+from engine.messages import admin, queues
+from engine.messages.types import ReportedLetter, SurveyDraft
 from engine.settings import Settings
 from web.stores import on_database
 
@@ -33,23 +33,26 @@ def add_parsers(commands: Any) -> None:
     )
     survey.add_argument("file", type=Path, metavar="FILE.json")
     survey.add_argument("--org", metavar="CODE", help="only the learners of this organisation")
-    reports = parsers.add_parser("reports", help="list the latest reports of 站内信")
-    reports.add_argument("--limit", type=int, default=50)
+    reports = parsers.add_parser("reports", help="list the open reports of 站内信, newest first")
+    reports.add_argument("--page", type=int, default=1, help="20 a page")
 
 
 def run(settings: Settings, args: argparse.Namespace) -> None:
     """Run the `messages` subcommand `args` names."""
     command = args.messages_command
     if command == "notice":
-        sent = on_database(
-            settings, lambda pool: messages.notify_learners(pool, args.to, args.title, args.body)
-        )
-        print(f"sent a notice to {sent} learner(s)")
+
+        async def notice(pool: asyncpg.Pool) -> int:
+            scope = await command_line_scope(pool)
+            return (await admin.send_notice(pool, scope, args.to, args.title, args.body))[1]
+
+        print(f"sent a notice to {on_database(settings, notice)} learner(s)")
     elif command == "announce":
 
         async def post(pool: asyncpg.Pool) -> int:
-            org = await messages.org_id(pool, args.org)
-            return await messages.announce(pool, args.title, args.body, org)
+            scope = await command_line_scope(pool)
+            org = await admin.org_by_code(pool, args.org)
+            return (await admin.announce(pool, scope, args.title, args.body, org))[1]
 
         print(f"posted the announcement to {on_database(settings, post)} learner(s)")
     elif command == "survey":
@@ -59,12 +62,19 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
             raise SystemExit(f"jixu messages survey: {args.file}: {exc}") from None
 
         async def post_survey(pool: asyncpg.Pool) -> tuple[int, int]:
-            return await surveys.post(pool, draft, await messages.org_id(pool, args.org))
+            scope = await command_line_scope(pool)
+            org = await admin.org_by_code(pool, args.org)
+            return await admin.post_survey(pool, scope, draft, org)
 
         survey_id, sent = on_database(settings, post_survey)
         print(f"posted survey {survey_id} to {sent} learner(s)")
     else:
-        for report in on_database(settings, lambda pool: messages.reports(pool, args.limit)):
+
+        async def reports(pool: asyncpg.Pool) -> list[ReportedLetter]:
+            scope = await command_line_scope(pool)
+            return (await queues.reported_letters(pool, scope, args.page)).items
+
+        for report in on_database(settings, reports):
             print(
                 f"#{report.id} {report.created_at:%Y-%m-%d %H:%M} {report.reporter} reported "
                 f"message {report.message_id} from {report.sender}: {report.reason!r}\n"

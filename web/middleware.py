@@ -17,6 +17,7 @@ from engine.appkeys import DB, LOGIN_SESSIONS, METRICS, SETTINGS
 from engine.commerce.cart import cart_count
 from engine.errors import DomainError, Forbidden
 from engine.messages.service import unread_count
+from web.admin.routing import route_of
 from web.render import render_error
 from web.requests import (
     AUTH_VIA,
@@ -207,6 +208,32 @@ async def resolve_user(request: web.Request) -> User | None:
     return user
 
 
+# What a user whose password an administrator reset may still reach: the change itself,
+# the way out, and what the pages and clients need to show it.
+PASSWORD_CHANGE_PATHS = frozenset(
+    {"/settings/password", "/logout", "/api/v1/me/password", "/api/v1/auth/logout"}
+)
+PASSWORD_CHANGE_READS = frozenset({"/api/v1/me"})
+
+
+@web.middleware
+async def password_change(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """After an administrator's reset, nothing but 修改密码 until the password is changed:
+    pages send there, the API refuses with `password_change_required`."""
+    user = request.get(USER)
+    if (
+        user is None
+        or not user.must_change_password
+        or request.path in PASSWORD_CHANGE_PATHS
+        or (request.method == "GET" and request.path in PASSWORD_CHANGE_READS)
+        or request.path.startswith("/static/")
+    ):
+        return await handler(request)
+    if is_api(request):
+        raise Forbidden("请先修改密码", code="password_change_required")
+    raise web.HTTPFound("/settings/password")
+
+
 @web.middleware
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse cross-site state changes, and give every browser a CSRF token for its forms.
@@ -225,6 +252,11 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise Forbidden("请求来源不被允许", code="csrf")
         if is_api(request):
             if origin is None and SESSION_COOKIE in request.cookies:
+                raise Forbidden("请求缺少来源信息", code="csrf")
+        elif (route := route_of(request.match_info.handler)) is not None and route.upload:
+            # A streamed upload is not read here: its route's gate checks the token, the
+            # form's first field, before the handler reads the rest (web/admin/routing.py).
+            if origin is None:
                 raise Forbidden("请求缺少来源信息", code="csrf")
         else:
             form = await request.post()
@@ -295,6 +327,7 @@ MIDDLEWARES = tuple(
         observe,
         domain_errors,
         authentication,
+        password_change,
         csrf,
         header_counts,
     )

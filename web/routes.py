@@ -27,6 +27,7 @@ from web import (
     support,
     ws,
 )
+from web.admin.routing import setup_admin
 from web.bodies import (
     AccountPage,
     CardRedemption,
@@ -385,6 +386,7 @@ def setup_routes(app: web.Application) -> None:
             web.get("/archive", archive.archive_page),
             web.get("/archive/plans/{plan_id}", archive.plan_archive_page),
             web.get("/archive/plans/{plan_id}/certificate.pdf", archive.certificate_pdf),
+            web.get("/archive/evidence/{evidence_id}", archive.evidence_file),
             web.get("/verify", archive.verify_form),
             web.get("/verify/{serial}", archive.verify_page),
             web.get("/cart", shop.cart_page),
@@ -416,3 +418,4 @@ def setup_routes(app: web.Application) -> None:
             web.static("/static", STATIC_DIR),
         ]
     )
+    setup_admin(app)

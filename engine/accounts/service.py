@@ -27,6 +27,7 @@ Fields = Mapping[str, object]
 USERNAME_TAKEN = "该用户名已被注册"
 DOCUMENT_TAKEN = "该证件号已注册，请直接登录或找回账号"
 ORG_MISSING = "所选组织机构不存在"
+ACCOUNT_LOCKED = "该账号已被锁定，请联系管理员"
 
 
 async def register(
@@ -88,6 +89,10 @@ async def log_in(
     if found is None or not valid:
         log.info("login failed", username=username if possible else None, address=address)
         raise NotAuthenticated("用户名或密码错误", code="bad_credentials")
+    # Told only to whoever knows the password: a guesser learns nothing of the lock.
+    if found[2]:
+        log.info("login of a locked account", user_id=found[0])
+        raise NotAuthenticated(ACCOUNT_LOCKED, code="locked")
     await throttle.record_success(username, address)
     if previous_token:
         await sessions.end(previous_token)
@@ -101,11 +106,12 @@ async def log_out(sessions: LoginSessions, token: str) -> None:
 
 
 async def authenticate(pool: asyncpg.Pool, sessions: LoginSessions, token: str) -> User | None:
-    """The user a session token belongs to, or None when it is not a live session."""
+    """The user a session token belongs to, or None when it is not a live session (or the
+    account is locked: a lock ends its sessions, and this holds should one survive)."""
     user_id = await sessions.resolve(token)
     if user_id is None:
         return None
-    return await store.user_by_id(pool, user_id)
+    return await store.active_user(pool, user_id)
 
 
 async def get_user(pool: asyncpg.Pool, user_id: int) -> User:
@@ -177,3 +183,12 @@ async def grant_teacher(db: Executor, username: str, course_id: int) -> int:
         raise NotFound(f"用户 {username} 或课程 {course_id} 不存在")
     log.info("teacher granted", user_id=user_id, course_id=course_id)
     return user_id
+
+
+async def user_by_username(db: Executor, username: str) -> User:
+    """The user a `jixu` command names (the username matched ignoring case)."""
+    found = await store.credentials(db, username)
+    user = await store.user_by_id(db, found[0]) if found else None
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在")
+    return user

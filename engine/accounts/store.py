@@ -8,7 +8,7 @@ from engine.db import Executor
 DETAIL_COLUMNS = PersonalDetails.__struct_fields__
 
 USER_SELECT = f"""
-SELECT u.id, u.username, u.role, u.created_at, o.name AS org_name,
+SELECT u.id, u.username, u.role, u.created_at, o.name AS org_name, u.must_change_password,
        {", ".join(f"u.{column}" for column in DETAIL_COLUMNS)}
 FROM users u JOIN orgs o ON o.id = u.org_id
 """
@@ -23,12 +23,22 @@ async def user_by_id(connection: Executor, user_id: int) -> User | None:
     return _user(row) if row else None
 
 
-async def credentials(connection: Executor, username: str) -> tuple[int, str] | None:
-    """(user id, password hash) for a username, matched ignoring case."""
+async def active_user(connection: Executor, user_id: int) -> User | None:
+    """The user, unless its account is locked."""
     row = await connection.fetchrow(
-        "SELECT id, password_hash FROM users WHERE lower(username) = lower($1)", username
+        USER_SELECT + "WHERE u.id = $1 AND u.locked_at IS NULL", user_id
     )
-    return (row["id"], row["password_hash"]) if row else None
+    return _user(row) if row else None
+
+
+async def credentials(connection: Executor, username: str) -> tuple[int, str, bool] | None:
+    """(user id, password hash, locked) for a username, matched ignoring case."""
+    row = await connection.fetchrow(
+        "SELECT id, password_hash, locked_at IS NOT NULL AS locked FROM users"
+        " WHERE lower(username) = lower($1)",
+        username,
+    )
+    return (row["id"], row["password_hash"], row["locked"]) if row else None
 
 
 async def password_hash(connection: Executor, user_id: int) -> str:
@@ -73,8 +83,8 @@ async def update_details(connection: Executor, user_id: int, details: PersonalDe
 
 async def set_password_hash(connection: Executor, user_id: int, new_hash: str) -> None:
     await connection.execute(
-        "UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now() "
-        "WHERE id = $1",
+        "UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now(),"
+        " must_change_password = false WHERE id = $1",
         user_id,
         new_hash,
     )

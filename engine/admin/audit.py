@@ -1,27 +1,15 @@
 """The audit log: every administrative action, written in the transaction of the change it
 records, so an action and its row are stored together or not at all."""
 
-from datetime import datetime
 from typing import Any
 
 import msgspec
 
-from engine.admin.scope import Scope
+from engine.admin import store
+from engine.admin.paging import Page
+from engine.admin.scope import Scope, require
+from engine.admin.types import AuditEntry, AuditFilters
 from engine.db import Executor
-
-
-class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
-    id: int
-    at: datetime
-    actor_id: int | None
-    actor_name: str
-    actor_role: str
-    org_id: int | None
-    action: str
-    object_kind: str
-    object_id: str
-    before: Any
-    after: Any
 
 
 async def record(
@@ -57,3 +45,14 @@ async def record(
 
 def _json(value: Any) -> str | None:
     return None if value is None else msgspec.json.encode(value).decode()
+
+
+async def search(db: Executor, scope: Scope, filters: AuditFilters, page: int) -> Page[AuditEntry]:
+    """The log, for the super administrator alone."""
+    require(scope, "super")
+    return await store.search(db, filters, page)
+
+
+async def kinds(db: Executor, scope: Scope) -> list[str]:
+    require(scope, "super")
+    return await store.kinds(db)

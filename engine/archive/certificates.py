@@ -22,7 +22,7 @@ from engine.archive.types import (
 )
 from engine.clock import CHINA, china_time
 from engine.db import Executor
-from engine.errors import Conflict, DomainError, InvalidInput, NotFound
+from engine.errors import DomainError
 
 log = structlog.get_logger(__name__)
 
@@ -144,19 +144,6 @@ async def verify(db: Executor, serial_text: str, given_hash: str | None) -> Veri
         withdrawn = msgspec.structs.replace(certificate, revoke_reason=WITHDRAWN)
         return Verification("revoked", serial, withdrawn)
     return Verification("valid", serial, certificate)
-
-
-async def revoke(db: Executor, serial_text: str, reason: str, now: datetime) -> Certificate:
-    """An administrator's revocation, with the reason its verify page will give."""
-    serial, reason = serials.normalize(serial_text), reason.strip()
-    if not 1 <= len(reason) <= MAX_REASON:
-        raise InvalidInput({"reason": f"请填写撤销原因（1–{MAX_REASON}个字符）"}, "请填写撤销原因")
-    row = await store.revoke_certificate(db, serial, reason, now)
-    if row is not None:
-        return _certificate(row)
-    if await store.certificate(db, serial) is None:
-        raise NotFound("没有该编号的证书")
-    raise Conflict("该证书已被撤销", code="revoked")
 
 
 def _warn_of_missing_glyphs(facts: CertificateFacts) -> None:

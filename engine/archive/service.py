@@ -13,7 +13,7 @@ from engine.archive.types import CourseRecord, OfflineRecord, OpenPlan, PlanReco
 from engine.catalog.measures import hours, tenths
 from engine.clock import CHINA
 from engine.db import Executor
-from engine.errors import InvalidInput, NotFound
+from engine.errors import NotFound
 from engine.progress.types import percent
 
 KINDS = ("public", "professional")
@@ -106,56 +106,6 @@ async def offline_records(db: Executor, learner_id: int) -> list[OfflineRecord]:
         )
         for row in await store.offline_records(db, learner_id)
     ]
-
-
-async def add_offline_record(
-    db: Executor,
-    *,
-    username: str,
-    kind: str,
-    title: str,
-    organiser: str,
-    hours_text: str,
-    completed_on: str,
-    now: datetime,
-) -> OfflineRecord:
-    """An administrator's 线下档案 entry; its year is the year it was completed in."""
-    errors: dict[str, str] = {}
-    learner_id = await store.learner_id_by_username(db, username.strip())
-    if learner_id is None:
-        errors["username"] = "没有该用户名的学员"
-    if kind not in KINDS:
-        errors["kind"] = "类别应为 public（公需科目）或 professional（专业科目）"
-    title, organiser = title.strip(), organiser.strip()
-    if not 1 <= len(title) <= 100:
-        errors["title"] = "培训名称应为1–100个字符"
-    if len(organiser) > 100:
-        errors["organiser"] = "举办单位最多100个字符"
-    hours_text = hours_text.strip()
-    hour_tenths = tenths(float(hours_text)) if HOURS.fullmatch(hours_text) else 0
-    if not 1 <= hour_tenths <= MAX_OFFLINE_TENTHS:
-        errors["hours"] = "学时应为0.1–200之间、至多一位小数的数"
-    try:
-        day = date.fromisoformat(completed_on)
-    except ValueError:
-        day = None
-        errors["completed_on"] = "完成日期格式应为年-月-日"
-    if day is not None and day > now.astimezone(CHINA).date():
-        errors["completed_on"] = "完成日期不能晚于今天"
-    if errors or learner_id is None or day is None:
-        raise InvalidInput(errors, "；".join(errors.values()))
-    record_id = await store.insert_offline_record(
-        db,
-        learner_id,
-        year=day.year,
-        kind=kind,
-        title=title,
-        organiser=organiser,
-        hour_tenths=hour_tenths,
-        completed_on=day,
-        entered_at=now,
-    )
-    return OfflineRecord(record_id, day.year, kind, title, organiser, hours(hour_tenths), day)
 
 
 async def year_hours(db: Executor, user: User, year: int, now: datetime) -> YearHours:

@@ -1,7 +1,7 @@
 """SQL of the archive: a learner's plans and courses as the stored facts say, offline records,
 the plans of a year still open, and certificates."""
 
-from datetime import date, datetime
+from datetime import datetime
 
 import asyncpg
 
@@ -76,41 +76,6 @@ async def offline_records(db: Executor, learner_id: int) -> list[asyncpg.Record]
     )
 
 
-async def insert_offline_record(
-    db: Executor,
-    learner_id: int,
-    *,
-    year: int,
-    kind: str,
-    title: str,
-    organiser: str,
-    hour_tenths: int,
-    completed_on: date,
-    entered_at: datetime,
-) -> int:
-    record_id: int = await db.fetchval(
-        """INSERT INTO offline_records (learner_id, year, kind, title, organiser, hour_tenths,
-                                        completed_on, entered_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id""",
-        learner_id,
-        year,
-        kind,
-        title,
-        organiser,
-        hour_tenths,
-        completed_on,
-        entered_at,
-    )
-    return record_id
-
-
-async def learner_id_by_username(db: Executor, username: str) -> int | None:
-    value: int | None = await db.fetchval(
-        "SELECT id FROM users WHERE lower(username) = lower($1)", username
-    )
-    return value
-
-
 CERTIFICATE_COLUMNS = """serial, learner_id, plan_id, facts, content_hash, issued_at,
                          revoked_at, revoke_reason"""
 
@@ -162,19 +127,6 @@ async def insert_certificate(
         issued_at,
     )
     return status.endswith(" 1")
-
-
-async def revoke_certificate(
-    db: Executor, serial: str, reason: str, at: datetime
-) -> asyncpg.Record | None:
-    """Revoke a valid certificate; None when there is no such valid one."""
-    return await db.fetchrow(
-        f"""UPDATE certificates SET revoked_at = $3, revoke_reason = $2
-            WHERE serial = $1 AND revoked_at IS NULL RETURNING {CERTIFICATE_COLUMNS}""",
-        serial,
-        reason,
-        at,
-    )
 
 
 async def enrolment_state(db: Executor, learner_id: int, plan_id: int) -> str | None:

@@ -1,6 +1,6 @@
 """The archive's records (F23), the year's hours (F32) and certificates, as pages show them."""
 
-from datetime import date
+from datetime import date, datetime
 
 import msgspec
 
@@ -129,3 +129,59 @@ class Verification(msgspec.Struct, frozen=True):
     status: str  # valid | revoked | unknown | bad_serial | hash_mismatch
     serial: str
     certificate: Certificate | None = None
+
+
+class EvidenceFile(msgspec.Struct, frozen=True, kw_only=True):
+    """A 线下档案's evidence: an uploaded PDF, JPG or PNG file."""
+
+    id: int
+    record_id: int
+    file_name: str
+    content_type: str
+    size_bytes: int
+    uploaded_at: datetime
+
+
+class ManagedRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A 线下档案 as the administration lists it: whose, and its evidence."""
+
+    id: int
+    learner_id: int
+    username: str
+    real_name: str
+    org_id: int
+    org_name: str
+    year: int
+    kind: str
+    title: str
+    organiser: str
+    hours: float
+    completed_on: date
+    entered_at: datetime
+    evidence: list[EvidenceFile]
+
+
+class RecordForm(msgspec.Struct, frozen=True, kw_only=True):
+    """A 线下档案 as a form or `jixu archive add` gives it, every field text."""
+
+    username: str = ""  # whose (when adding; a record keeps its learner)
+    kind: str
+    title: str
+    organiser: str = ""
+    hours: str
+    completed_on: str  # YYYY-MM-DD
+
+
+class ManagedCertificate(msgspec.Struct, frozen=True, kw_only=True):
+    """A certificate as the administration lists it."""
+
+    serial: str
+    learner_id: int
+    username: str
+    real_name: str
+    org_name: str
+    plan_id: int
+    plan_title: str
+    issued_at: datetime
+    revoked_at: datetime | None
+    revoke_reason: str | None

@@ -43,7 +43,7 @@ def _plan_summary(row: asyncpg.Record) -> PlanSummary:
 async def activate(pool: asyncpg.Pool, learner_id: int, plan_id: int) -> PlanSummary:
     """F8: the plan becomes 学习中 and its compulsory courses are selected. Idempotent."""
     async with pool.acquire() as connection, connection.transaction():
-        if not await store.plan_exists(connection, plan_id):
+        if not await store.plan_available(connection, learner_id, plan_id):
             raise NotFound("培训计划不存在")
         await store.enrol(connection, learner_id, plan_id)
         return await get_plan(connection, learner_id, plan_id)

@@ -21,6 +21,7 @@ SELECT p.id, p.title, p.kind, p.year, p.category,
                  WHERE s.learner_id = $1 AND s.plan_id = p.id), 0) AS selected_tenths,
        coalesce(e.earned_tenths, 0) AS earned_tenths
 FROM plans p LEFT JOIN enrolments e ON e.plan_id = p.id AND e.learner_id = $1
+WHERE (e.learner_id IS NOT NULL OR plan_offered(p.org_id, $1))
 """
 
 # What a course's percentage is computed from (engine.progress.types.percent): its length,
@@ -35,16 +36,29 @@ COURSE_COVERAGE = """
 
 
 async def plan_summaries(db: Executor, learner_id: int) -> list[asyncpg.Record]:
-    """Every plan with the learner's state in it, newest year first, public before professional."""
+    """Every plan the learner is offered or has activated, with the learner's state in it,
+    newest year first, public before professional."""
     return await db.fetch(PLAN_SUMMARY + " ORDER BY p.year DESC, p.kind DESC, p.id", learner_id)
 
 
 async def plan_summary(db: Executor, learner_id: int, plan_id: int) -> asyncpg.Record | None:
-    return await db.fetchrow(PLAN_SUMMARY + " WHERE p.id = $2", learner_id, plan_id)
+    """The plan, if the learner is offered it or has activated it."""
+    return await db.fetchrow(PLAN_SUMMARY + " AND p.id = $2", learner_id, plan_id)
 
 
-async def plan_exists(db: Executor, plan_id: int) -> bool:
-    return bool(await db.fetchval("SELECT true FROM plans WHERE id = $1", plan_id))
+async def plan_available(db: Executor, learner_id: int, plan_id: int) -> bool:
+    """Whether the learner is offered the plan or has activated it already."""
+    return bool(
+        await db.fetchval(
+            """SELECT true FROM plans p
+               WHERE p.id = $2
+                 AND (plan_offered(p.org_id, $1)
+                      OR EXISTS (SELECT 1 FROM enrolments e
+                                 WHERE e.plan_id = p.id AND e.learner_id = $1))""",
+            learner_id,
+            plan_id,
+        )
+    )
 
 
 async def any_plan(db: Executor) -> bool:

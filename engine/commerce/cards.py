@@ -1,11 +1,14 @@
 """学习卡 (F14): cards sold offline with a number and a password, redeemed once into a balance."""
 
 import asyncio
+import csv
+import io
 import os
 import re
 import secrets
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import asyncpg
 import structlog
@@ -13,6 +16,8 @@ import structlog
 from engine.accounts.passwords import HASHER, dummy_hash, verify_password
 from engine.commerce import balance, store
 from engine.commerce.throttle import CardThrottle
+from engine.commerce.types import CardBatch, NewBatch
+from engine.db import Connection
 from engine.errors import Conflict, DomainError, InvalidInput
 
 log = structlog.get_logger(__name__)
@@ -31,6 +36,8 @@ DRAWS = 10
 WRONG = "学习卡卡号或密码错误"
 USED = "该学习卡已被使用"
 VOID = "该学习卡已作废"
+EXPIRED = "该学习卡已过有效期"
+ELSEWHERE = "该学习卡仅限发卡单位及其下属单位的学员使用"
 
 CARD_NO = re.compile(r"[0-9]{16}")
 
@@ -80,54 +87,104 @@ def card_no_error(card_no: str) -> str | None:
     return None
 
 
+CSV_HEADER = ("card_no", "password", "value_fen", "batch", "valid_until")
+
+
+def cards_csv(batch: CardBatch, issued: list[tuple[str, str]]) -> str:
+    """The batch's cards with their passwords, one CSV row each: handed out once, at creation."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    until = batch.valid_until.isoformat() if batch.valid_until else ""
+    writer.writerows(
+        (card_no, password, batch.value_fen, batch.name, until) for card_no, password in issued
+    )
+    return out.getvalue()
+
+
+def batch_errors(batch: NewBatch, today: date | None = None) -> dict[str, str]:
+    """Why `batch` cannot be created, by field; `today` (China's date) bounds its validity."""
+    errors: dict[str, str] = {}
+    if not 1 <= batch.count <= MAX_CARDS_PER_CALL:
+        errors["count"] = f"数量应为1–{MAX_CARDS_PER_CALL}"
+    if not 1 <= batch.value_fen <= MAX_VALUE_FEN:
+        errors["value_fen"] = "面值应为1分至100万元"
+    name = batch.name.strip()
+    if not name or len(name) > 64 or "\x00" in name:
+        errors["name"] = "批次名称应为1–64个字符"
+    if batch.valid_until is not None and today is not None and batch.valid_until < today:
+        errors["valid_until"] = "有效期不能早于今天"
+    return errors
+
+
+async def hash_passwords(count: int) -> tuple[list[str], list[str]]:
+    """`count` new passwords and their argon2 hashes, hashed in one thread per core (argon2
+    releases the GIL), off the event loop."""
+    passwords = [new_password() for _ in range(count)]
+    return passwords, await asyncio.to_thread(_hash_all, passwords)
+
+
+async def issue(
+    connection: Connection,
+    batch: NewBatch,
+    created_by: int | None,
+    passwords: list[str],
+    hashes: list[str],
+) -> tuple[int, list[tuple[str, str]]]:
+    """Insert the batch and one active card per hash, inside the caller's transaction;
+    return the batch's id and the cards' (card_no, password).
+
+    The passwords exist only in the return value: the database keeps their hashes.
+    """
+    batch_id = await store.insert_batch(connection, batch, created_by)
+    accepted: dict[int, str] = {}
+    pending = list(range(len(hashes)))
+    for _ in range(DRAWS):
+        drawn = {index: new_card_no() for index in pending}
+        taken = await store.insert_cards(
+            connection,
+            list(drawn.values()),
+            [hashes[index] for index in drawn],
+            batch.value_fen,
+            batch_id,
+        )
+        # A number already on a card, or drawn twice in this round (the first row in
+        # array order got it): those cards draw again.
+        pending = []
+        for index, card_no in drawn.items():
+            if card_no in taken:
+                taken.discard(card_no)
+                accepted[index] = card_no
+            else:
+                pending.append(index)
+        if not pending:
+            break
+    else:
+        raise RuntimeError("could not draw unused card numbers")
+    log.info(
+        "study cards generated",
+        batch_id=batch_id,
+        count=len(hashes),
+        value_fen=batch.value_fen,
+        org_id=batch.org_id,
+    )
+    return batch_id, [(accepted[index], passwords[index]) for index in range(len(hashes))]
+
+
 async def generate(
     pool: asyncpg.Pool, count: int, value_fen: int, batch: str
 ) -> list[tuple[str, str]]:
-    """Create `count` active cards worth `value_fen`; return their (card_no, password).
-
-    The passwords exist only in the return value: the database keeps argon2 hashes. The
-    hashing runs in one thread per core (argon2 releases the GIL), off the event loop.
-    All cards of a call are inserted in one transaction: all of them or none.
-    """
-    errors: dict[str, str] = {}
-    if not 1 <= count <= MAX_CARDS_PER_CALL:
-        errors["count"] = f"数量应为1–{MAX_CARDS_PER_CALL}"
-    if not 1 <= value_fen <= MAX_VALUE_FEN:
-        errors["value_fen"] = "面值应为1分至100万元"
-    batch = batch.strip()
-    if not batch or len(batch) > 64:
-        errors["batch"] = "批次名称应为1–64个字符"
+    """A platform batch of `count` cards worth `value_fen`, without an end date; their
+    (card_no, password). Not audited: the demo's and the tests' cards. Administrators
+    create batches through `engine.commerce.admin.create_batch`."""
+    new = NewBatch(name=batch.strip(), count=count, value_fen=value_fen)
+    errors = batch_errors(new)
     if errors:
         raise InvalidInput(errors)
-    passwords = [new_password() for _ in range(count)]
-    hashes = await asyncio.to_thread(_hash_all, passwords)
-    accepted: dict[int, str] = {}
+    passwords, hashes = await hash_passwords(count)
     async with pool.acquire() as connection, connection.transaction():
-        pending = list(range(count))
-        for _ in range(DRAWS):
-            drawn = {index: new_card_no() for index in pending}
-            taken = await store.insert_cards(
-                connection,
-                list(drawn.values()),
-                [hashes[index] for index in drawn],
-                value_fen,
-                batch,
-            )
-            # A number already on a card, or drawn twice in this round (the first row in
-            # array order got it): those cards draw again.
-            pending = []
-            for index, card_no in drawn.items():
-                if card_no in taken:
-                    taken.discard(card_no)
-                    accepted[index] = card_no
-                else:
-                    pending.append(index)
-            if not pending:
-                break
-        else:
-            raise RuntimeError("could not draw unused card numbers")
-    log.info("study cards generated", count=count, value_fen=value_fen, batch=batch)
-    return [(accepted[index], passwords[index]) for index in range(count)]
+        _, cards = await issue(connection, new, None, passwords, hashes)
+    return cards
 
 
 async def redeem(
@@ -145,6 +202,8 @@ async def redeem(
     someone who gave its password, and that is no guess: it is given back. The password is
     verified before the card row is locked (argon2 takes tens of milliseconds); the locked row
     is then checked again, so of any number of concurrent redemptions exactly one credits it.
+    A card is usable while neither it nor its batch is void, up to its batch's last valid
+    day, by the learners of its batch's organisation subtree (every learner: the platform's).
     """
     card_no, password = normalize_card_no(card_no), normalize_password(password)
     missing = {
@@ -164,7 +223,7 @@ async def redeem(
     if error is not None:
         await throttle.release(learner_id, address)
         raise InvalidInput({"card_no": error}, error)
-    card = await store.card_by_no(pool, card_no)
+    card = await store.card_by_no(pool, card_no, learner_id)
     # An unknown number costs the same argon2 verification as a wrong password.
     known_hash = card["password_hash"] if card is not None else dummy_hash()
     valid = len(password) <= MAX_PASSWORD_INPUT and await verify_password(known_hash, password)
@@ -172,13 +231,13 @@ async def redeem(
         log.info("study card refused", learner_id=learner_id, address=address, card=card_no[-4:])
         raise CardRefused(WRONG)
     await throttle.release(learner_id, address)
-    _check_status(card["status"])
+    _check_usable(card)
     async with pool.acquire() as connection, connection.transaction():
-        locked = await store.lock_card(connection, card["id"])
+        locked = await store.lock_card(connection, card["id"], learner_id)
         # Nothing deletes cards or changes their passwords; should that change, refuse.
         if locked is None or locked["password_hash"] != known_hash:
             raise CardRefused(WRONG)
-        _check_status(locked["status"])
+        _check_usable(locked)
         await store.mark_card_used(connection, card["id"], learner_id)
         after = await balance.move(
             connection, learner_id, locked["value_fen"], "recharge", card_id=card["id"]
@@ -192,11 +251,16 @@ async def redeem(
     return after
 
 
-def _check_status(status: str) -> None:
-    if status == "used":
+def _check_usable(card: asyncpg.Record) -> None:
+    """Refuse a used, void or expired card, or one issued for another organisation."""
+    if card["status"] == "used":
         raise Conflict(USED, code="card_used")
-    if status == "void":
+    if card["status"] == "void" or card["batch_void"]:
         raise Conflict(VOID, code="card_void")
+    if card["expired"]:
+        raise Conflict(EXPIRED, code="card_expired")
+    if not card["for_learner"]:
+        raise Conflict(ELSEWHERE, code="card_elsewhere")
 
 
 def _hash_all(passwords: list[str]) -> list[str]:

@@ -112,31 +112,44 @@ async def cancel(pool: asyncpg.Pool, learner_id: int, order_id: int) -> Order:
     return await get_order(pool, learner_id, order_id)
 
 
+REFUND_REFUSED = {
+    "unpaid": "该订单尚未支付，不能退款",
+    "cancelled": "该订单已取消，不能退款",
+    "refunded": "该订单已退款，不能重复退款",
+}
+
+
 async def refund(pool: asyncpg.Pool, order_id: int) -> Order:
-    """An administrator's refund of a paid order to the learner's balance, through the ledger.
+    """A refund without an actor: the rule itself (`refund_in`) in a transaction of its own.
+    Administrators refund through `engine.commerce.admin.refund_order`, which audits it."""
+    async with pool.acquire() as connection, connection.transaction():
+        learner_id = await refund_in(connection, order_id)
+    return await get_order(pool, learner_id, order_id)
+
+
+async def refund_in(connection: Connection, order_id: int) -> int:
+    """Refund a paid order to the learner's balance, through the ledger, inside the caller's
+    transaction; return the learner's id.
 
     The courses stay selected only if another paid order also bought them. What an unselected
     course earned (hours, and the plan's 已通过 if it depended on them) is taken back in the
     same transaction; its chapter progress and exam results stay as history, counting again
     only once the course is bought again.
     """
-    async with pool.acquire() as connection, connection.transaction():
-        order = await store.lock_order(connection, order_id)
-        if order is None:
-            raise NotFound(NOT_FOUND)
-        if order["status"] != "paid":
-            raise Conflict("只能退款已支付的订单", code="not_paid")
-        learner_id = order["learner_id"]
-        if order["amount_fen"] > 0:
-            await balance.move(
-                connection, learner_id, order["amount_fen"], "refund", order_id=order_id
-            )
-        await store.close_order(connection, order_id, "refunded")
-        plans = await store.unselect_refunded(connection, order_id, learner_id)
-        if plans:
-            await revoke_enrolments(connection, learner_id, plans)
+    order = await store.lock_order(connection, order_id)
+    if order is None:
+        raise NotFound(NOT_FOUND)
+    if order["status"] != "paid":
+        raise Conflict(REFUND_REFUSED[order["status"]], code="not_paid")
+    learner_id: int = order["learner_id"]
+    if order["amount_fen"] > 0:
+        await balance.move(connection, learner_id, order["amount_fen"], "refund", order_id=order_id)
+    await store.close_order(connection, order_id, "refunded")
+    plans = await store.unselect_refunded(connection, order_id, learner_id)
+    if plans:
+        await revoke_enrolments(connection, learner_id, plans)
     log.info("order refunded", order_id=order_id)
-    return await get_order(pool, learner_id, order_id)
+    return learner_id
 
 
 async def _lock_order(connection: Connection, learner_id: int, order_id: int) -> asyncpg.Record:

@@ -5,7 +5,7 @@ from datetime import datetime
 import asyncpg
 
 from engine.catalog.measures import hours
-from engine.commerce.types import LedgerEntry, Order, OrderItem
+from engine.commerce.types import LedgerEntry, NewBatch, Order, OrderItem
 from engine.db import Connection, Executor
 
 CART = """
@@ -15,10 +15,13 @@ FROM cart_items c
 JOIN plans p ON p.id = c.plan_id
 JOIN courses co ON co.id = c.course_id
 WHERE c.learner_id = $1
+  AND (plan_offered(p.org_id, $1)
+       OR EXISTS (SELECT 1 FROM enrolments e WHERE e.learner_id = $1 AND e.plan_id = p.id))
 ORDER BY c.added_at, c.course_id
 """
 
-# Why a course of a plan cannot go into the learner's cart, if it cannot; NULL when it can.
+# Why a course of a plan cannot go into the learner's cart, if it cannot; NULL when it can;
+# no row for a plan the learner is neither offered nor has activated.
 REFUSAL = """
 SELECT CASE
     WHEN pc.course_id IS NULL THEN 'missing'
@@ -36,7 +39,7 @@ END
 FROM plans p
 LEFT JOIN plan_courses pc ON pc.plan_id = p.id AND pc.course_id = $3
 LEFT JOIN enrolments e ON e.plan_id = p.id AND e.learner_id = $1
-WHERE p.id = $2
+WHERE p.id = $2 AND (e.learner_id IS NOT NULL OR plan_offered(p.org_id, $1))
 """
 
 ORDERS = """
@@ -92,7 +95,8 @@ async def cart_refusal(
     connection: Connection, learner_id: int, plan_id: int, course_id: int, now: datetime
 ) -> asyncpg.Record | None:
     """One row whose only column is why the course cannot go into the cart (NULL: it can);
-    no row when the plan does not exist."""
+    no row when the plan does not exist or is not the learner's (neither offered nor
+    activated)."""
     return await connection.fetchrow(REFUSAL, learner_id, plan_id, course_id, now)
 
 
@@ -359,15 +363,29 @@ async def ledger_entries(
     return [LedgerEntry(**dict(row)) for row in rows]
 
 
+async def insert_batch(connection: Connection, batch: NewBatch, created_by: int | None) -> int:
+    batch_id: int = await connection.fetchval(
+        """INSERT INTO card_batches (org_id, name, card_count, value_fen, valid_until, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
+        batch.org_id,
+        batch.name.strip(),
+        batch.count,
+        batch.value_fen,
+        batch.valid_until,
+        created_by,
+    )
+    return batch_id
+
+
 async def insert_cards(
-    connection: Connection, card_nos: list[str], hashes: list[str], value_fen: int, batch: str
+    connection: Connection, card_nos: list[str], hashes: list[str], value_fen: int, batch_id: int
 ) -> set[str]:
     """Insert active cards whose number is free; return the numbers inserted.
 
     A number drawn twice in one call goes to the first row in array order.
     """
     inserted = await connection.fetch(
-        """INSERT INTO study_cards (card_no, password_hash, value_fen, batch)
+        """INSERT INTO study_cards (card_no, password_hash, value_fen, batch_id)
            SELECT card_no, password_hash, $3, $4
            FROM unnest($1::text[], $2::text[]) AS c (card_no, password_hash)
            ON CONFLICT (card_no) DO NOTHING
@@ -375,23 +393,32 @@ async def insert_cards(
         card_nos,
         hashes,
         value_fen,
-        batch,
+        batch_id,
     )
     return {row["card_no"] for row in inserted}
 
 
-async def card_by_no(db: Executor, card_no: str) -> asyncpg.Record | None:
-    """The card's id, password_hash and status."""
-    return await db.fetchrow(
-        "SELECT id, password_hash, status FROM study_cards WHERE card_no = $1", card_no
-    )
+# What decides whether learner $2 may redeem a card: its status, its batch's voiding, its
+# batch's last valid day (China's date) and the organisation subtree its batch is for.
+CARD_STATE = """
+SELECT c.id, c.password_hash, c.status, c.value_fen, b.voided_at IS NOT NULL AS batch_void,
+       coalesce((now() AT TIME ZONE 'Asia/Shanghai')::date > b.valid_until, false) AS expired,
+       (b.org_id IS NULL OR (SELECT u.org_id FROM users u WHERE u.id = $2)
+                            IN (SELECT org_subtree(b.org_id))) AS for_learner
+FROM study_cards c JOIN card_batches b ON b.id = c.batch_id
+"""
 
 
-async def lock_card(connection: Connection, card_id: int) -> asyncpg.Record | None:
-    """The card's password_hash, status and value_fen, locked until commit."""
+async def card_by_no(db: Executor, card_no: str, learner_id: int) -> asyncpg.Record | None:
+    """The card's id, password_hash, status, value_fen, batch_void, expired and for_learner."""
+    return await db.fetchrow(CARD_STATE + "WHERE c.card_no = $1", card_no, learner_id)
+
+
+async def lock_card(connection: Connection, card_id: int, learner_id: int) -> asyncpg.Record | None:
+    """As `card_by_no`, the card locked until commit and its batch shared-locked (a batch's
+    voiding waits for the redemption, or the redemption sees it)."""
     return await connection.fetchrow(
-        "SELECT password_hash, status, value_fen FROM study_cards WHERE id = $1 FOR UPDATE",
-        card_id,
+        CARD_STATE + "WHERE c.id = $1 FOR UPDATE OF c FOR SHARE OF b", card_id, learner_id
     )
 
 

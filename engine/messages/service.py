@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from engine.db import Executor
 from engine.errors import InvalidInput, NotFound
 from engine.messages import store
-from engine.messages.types import KINDS, Message, NewNotice, Report
+from engine.messages.types import KINDS, Message, NewNotice
 
 NOTICES_CHANNEL = store.NOTICES_CHANNEL
 PAGE_SIZE = 20
@@ -59,26 +59,6 @@ async def notify_many(db: Executor, notices: Sequence[NewNotice]) -> None:
             for notice in notices
         ],
     )
-
-
-async def notify_learners(db: Executor, usernames: Sequence[str], title: str, body: str) -> int:
-    """`notify` the learners named (administration); InvalidInput naming an unknown one."""
-    ids = await store.learner_ids(db, usernames)
-    unknown = [name for name in usernames if name.lower() not in ids]
-    if unknown:
-        raise InvalidInput({"to": f"没有这些学员：{'、'.join(unknown)}"})
-    await notify_many(db, [NewNotice(learner_id, title, body) for learner_id in ids.values()])
-    return len(ids)
-
-
-async def org_id(db: Executor, code: str | None) -> int | None:
-    """The organisation of this code (None: every organisation); InvalidInput if unknown."""
-    if code is None:
-        return None
-    found = await store.org_id(db, code)
-    if found is None:
-        raise InvalidInput({"org": f"没有编码为{code}的组织机构"})
-    return found
 
 
 async def announce(db: Executor, title: str, body: str, org_id: int | None = None) -> int:
@@ -129,8 +109,3 @@ async def unread_by_kind(db: Executor, learner_id: int) -> dict[str, int]:
     """The unread count of each tab."""
     counts = await store.unread_by_kind(db, learner_id)
     return {kind: counts.get(kind, 0) for kind in KINDS}
-
-
-async def reports(db: Executor, limit: int = 50) -> list[Report]:
-    """The latest reports of 站内信, for administrators."""
-    return await store.reports(db, limit)

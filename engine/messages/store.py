@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from engine.db import Executor, row_count
-from engine.messages.types import Message, Report
+from engine.messages.types import Message
 
 NOTICES_CHANNEL = "jixu_notices"
 # How much of a body the live push carries; the page shows the rest.
@@ -75,7 +75,8 @@ async def insert_for_learners(
 
 async def inbox(db: Executor, learner_id: int, kind: str, limit: int, offset: int) -> list[Message]:
     rows = await db.fetch(
-        MESSAGE + " WHERE m.learner_id = $1 AND m.kind = $2 ORDER BY m.id DESC LIMIT $3 OFFSET $4",
+        MESSAGE + " WHERE m.learner_id = $1 AND m.kind = $2 AND m.hidden_at IS NULL"
+        " ORDER BY m.id DESC LIMIT $3 OFFSET $4",
         learner_id,
         kind,
         limit,
@@ -86,7 +87,9 @@ async def inbox(db: Executor, learner_id: int, kind: str, limit: int, offset: in
 
 async def message(db: Executor, learner_id: int, message_id: int) -> Message | None:
     row = await db.fetchrow(
-        MESSAGE + " WHERE m.id = $2 AND m.learner_id = $1", learner_id, message_id
+        MESSAGE + " WHERE m.id = $2 AND m.learner_id = $1 AND m.hidden_at IS NULL",
+        learner_id,
+        message_id,
     )
     return Message(**row) if row is not None else None
 
@@ -132,21 +135,6 @@ async def learner_by_username(db: Executor, username: str) -> asyncpg.Record | N
     return await db.fetchrow(
         "SELECT id, org_id, role FROM users WHERE lower(username) = lower($1)", username
     )
-
-
-async def learner_ids(db: Executor, usernames: Sequence[str]) -> dict[str, int]:
-    """Learners' ids by the lower-cased username."""
-    rows = await db.fetch(
-        "SELECT lower(username) AS username, id FROM users"
-        " WHERE lower(username) = ANY($1::text[]) AND role = 'learner'",
-        [name.lower() for name in usernames],
-    )
-    return {row["username"]: row["id"] for row in rows}
-
-
-async def org_id(db: Executor, code: str) -> int | None:
-    found: int | None = await db.fetchval("SELECT id FROM orgs WHERE code = $1", code)
-    return found
 
 
 async def org_of(db: Executor, learner_id: int) -> int | None:
@@ -197,15 +185,3 @@ async def insert_report(db: Executor, reporter_id: int, message_id: int, reason:
         reason,
     )
     return row_count(status) == 1
-
-
-async def reports(db: Executor, limit: int) -> list[Report]:
-    rows = await db.fetch(
-        "SELECT r.id, r.message_id, ru.username AS reporter, su.username AS sender,"
-        " m.title, m.body, r.reason, r.created_at"
-        " FROM message_reports r JOIN messages m ON m.id = r.message_id"
-        " JOIN users ru ON ru.id = r.reporter_id JOIN users su ON su.id = m.sender_id"
-        " ORDER BY r.id DESC LIMIT $1",
-        limit,
-    )
-    return [Report(**row) for row in rows]

@@ -74,13 +74,79 @@ class SurveyDraft(msgspec.Struct, frozen=True):
     intro: str = ""
 
 
-class Report(msgspec.Struct, frozen=True):
-    """A learner's report of a 站内信, for administrators."""
+class Dispatch(msgspec.Struct, frozen=True, kw_only=True):
+    """One administrator's send of a notice, an announcement or a survey, as its list shows
+    it: to which organisation subtree (None: every one), by whom, how many got and read it."""
+
+    id: int
+    kind: str
+    title: str
+    body: str
+    survey_id: int | None
+    org_id: int | None
+    org_name: str | None
+    sender: str
+    recipients: int
+    read: int
+    created_at: datetime
+
+
+class OptionCount(msgspec.Struct, frozen=True):
+    option: str
+    count: int
+
+
+class QuestionResult(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    kind: Literal["single", "multiple", "text"]
+    prompt: str
+    options: list[OptionCount]  # choices: how many chose each option, in their order
+    answers: list[str]  # text questions: the answers, newest first
+
+
+class SurveyResults(msgspec.Struct, frozen=True, kw_only=True):
+    survey_id: int
+    dispatch_id: int
+    title: str
+    recipients: int
+    responses: int
+    rate: float  # responses per recipient, in percent, one decimal
+    questions: list[QuestionResult]
+
+
+class WaitingQuestion(msgspec.Struct, frozen=True, kw_only=True):
+    """A question of a course's 问答 still 待回答, for the queue."""
+
+    id: int
+    course_id: int
+    course_title: str
+    author: str
+    text: str
+    created_at: datetime
+
+
+class ReportedRoomMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """A room message with open reports: what it says and why it was reported."""
+
+    id: int
+    room: str
+    course_id: int
+    course_title: str
+    author: str
+    text: str
+    reports: int
+    reasons: list[str]
+    reported_at: datetime  # the first open report's time
+
+
+class ReportedLetter(msgspec.Struct, frozen=True, kw_only=True):
+    """An open report of a 站内信."""
 
     id: int
     message_id: int
     reporter: str
     sender: str
+    org_name: str
     title: str
     body: str
     reason: str

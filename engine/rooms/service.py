@@ -1,6 +1,8 @@
 """Use cases of the rooms: who may join, history, sending (questions and answers), and
 moderation. Delivery to the members is the websocket layer's (engine/sessions/rooms_feed.py)."""
 
+from datetime import datetime
+
 import asyncpg
 import structlog
 
@@ -29,6 +31,7 @@ SENT_TOO_OFTEN = "发言过于频繁，请稍后再试"
 EMPTY = "消息不能为空"
 TOO_LONG = f"消息不能超过{MAX_TEXT}字"
 ANSWERED_TITLE = "您的提问已有解答"
+ONLY_MODERATORS_ANSWER = "只有本课程的教师和管理员可以在问答中回答"
 
 
 class Rooms:
@@ -87,32 +90,26 @@ class Rooms:
         """Store a message, numbered in its room; an answer (a teacher's or administrator's,
         in 问答) also marks its question answered and sends the asker a 系统通知, in the same
         transaction."""
-        if not text.strip():
-            raise InvalidInput({"text": EMPTY}, EMPTY)
-        if len(text) > MAX_TEXT:
-            raise InvalidInput({"text": TOO_LONG}, TOO_LONG)
+        _check_text(text)
         if answer_to is not None and (seat.room.kind != "qa" or not seat.moderates):
-            raise Forbidden("只有本课程的教师和管理员可以在问答中回答")
+            raise Forbidden(ONLY_MODERATORS_ANSWER)
         await self.throttle.reserve({"user": keys.send_counter_key(seat.user_id)})
         at = utc_time(now_ms)
         if answer_to is None:
             return await store.insert_message(pool, seat, text, client_id, at)
         async with pool.acquire() as connection, connection.transaction():
-            question = await store.question_to_answer(connection, seat.room.name, answer_to)
-            if question is None:
-                raise Conflict("该问题不存在、已被隐藏或已回答", code="not_answerable")
-            message = await store.insert_message(connection, seat, text, client_id, at, answer_to)
-            await store.mark_answered(connection, answer_to, at)
-            asker, question_text = question
-            await messages.notify(
-                connection,
-                asker,
-                ANSWERED_TITLE,
-                f"您在课程问答中的提问“{question_text}”已由{seat.name}解答：{text}"
-                "（可在该课程播放页的「问答」中查看）",
-            )
-        log.info("question answered", question=answer_to, room=seat.room.name, by=seat.user_id)
-        return message
+            return await _answer(connection, seat, text, client_id, at, answer_to)
+
+    async def answer(
+        self, connection: Executor, seat: Seat, text: str, now_ms: int, question_id: int
+    ) -> StoredMessage:
+        """`send` of an answer on the caller's transaction: the administration's 问答 queue,
+        which records its audit row with it. Not throttled: it answers only questions
+        waiting, one answer each, so it cannot flood a room."""
+        _check_text(text)
+        if seat.room.kind != "qa" or not seat.moderates:
+            raise Forbidden(ONLY_MODERATORS_ANSWER)
+        return await _answer(connection, seat, text, "", utc_time(now_ms), question_id)
 
     async def hide(
         self, db: Executor, seat: Seat, message_id: int, reason: str, now_ms: int
@@ -137,6 +134,34 @@ class Rooms:
         if not await store.message_exists(db, seat.room.name, message_id):
             raise NotFound("消息不存在")
         await store.report(db, message_id, seat.user_id, reason, utc_time(now_ms))
+
+
+async def _answer(
+    connection: Executor, seat: Seat, text: str, client_id: str, at: datetime, question_id: int
+) -> StoredMessage:
+    """Store the answer, mark its question answered and send the asker a 系统通知."""
+    question = await store.question_to_answer(connection, seat.room.name, question_id)
+    if question is None:
+        raise Conflict("该问题不存在、已被隐藏或已回答", code="not_answerable")
+    message = await store.insert_message(connection, seat, text, client_id, at, question_id)
+    await store.mark_answered(connection, question_id, at)
+    asker, question_text = question
+    await messages.notify(
+        connection,
+        asker,
+        ANSWERED_TITLE,
+        f"您在课程问答中的提问“{question_text}”已由{seat.name}解答：{text}"
+        "（可在该课程播放页的「问答」中查看）",
+    )
+    log.info("question answered", question=question_id, room=seat.room.name, by=seat.user_id)
+    return message
+
+
+def _check_text(text: str) -> None:
+    if not text.strip():
+        raise InvalidInput({"text": EMPTY}, EMPTY)
+    if len(text) > MAX_TEXT:
+        raise InvalidInput({"text": TOO_LONG}, TOO_LONG)
 
 
 def _reason(reason: str) -> str:

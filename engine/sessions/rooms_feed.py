@@ -4,9 +4,9 @@ was away."""
 import asyncpg
 
 from engine.rooms.service import Rooms
-from engine.rooms.types import History, Seat, StoredMessage
+from engine.rooms.types import Hidden, History, Seat, StoredMessage
 from engine.sessions import protocol
-from engine.sessions.hub import CatchUp
+from engine.sessions.hub import CatchUp, Hub
 
 
 def chat_message(stored: StoredMessage) -> protocol.ChatMessage:
@@ -47,3 +47,15 @@ def catch_up(rooms: Rooms, db: asyncpg.Pool) -> CatchUp:
         return frames
 
     return missed
+
+
+async def publish_message(hub: Hub, stored: StoredMessage) -> None:
+    """Deliver a message stored outside a socket (an answer from the 问答 queue) to its
+    room's members on every node, as `chat.send` does."""
+    await hub.publish_room(stored.room, chat_message(stored), stored.seq)
+
+
+async def publish_hidden(hub: Hub, hidden: Hidden) -> None:
+    """Take a message hidden outside a socket (from the reports queue) down for its room's
+    members on every node, as `chat.hide` does."""
+    await hub.publish_room(hidden.room, protocol.ChatHidden(room=hidden.room, id=hidden.message_id))

@@ -33,6 +33,23 @@ async def make_cards(
     return await cards.generate(client.app[DB], count, value_fen, "test")
 
 
+@pytest.fixture
+async def cli_admin(database_url: str, org_id: int) -> int:
+    """The administrator the `jixu` commands act as by default (the base data's)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        user_id: int = await connection.fetchval(
+            """INSERT INTO users (username, password_hash, role, org_id, real_name, phone,
+                                  id_type, id_number)
+               VALUES ('admin', 'x', 'super', $1, '管理员', '13800000000', 'passport', 'A1')
+               RETURNING id""",
+            org_id,
+        )
+    finally:
+        await connection.close()
+    return user_id
+
+
 async def recharge(client: TestClient, learner: Learner, card_no: str, password: str) -> Any:
     return await client.post(
         "/api/v1/account/recharge",
@@ -171,7 +188,9 @@ async def test_a_void_card_says_so(
     connection = await asyncpg.connect(database_url)
     try:
         await connection.execute(
-            "UPDATE study_cards SET status = 'void' WHERE card_no = $1", card_no
+            """UPDATE study_cards SET status = 'void', voided_at = now(), void_reason = '遗失'
+               WHERE card_no = $1""",
+            card_no,
         )
     finally:
         await connection.close()
@@ -223,7 +242,11 @@ async def test_guessing_is_throttled_per_address(
 
 
 async def test_account_api_lists_transactions_and_recharges_newest_first(
-    client: TestClient, registration: Payload, database_url: str, settings: Settings
+    client: TestClient,
+    registration: Payload,
+    database_url: str,
+    settings: Settings,
+    cli_admin: int,
 ) -> None:
     learner = await new_learner(client, registration)
     [(first_no, first_password), (second_no, second_password)] = await make_cards(client, 2, 1500)
@@ -338,6 +361,7 @@ async def test_refund_returns_the_money_through_the_ledger_once(
     database_url: str,
     settings: Settings,
     capsys: pytest.CaptureFixture[str],
+    cli_admin: int,
 ) -> None:
     learner = await new_learner(client, registration)
     [(card_no, password)] = await make_cards(client)
@@ -370,7 +394,7 @@ async def test_refund_returns_the_money_through_the_ledger_once(
     assert second.value.status == 409
     with pytest.raises(SystemExit) as exited:
         await asyncio.to_thread(admin_cli.refund_order, settings, order.id)
-    assert "只能退款已支付的订单" in str(exited.value.code)
+    assert "该订单已退款，不能重复退款" in str(exited.value.code)
     assert (await account(client, learner))["balance_fen"] == 3000
 
 
@@ -426,7 +450,11 @@ async def test_another_learner_cannot_see_the_account(
 
 
 async def test_cli_writes_the_cards_to_a_new_private_csv(
-    client: TestClient, registration: Payload, settings: Settings, tmp_path: Path
+    client: TestClient,
+    registration: Payload,
+    settings: Settings,
+    tmp_path: Path,
+    cli_admin: int,
 ) -> None:
     out = tmp_path / "cards.csv"
     written = await asyncio.to_thread(

@@ -22,6 +22,7 @@ from tests.integration.test_refund_revokes import (
     pass_exam,
     watch_all,
 )
+from tests.integration.two_orgs import add_super
 from web.admin_cli import add_offline_record
 
 Payload = Callable[..., dict[str, Any]]
@@ -156,6 +157,7 @@ async def test_courses_of_one_plan_completed_in_one_flush_earn_their_hours_once(
 async def test_the_year_s_hours_against_the_requirement_of_the_title(
     client: TestClient, registration: Payload, database_url: str, settings: Settings
 ) -> None:
+    await add_super(database_url)  # the `jixu` commands act as the base data's super administrator
     senior = await new_learner(
         client, lambda: registration(title_status="obtained", title_level="associate_senior")
     )
@@ -226,9 +228,11 @@ async def test_a_bad_offline_record_is_refused_in_chinese_and_nothing_is_stored(
     client: TestClient,
     registration: Payload,
     settings: Settings,
+    database_url: str,
     overrides: dict[str, str],
     message: str,
 ) -> None:
+    await add_super(database_url)
     learner = await new_learner(client, registration)
     fields = {
         "username": await username_of(client, learner),

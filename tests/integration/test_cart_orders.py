@@ -36,8 +36,11 @@ async def credit(database_url: str, learner_id: int, amount_fen: int) -> None:
     try:
         async with connection.transaction():
             card_id = await connection.fetchval(
-                """INSERT INTO study_cards (card_no, password_hash, value_fen, batch, status, used_by, used_at)
-                   VALUES ($1, 'x', $2, 'test', 'used', $3, now()) RETURNING id""",
+                """WITH batch AS (INSERT INTO card_batches (name, card_count, value_fen)
+                                  VALUES ('test', 1, $2) RETURNING id)
+                   INSERT INTO study_cards (card_no, password_hash, value_fen, batch_id, status,
+                                            used_by, used_at)
+                   SELECT $1, 'x', $2, id, 'used', $3, now() FROM batch RETURNING id""",
                 f"T{learner_id}-{amount_fen}",
                 amount_fen,
                 learner_id,

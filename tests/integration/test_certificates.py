@@ -21,6 +21,7 @@ from engine.settings import Settings
 from tests.conftest import Course, Learner, build_course, id_card_number, new_learner
 from tests.integration.test_cart_orders import credit
 from tests.integration.test_refund_revokes import activate, buy, pass_exam, watch_all
+from tests.integration.two_orgs import add_super
 from web.admin_cli import revoke_certificate
 from web.app import create_portal
 
@@ -152,6 +153,7 @@ async def test_the_verify_page_tells_valid_revoked_unknown_and_altered_apart(
 ) -> None:
     passed = await passed_plan(client, registration, database_url)
     serial, digest = serial_and_hash(await print_certificate(client, passed))
+    await add_super(database_url)  # the `jixu` commands act as the base data's super administrator
 
     # Anyone may verify: no login.
     status, page = await verify(client, f"/verify/{serial}?h={digest}")

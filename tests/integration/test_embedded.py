@@ -106,7 +106,8 @@ def test_admin_commands_beside_jixu_run_leave_its_servers_running(
         connection = await asyncpg.connect(postgres.url)
         try:
             count: int = await connection.fetchval(
-                "SELECT count(*) FROM study_cards WHERE batch = 'beside'"
+                """SELECT count(*) FROM study_cards c JOIN card_batches b ON b.id = c.batch_id
+                   WHERE b.name = 'beside'"""
             )
             return count
         finally:

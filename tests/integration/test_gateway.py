@@ -280,8 +280,11 @@ async def test_api_answers_redirect_or_order(
     assert (await short.json())["error"]["code"] == "insufficient_balance"
     async with db.transaction():
         card_id = await db.fetchval(
-            """INSERT INTO study_cards (card_no, password_hash, value_fen, batch, status, used_by, used_at)
-               VALUES ('T1', 'x', 5000, 'test', 'used', $1, now()) RETURNING id""",
+            """WITH batch AS (INSERT INTO card_batches (name, card_count, value_fen)
+                              VALUES ('test', 1, 5000) RETURNING id)
+               INSERT INTO study_cards (card_no, password_hash, value_fen, batch_id, status,
+                                        used_by, used_at)
+               SELECT 'T1', 'x', 5000, id, 'used', $1, now() FROM batch RETURNING id""",
             buyer.learner.id,
         )
         await balance.move(db, buyer.learner.id, 5000, "recharge", card_id=card_id)

@@ -244,6 +244,33 @@ async def test_player_page_carries_what_the_player_needs(
     assert 'data-start="0"' in restart
 
 
+async def test_the_player_shows_the_key_points_an_administrator_named(
+    client: TestClient, course: Course, database_url: str
+) -> None:
+    """Named key points replace the 30-second marks; those past what was watched (30 s)
+    are not marked watched (the player still refuses to jump there)."""
+    first = course.chapters[0]
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(
+            """INSERT INTO chapter_key_points (chapter_id, at_s, title)
+               VALUES ($1, 12.5, '课程导入'), ($1, 45, '案例<分析>')""",
+            first,
+        )
+    finally:
+        await connection.close()
+    html = await page(client, f"/courses/{course.course_id}/chapters/{first}")
+    assert (
+        '<button type="button" data-time="12.5" class="watched">00:12'
+        ' <span class="key-point-title">课程导入</span></button>'
+    ) in html
+    assert (
+        '<button type="button" data-time="45">00:45'
+        ' <span class="key-point-title">案例&lt;分析&gt;</span></button>'
+    ) in html
+    assert 'data-time="30"' not in html
+
+
 async def test_unknown_plans_courses_and_chapters_are_not_found(
     client: TestClient, database_url: str, course: Course
 ) -> None:

@@ -141,8 +141,10 @@ def ledger_machine(world: World) -> type[RuleBasedStateMachine]:
             card_no = cards.new_card_no()
             world.run(
                 lambda: world.pool.execute(
-                    """INSERT INTO study_cards (card_no, password_hash, value_fen, batch)
-                       VALUES ($1, $2, $3, 'property')""",
+                    """WITH batch AS (INSERT INTO card_batches (name, card_count, value_fen)
+                                      VALUES ('property', 1, $3) RETURNING id)
+                       INSERT INTO study_cards (card_no, password_hash, value_fen, batch_id)
+                       SELECT $1, $2, $3, id FROM batch""",
                     card_no,
                     world.card_hash,
                     value,

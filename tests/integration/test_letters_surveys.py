@@ -16,6 +16,7 @@ from engine.messages import surveys
 from engine.messages.types import QuestionDraft, SurveyDraft
 from engine.settings import Settings
 from tests.conftest import Learner, new_learner
+from tests.integration.two_orgs import add_super
 from web import messages_cli
 
 Payload = Any
@@ -56,6 +57,7 @@ async def test_letters_between_learners_of_one_organisation(
 ) -> None:
     alice, bob = await new_learner(client, registration), await new_learner(client, registration)
     bob_name = await username(database_url, bob)
+    await add_super(database_url)  # the `jixu` commands act as the base data's super administrator
     async with client.ws_connect("/ws", headers=bob.headers) as ws:
         status, _ = await send(client, alice, bob_name.upper(), "<script>x</script>", "第一封\n信")
         assert status == 302
@@ -130,7 +132,7 @@ async def test_letters_between_learners_of_one_organisation(
     assert "消息不存在" in await stranger.text()
     [report] = await rows(database_url, "SELECT reporter_id, reason FROM message_reports")
     assert (report["reporter_id"], report["reason"]) == (bob.id, "广告")
-    reports = argparse.Namespace(messages_command="reports", limit=10)
+    reports = argparse.Namespace(messages_command="reports", page=1)
     await asyncio.to_thread(messages_cli.run, settings, reports)
     listed = capsys.readouterr().out
     assert f"{bob_name} reported message {letter['id']} from " in listed
@@ -246,6 +248,7 @@ async def test_the_command_posts_notices_announcements_and_surveys(
 ) -> None:
     learners = [await new_learner(client, registration) for _ in range(2)]
     name = await username(database_url, learners[0])
+    await add_super(database_url)
 
     def run(**args: Any) -> None:
         messages_cli.run(settings, argparse.Namespace(**args))

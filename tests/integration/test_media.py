@@ -1,5 +1,6 @@
 """Chapter videos (issue 14, F11): only to a learner who may watch them, 试看 only its part."""
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -8,6 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from engine import db
+from engine.catalog import uploads
 from engine.settings import Settings
 from tests.conftest import build_course, enrol
 from tests.integration.test_learning_pages import Payload, log_in
@@ -92,6 +94,36 @@ async def test_the_player_pages_use_the_guarded_urls(
     assert f'<video src="/media/chapters/{course.chapters[1]}"' in await player.text()
 
 
+async def test_an_uploaded_video_is_served_from_the_data_folder(
+    client: TestClient, registration: Payload, database_url: str, settings: Settings
+) -> None:
+    learner_id = await log_in(client, registration)
+    course = await build_course(database_url)
+    await enrol(database_url, learner_id, course)
+    clip2 = CLIP.with_name("clip2.mp4").read_bytes()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield clip2
+
+    video = await uploads.receive(chunks(), settings.data_dir, 1024 * 1024)
+    uploaded, escaping = course.chapters
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(
+            "UPDATE chapters SET media = $2 WHERE id = $1", uploaded, video.media
+        )
+        await connection.execute(
+            "UPDATE chapters SET media = 'uploads/../../pg/postgresql.conf' WHERE id = $1",
+            escaping,
+        )
+    finally:
+        await connection.close()
+    response = await client.get(f"/media/chapters/{uploaded}")
+    assert response.status == 200
+    assert await response.read() == clip2
+    assert (await client.get(f"/media/chapters/{escaping}")).status == 404
+
+
 async def test_static_no_longer_serves_the_videos(client: TestClient) -> None:
     response = await client.get("/static/media/demo/clip1.mp4")
     assert response.status == 404
@@ -104,7 +136,7 @@ class TestBehindAProxy:
         return msgspec.structs.replace(settings, media_accel=True)
 
     async def test_a_proxy_serves_the_file_when_told(
-        self, client: TestClient, registration: Payload, database_url: str
+        self, client: TestClient, registration: Payload, database_url: str, settings: Settings
     ) -> None:
         learner_id = await log_in(client, registration)
         course = await build_course(database_url)
@@ -113,6 +145,17 @@ class TestBehindAProxy:
         assert response.status == 200
         assert response.headers["X-Accel-Redirect"] == "/protected-media/demo/clip1.mp4"
         assert await response.read() == b""
+        # An upload: under the same internal prefix, which nginx maps to the data folder's.
+        folder = uploads.upload_folder(settings.data_dir)
+        folder.mkdir(exist_ok=True)
+        (folder / "ab12.webm").write_bytes(b"\x1a\x45\xdf\xa3")
+        await asyncpg_execute(
+            database_url,
+            "UPDATE chapters SET media = 'uploads/ab12.webm' WHERE id = $1",
+            course.chapters[0],
+        )
+        response = await client.get(f"/media/chapters/{course.chapters[0]}")
+        assert response.headers["X-Accel-Redirect"] == "/protected-media/uploads/ab12.webm"
 
 
 async def test_the_migration_moves_stored_paths_off_static(database_url: str) -> None:
@@ -134,3 +177,11 @@ async def test_the_migration_moves_stored_paths_off_static(database_url: str) ->
         old: "demo/clip2.mp4",
         kept: "demo/clip1.mp4",
     }
+
+
+async def asyncpg_execute(database_url: str, sql: str, *arguments: object) -> None:
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(sql, *arguments)
+    finally:
+        await connection.close()

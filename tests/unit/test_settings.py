@@ -36,6 +36,7 @@ def test_environment_names() -> None:
         "registration_window_s": "JIXU_REGISTRATION_WINDOW_S",
         "trusted_proxies": "JIXU_TRUSTED_PROXIES",
         "media_accel": "JIXU_MEDIA_ACCEL",
+        "upload_max_mb": "JIXU_UPLOAD_MAX_MB",
         "card_max_failures_per_account": "JIXU_CARD_MAX_FAILURES_PER_ACCOUNT",
         "card_max_failures_per_address": "JIXU_CARD_MAX_FAILURES_PER_ADDRESS",
         "card_failure_window_s": "JIXU_CARD_FAILURE_WINDOW_S",
@@ -87,6 +88,7 @@ def test_environment_names() -> None:
         pytest.param("JIXU_SECURE_COOKIES", "1", "secure_cookies", True, id="cookies-1"),
         pytest.param("JIXU_SECURE_COOKIES", "false", "secure_cookies", False, id="cookies-false"),
         pytest.param("JIXU_MEDIA_ACCEL", "true", "media_accel", True, id="media-accel"),
+        pytest.param("JIXU_UPLOAD_MAX_MB", "2048", "upload_max_mb", 2048, id="upload-max-mb"),
         pytest.param(
             "JIXU_ALLOWED_ORIGINS",
             "https://a.example, https://b.example,,",

@@ -1,0 +1,1 @@
+"""The administration's pages and API: the route table, its gate and the sections."""

@@ -1,0 +1,1 @@
+"""The catalogue's administrative pages: plans, courses, chapters, teachers' profiles."""
