@@ -25,7 +25,7 @@ Row = tuple[object, ...]
 USERNAME_PREFIX = "seed_"
 # Never a valid argon2 hash: a generated learner cannot log in until a password is reset.
 NO_PASSWORD = "!generated"
-CARD_BATCH = "generated"
+CARD_BATCH = "生成的学员（测试数据）"
 REGION = "120116"  # 滨海新区: the base data's learners are numbered under 120101 and 120103
 FIRST_BIRTH = date(1960, 1, 1)
 BIRTH_DAYS = 14_000  # born 1960–1998
@@ -34,7 +34,7 @@ PUBLIC_UPTAKE = {2018: 0.92, 2017: 0.85, 2016: 0.75, 2015: 0.65, 2014: 0.55}
 PROFESSIONAL_UPTAKE = 0.75
 REFUND_RATE = 0.03
 METHODS = (("balance", 0.45), ("alipay", 0.35), ("bank", 0.20))
-CARD_VALUE_STEP_FEN = 10_000  # cards come in hundreds of yuan
+CARD_VALUE_FEN = 10_000  # ¥100 a card: a purchase redeems as many as it needs
 TITLE_LEVELS = (
     ("senior", 0.04), ("associate_senior", 0.12), ("intermediate", 0.38), ("junior", 0.30),
     ("assistant", 0.08), ("none", 0.08),
@@ -49,6 +49,7 @@ class Ids:
     orders: Iterator[int]
     cards: Iterator[int]
     attempts: Iterator[int]
+    card_batch: int  # the run's one batch of (used) study cards
 
 
 @dataclass
@@ -184,14 +185,14 @@ class _Learner:
             for course in courses
         ]
         if method == "balance":
-            value = -(-amount // CARD_VALUE_STEP_FEN) * CARD_VALUE_STEP_FEN
-            card_id = next(self.ids.cards)
-            payload = f"9{card_id:014d}"
-            self.rows.study_cards.append(
-                (card_id, payload + check_digit(payload), NO_PASSWORD, value, CARD_BATCH, "used",
-                 self.id, created, created)
-            )  # fmt: skip
-            self._move("recharge", value, created, card_id=card_id)
+            for _ in range(-(-amount // CARD_VALUE_FEN)):
+                card_id = next(self.ids.cards)
+                payload = f"9{card_id:014d}"
+                self.rows.study_cards.append(
+                    (card_id, payload + check_digit(payload), NO_PASSWORD, CARD_VALUE_FEN,
+                     self.ids.card_batch, "used", self.id, created, created)
+                )  # fmt: skip
+                self._move("recharge", CARD_VALUE_FEN, created, card_id=card_id)
             self._move("payment", -amount, paid, order_id=order_id)
         else:
             external = int(hashlib.sha256(f"{method}:{order_id}".encode()).hexdigest(), 16)

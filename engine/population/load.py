@@ -11,7 +11,14 @@ import asyncpg
 import structlog
 
 from engine.db import Connection
-from engine.population.learners import USERNAME_PREFIX, Ids, Rows, generate
+from engine.population.learners import (
+    CARD_BATCH,
+    CARD_VALUE_FEN,
+    USERNAME_PREFIX,
+    Ids,
+    Rows,
+    generate,
+)
 from engine.population.world import World, load_world
 
 log = structlog.get_logger(__name__)
@@ -28,8 +35,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                    "completed_at"),
     "chapter_progress": ("learner_id", "chapter_id", "hwm_s", "position_s", "position_ms",
                          "complete", "updated_at"),
-    "study_cards": ("id", "card_no", "password_hash", "value_fen", "batch", "status", "used_by",
-                    "used_at", "created_at"),
+    "study_cards": ("id", "card_no", "password_hash", "value_fen", "batch_id", "status",
+                    "used_by", "used_at", "created_at"),
     "orders": ("id", "out_trade_no", "learner_id", "status", "amount_fen", "method", "bank",
                "created_at", "paid_at", "closed_at"),
     "order_items": ("order_id", "plan_id", "course_id", "title", "hour_tenths", "price_fen"),
@@ -72,17 +79,20 @@ async def seed_population(
         if not world.plans or not world.orgs:
             raise NothingToStudy("no plan with courses to study, or no organisation")
         first = await _next_number(allocator)
+        card_batch: int = await allocator.fetchval(
+            "SELECT nextval(pg_get_serial_sequence('card_batches', 'id'))"
+        )
         rows_written = 0
         writing: asyncio.Task[int] | None = None
         try:
             for start in range(first, first + count, BATCH):
                 numbers = range(start, min(start + BATCH, first + count))
-                ids = await _take_ids(allocator, world, len(numbers))
+                ids = await _take_ids(allocator, world, len(numbers), card_batch)
                 rows = await asyncio.to_thread(generate, world, seed, numbers, ids)
                 if writing is not None:
                     rows_written += await writing
                     _report(progress, start - first, count)
-                writing = asyncio.create_task(_write(copier, rows))
+                writing = asyncio.create_task(_write(copier, rows, card_batch))
             if writing is not None:
                 rows_written += await writing
                 _report(progress, count, count)
@@ -109,7 +119,7 @@ async def _next_number(connection: Connection) -> int:
     return (last or 0) + 1
 
 
-async def _take_ids(connection: Connection, world: World, learners: int) -> Ids:
+async def _take_ids(connection: Connection, world: World, learners: int, card_batch: int) -> Ids:
     """As many ids as the batch could need: a learner makes at most one order (and one study
     card) per plan and every attempt each exam allows; the ids left unused are skipped, as
     a rolled-back insert's are."""
@@ -125,12 +135,13 @@ async def _take_ids(connection: Connection, world: World, learners: int) -> Ids:
     return Ids(
         users=iter(await take("users", learners)),
         orders=iter(await take("orders", learners * len(world.plans))),
-        cards=iter(await take("study_cards", learners * len(world.plans))),
+        cards=iter(await take("study_cards", learners * world.most_cards(CARD_VALUE_FEN))),
         attempts=iter(await take("exam_attempts", learners * world.most_attempts())),
+        card_batch=card_batch,
     )
 
 
-async def _write(connection: Connection, rows: Rows) -> int:
+async def _write(connection: Connection, rows: Rows, card_batch: int) -> int:
     """One batch in one transaction. A superuser's copy skips the foreign keys' per-row
     triggers (the rows refer only to what the batch or the catalogue holds; the tests check
     every reference): four times faster. Other roles copy with the checks."""
@@ -139,6 +150,18 @@ async def _write(connection: Connection, rows: Rows) -> int:
         with contextlib.suppress(asyncpg.InsufficientPrivilegeError):
             async with connection.transaction():  # a savepoint: refused, nothing is lost
                 await connection.execute("SET LOCAL session_replication_role = replica")
+        if rows.study_cards:
+            # The run's cards are one platform batch, counted as its batches are written.
+            await connection.execute(
+                """INSERT INTO card_batches (id, name, card_count, value_fen, created_at)
+                   VALUES ($1, $2, $3, $4, now())
+                   ON CONFLICT (id) DO UPDATE
+                   SET card_count = card_batches.card_count + excluded.card_count""",
+                card_batch,
+                CARD_BATCH,
+                len(rows.study_cards),
+                CARD_VALUE_FEN,
+            )
         for table, columns in COLUMNS.items():
             records = getattr(rows, table)
             if records:

@@ -43,6 +43,15 @@ class Plan:
     opens_at: datetime
     courses: tuple[Course, ...]
 
+    def largest_purchase_fen(self) -> int:
+        """What a learner buying electives up to the requirement pays at most: the hours
+        wanted, plus the dearest course that crosses the line."""
+        electives = [course for course in self.courses if not course.compulsory]
+        if not electives:
+            return 0
+        per_tenth = max(course.price_fen / course.hour_tenths for course in electives)
+        return int(self.elective_tenths * per_tenth) + max(course.price_fen for course in electives)
+
 
 @dataclass(frozen=True)
 class Sitting:
@@ -71,6 +80,11 @@ class World:
 
     def exam(self, plan_id: int, course_id: int) -> Exam | None:
         return self.exams.get((plan_id, course_id))
+
+    def most_cards(self, value_fen: int) -> int:
+        """The study cards of `value_fen` one learner could redeem in all: enough for the
+        largest purchase of every plan."""
+        return sum(-(-plan.largest_purchase_fen() // value_fen) for plan in self.plans)
 
     def most_attempts(self) -> int:
         """The attempts one learner could make in all: every exam, every attempt."""

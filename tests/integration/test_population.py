@@ -36,6 +36,8 @@ REFERENCES = (
               OR (l.card_id IS NOT NULL AND c.id IS NULL)""",
     """SELECT count(*) FROM payments p LEFT JOIN orders o ON o.id = p.order_id
            WHERE o.id IS NULL""",
+    """SELECT count(*) FROM study_cards c LEFT JOIN card_batches b ON b.id = c.batch_id
+           LEFT JOIN users u ON u.id = c.used_by WHERE b.id IS NULL OR u.id IS NULL""",
     """SELECT count(*) FROM exam_results r LEFT JOIN exam_attempts a ON a.id = r.best_attempt_id
            LEFT JOIN exams x ON x.id = r.exam_id
            WHERE a.id IS NULL OR x.id IS NULL OR a.learner_id <> r.learner_id""",
@@ -76,6 +78,10 @@ async def test_a_population_is_consistent_and_earns_by_the_engines_rule(
                OR a.balance_fen <> (array_agg(l.balance_after_fen ORDER BY l.id DESC))[1]
                OR min(l.balance_after_fen) < 0"""
     )
+    assert await pool.fetchval(
+        """SELECT sum(b.card_count) = (SELECT count(*) FROM study_cards)
+           FROM card_batches b"""
+    )
     assert not await pool.fetch(
         """SELECT o.id FROM orders o JOIN order_items i ON i.order_id = o.id
            GROUP BY o.id HAVING o.amount_fen <> sum(i.price_fen)"""
@@ -109,7 +115,7 @@ async def test_the_same_seed_gives_the_same_learners(pool: asyncpg.Pool) -> None
 def fixed_ids() -> learners.Ids:
     return learners.Ids(
         users=itertools.count(1_000), orders=itertools.count(1_000),
-        cards=itertools.count(1_000), attempts=itertools.count(1_000),
+        cards=itertools.count(1_000), attempts=itertools.count(1_000), card_batch=1,
     )  # fmt: skip
 
 
