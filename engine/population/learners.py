@@ -135,19 +135,21 @@ class _Learner:
     def _study(self, plan: Plan, diligence: float) -> None:
         rng = self.rng
         activated = plan.opens_at + timedelta(
-            days=rng.randint(10, 300), minutes=rng.randint(0, 1439)
+            days=_between(rng, 10, 300), minutes=_between(rng, 0, 1439)
         )
         compulsory = [course for course in plan.courses if course.compulsory]
         electives = [course for course in plan.courses if not course.compulsory]
         wanted = plan.elective_tenths if diligence > 0.15 else plan.elective_tenths // 2
         bought: list[Course] = []
-        for course in rng.sample(electives, len(electives)):
-            if sum(course.hour_tenths for course in bought) >= wanted:
+        total = 0
+        for course in rng.sample(electives, min(len(electives), plan.most_bought)):
+            if total >= wanted:
                 break
             bought.append(course)
+            total += course.hour_tenths
         kept = list(compulsory)
         if bought:
-            paid = activated + timedelta(minutes=rng.randint(5, 60 * 24 * 14))
+            paid = activated + timedelta(minutes=_between(rng, 5, 60 * 24 * 14))
             if not self._order(plan, bought, paid):
                 kept += bought
         watched = [(course, self._watch(plan, course, activated, diligence)) for course in kept]
@@ -170,9 +172,9 @@ class _Learner:
         amount = sum(course.price_fen for course in courses)
         method = _weighted(rng, METHODS)
         bank = rng.choice(sorted(BANKS)) if method == "bank" else None
-        created = paid - timedelta(minutes=rng.randint(1, 30))
+        created = paid - timedelta(minutes=_between(rng, 1, 30))
         refunded = rng.random() < REFUND_RATE
-        closed = paid + timedelta(days=rng.randint(1, 7)) if refunded else None
+        closed = paid + timedelta(days=_between(rng, 1, 7)) if refunded else None
         trade_no = (
             f"{created:%Y%m%d%H%M%S}{hashlib.sha1(str(order_id).encode()).hexdigest()[:10].upper()}"
         )
@@ -229,11 +231,11 @@ class _Learner:
         rng = self.rng
         source = "compulsory" if course.compulsory else "purchase"
         complete = rng.random() < 0.3 + 0.65 * diligence
-        started = activated + timedelta(days=rng.randint(0, 30))
-        done = started + timedelta(days=rng.randint(1, 60)) if complete else None
+        started = activated + timedelta(days=_between(rng, 0, 30))
+        done = started + timedelta(days=_between(rng, 1, 60)) if complete else None
         self.rows.selections.append((self.id, plan.id, course.id, source, activated, done))
         chapters = course.chapters
-        watched = len(chapters) if complete else rng.randint(0, len(chapters))
+        watched = len(chapters) if complete else _between(rng, 0, len(chapters))
         for index, (chapter_id, duration) in enumerate(chapters[: watched + 1]):
             whole = index < watched
             if not whole and rng.random() < 0.5:
@@ -255,7 +257,7 @@ class _Learner:
         passed_at = None
         started = completed
         for number in range(1, exam.attempts_allowed + 1):
-            started += timedelta(days=rng.randint(0, 5), minutes=rng.randint(1, 600))
+            started += timedelta(days=_between(rng, 0, 5), minutes=_between(rng, 1, 600))
             deadline = started + timedelta(seconds=exam.duration_s)
             skill = min(0.999, max(0.0, diligence + rng.gauss(0.1 * number, 0.25)))
             sitting = exam.sittings[int(skill * len(exam.sittings))]
@@ -286,6 +288,12 @@ class _Learner:
              best[0] if passed_at is not None else None)
         )  # fmt: skip
         return passed_at
+
+
+def _between(rng: random.Random, low: int, high: int) -> int:
+    """randint's draw at a fraction of its cost (no rejection sampling: a bias of at most
+    2⁻⁵³, nothing a generated population can show)."""
+    return low + int(rng.random() * (high - low + 1))
 
 
 def _weighted(rng: random.Random, choices: tuple[tuple[str, float], ...]) -> str:

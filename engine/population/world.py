@@ -5,6 +5,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 import msgspec
 
@@ -42,6 +43,19 @@ class Plan:
     elective_tenths: int
     opens_at: datetime
     courses: tuple[Course, ...]
+
+    @cached_property
+    def most_bought(self) -> int:
+        """The most electives a learner buys to reach the requirement: as many of the
+        shortest as it takes, plus the one that crosses the line."""
+        total = 0
+        for count, tenths in enumerate(
+            sorted(course.hour_tenths for course in self.courses if not course.compulsory), 1
+        ):
+            total += tenths
+            if total >= self.elective_tenths:
+                return count
+        return len(self.courses)
 
     def largest_purchase_fen(self) -> int:
         """What a learner buying electives up to the requirement pays at most: the hours
