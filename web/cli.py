@@ -22,10 +22,12 @@ from engine.demo import seed_demo, seed_demo_if_empty
 from engine.demo_history import seed_demo_history
 from engine.embedded import FolderBusy, sole_holder
 from engine.logs import configure_logging
+from engine.population.load import NothingToStudy, PopulationReport, seed_population
 from engine.seed import SeedReport, seed_base
 from engine.settings import Settings, SettingsError, load_settings
 from web import admin_cli, messages_cli
 from web.app import create_portal
+from web.progress import TerminalProgress
 from web.stores import servers
 from web.workers import supervise, worker_count
 
@@ -62,6 +64,17 @@ def main(argv: list[str] | None = None) -> None:
     seed_parser.add_argument(
         "--demo", action="store_true", help="also load the demo catalogue (plans, courses)"
     )
+    seed_parser.add_argument(
+        "--learners",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also generate N learners with their plans, orders, progress and exams"
+        " (development and test databases only)",
+    )
+    seed_parser.add_argument(
+        "--seed", type=int, default=1, metavar="S", help="the generated learners' random seed"
+    )
     admin_cli.add_parsers(commands)
     messages_cli.add_parsers(commands)
     args = parser.parse_args(argv)
@@ -71,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"jixu: bad configuration: {exc}")
     configure_logging(settings)
     if args.command == "seed":
-        seed(settings, demo=args.demo)
+        seed(settings, demo=args.demo, learners=args.learners, random_seed=args.seed)
         return
     if admin_cli.run(settings, args):
         return
@@ -137,11 +150,26 @@ def migrate(settings: Settings) -> None:
         )
 
 
-def seed(settings: Settings, *, demo: bool = False) -> None:
+def seed(
+    settings: Settings, *, demo: bool = False, learners: int = 0, random_seed: int = 1
+) -> None:
+    if learners < 0:
+        sys.exit("jixu seed: --learners must be 0 or more")
+    if learners and settings.env == "production":
+        sys.exit(
+            "jixu seed: generated learners belong in a development or test database;"
+            " set JIXU_ENV=development to generate them"
+        )
     with servers(settings) as settings:
         report = asyncio.run(_prepare(settings, demo="always" if demo else "never"))
         if report.admin_password:
             print(f"administrator (shown once): admin / {report.admin_password}")
+        if learners:
+            population = asyncio.run(_populate(settings, learners, random_seed))
+            print(
+                f"generated {population.learners:,} learners (from {population.first:,}),"
+                f" {population.rows:,} rows in {population.seconds} s"
+            )
 
 
 @contextlib.contextmanager
@@ -189,6 +217,19 @@ async def _prepare(
             # Once: a plan the demo learner has passed, for the archive and its certificate.
             await seed_demo_history(pool, settings, utc_time(system_clock()))
         return report
+    finally:
+        await pool.close()
+
+
+async def _populate(settings: Settings, learners: int, random_seed: int) -> PopulationReport:
+    assert settings.database_url is not None
+    pool = await db.create_pool(settings.database_url, min_size=2, max_size=2)
+    try:
+        return await seed_population(
+            pool, learners, random_seed, TerminalProgress("generating learners")
+        )
+    except NothingToStudy as exc:
+        sys.exit(f"jixu seed: {exc} (run `jixu seed --demo`, or create plans, first)")
     finally:
         await pool.close()
 
