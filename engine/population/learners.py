@@ -29,8 +29,10 @@ CARD_BATCH = "生成的学员（测试数据）"
 REGION = "120116"  # 滨海新区: the base data's learners are numbered under 120101 and 120103
 FIRST_BIRTH = date(1960, 1, 1)
 BIRTH_DAYS = 14_000  # born 1960–1998
-# Chance of activating a public plan, by year (older years fewer: some joined later).
-PUBLIC_UPTAKE = {2018: 0.92, 2017: 0.85, 2016: 0.75, 2015: 0.65, 2014: 0.55}
+# A portal grows: a learner joins in one of the catalogue's years, later years likelier
+# (weights 2, 3, 4… from the first year), then activates each year's public plan from then
+# on with this chance, and one professional plan of a year since joining with the other.
+PUBLIC_UPTAKE = 0.9
 PROFESSIONAL_UPTAKE = 0.75
 REFUND_RATE = 0.03
 METHODS = (("balance", 0.45), ("alipay", 0.35), ("bank", 0.20))
@@ -90,20 +92,25 @@ class _Learner:
         self.movements: list[tuple[datetime, str, int, int | None, int | None]] = []
 
     def live(self) -> None:
-        self._register()
-        diligence = self.rng.random()
-        professional = [plan for plan in self.world.plans if plan.kind == "professional"]
-        chosen = self.rng.choice(professional) if professional else None
-        for plan in self.world.plans:
-            uptake = PUBLIC_UPTAKE.get(plan.year, 0.5) if plan.kind == "public" else 0.0
+        rng, plans = self.rng, self.world.plans
+        years = sorted({plan.year for plan in plans})
+        joined = rng.choices(years, weights=range(2, len(years) + 2))[0]
+        self._register(joined)
+        diligence = rng.random()
+        professional = [p for p in plans if p.kind == "professional" and p.year >= joined]
+        chosen = rng.choice(professional) if professional else None
+        for plan in plans:
+            if plan.year < joined:
+                continue
+            uptake = PUBLIC_UPTAKE if plan.kind == "public" else 0.0
             if plan is chosen:
                 uptake = PROFESSIONAL_UPTAKE
-            if self.rng.random() < uptake:
+            if rng.random() < uptake:
                 self._study(plan, diligence)
         if self.movements:
             self._settle()
 
-    def _register(self) -> None:
+    def _register(self, joined: int) -> None:
         rng, number = self.rng, self.number
         male = rng.random() < 0.5
         birth = FIRST_BIRTH + timedelta(days=number % BIRTH_DAYS)
@@ -111,7 +118,7 @@ class _Learner:
         sequence = (number // BIRTH_DAYS) % 500 * 2 + (1 if male else 0)
         first17 = f"{REGION}{birth:%Y%m%d}{sequence:03d}"
         level = _weighted(rng, TITLE_LEVELS)
-        created = datetime(2014, 1, 1, tzinfo=CHINA) + timedelta(minutes=number % 500_000)
+        created = datetime(joined, 1, 1, tzinfo=CHINA) + timedelta(minutes=number % 14_400)
         self.rows.users.append(
             (
                 self.id,
