@@ -357,6 +357,11 @@ class Exams:
         return joined
 
 
+async def exam_bank(db: Executor, exam_id: int) -> tuple[dict[str, int], list[Question]]:
+    """What a paper of the exam is drawn from: its recipe and its course's bank."""
+    return await store.paper_source(db, exam_id)
+
+
 def _attempts_left(exam: ExamSummary) -> int:
     return max(0, exam.attempts_allowed - exam.attempts_used)
 

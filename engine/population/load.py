@@ -2,7 +2,6 @@
 transaction."""
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ import asyncpg
 import structlog
 
 from engine.db import Connection
+from engine.population import store
 from engine.population.learners import (
     CARD_BATCH,
     CARD_VALUE_FEN,
@@ -78,10 +78,8 @@ async def seed_population(
         world = await load_world(allocator, seed)
         if not world.plans or not world.orgs:
             raise NothingToStudy("no plan with courses to study, or no organisation")
-        first = await _next_number(allocator)
-        card_batch: int = await allocator.fetchval(
-            "SELECT nextval(pg_get_serial_sequence('card_batches', 'id'))"
-        )
+        first = await store.last_number(allocator, USERNAME_PREFIX) + 1
+        [card_batch] = await store.take_ids(allocator, "card_batches", 1)
         rows_written = 0
         writing: asyncio.Task[int] | None = None
         try:
@@ -110,64 +108,23 @@ def _report(progress: Progress | None, done: int, total: int) -> None:
         progress(done, total)
 
 
-async def _next_number(connection: Connection) -> int:
-    last: int | None = await connection.fetchval(
-        "SELECT max(substr(username, $2)::int) FROM users WHERE username LIKE $1",
-        USERNAME_PREFIX.replace("_", "\\_") + "%",
-        len(USERNAME_PREFIX) + 1,
-    )
-    return (last or 0) + 1
-
-
 async def _take_ids(connection: Connection, world: World, learners: int, card_batch: int) -> Ids:
-    """As many ids as the batch could need: a learner makes at most one order (and one study
-    card) per plan and every attempt each exam allows; the ids left unused are skipped, as
-    a rolled-back insert's are."""
-
-    async def take(table: str, count: int) -> list[int]:
-        rows = await connection.fetch(
-            "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
-            table,
-            count,
-        )
-        return [row[0] for row in rows]
-
+    """As many ids as the batch could need: a learner makes at most one order per plan,
+    redeems the cards of its largest purchases and sits every attempt each exam allows; the
+    ids left unused are skipped, as a rolled-back insert's are."""
+    take = store.take_ids
     return Ids(
-        users=iter(await take("users", learners)),
-        orders=iter(await take("orders", learners * len(world.plans))),
-        cards=iter(await take("study_cards", learners * world.most_cards(CARD_VALUE_FEN))),
-        attempts=iter(await take("exam_attempts", learners * world.most_attempts())),
+        users=iter(await take(connection, "users", learners)),
+        orders=iter(await take(connection, "orders", learners * len(world.plans))),
+        cards=iter(
+            await take(connection, "study_cards", learners * world.most_cards(CARD_VALUE_FEN))
+        ),
+        attempts=iter(await take(connection, "exam_attempts", learners * world.most_attempts())),
         card_batch=card_batch,
     )
 
 
 async def _write(connection: Connection, rows: Rows, card_batch: int) -> int:
-    """One batch in one transaction. A superuser's copy skips the foreign keys' per-row
-    triggers (the rows refer only to what the batch or the catalogue holds; the tests check
-    every reference): four times faster. Other roles copy with the checks."""
-    written = 0
-    async with connection.transaction():
-        # Nothing waits on this commit's flush to disk: a crash loses at most the last
-        # batches, and the next run numbers on from the learners that were kept.
-        await connection.execute("SET LOCAL synchronous_commit = off")
-        with contextlib.suppress(asyncpg.InsufficientPrivilegeError):
-            async with connection.transaction():  # a savepoint: refused, nothing is lost
-                await connection.execute("SET LOCAL session_replication_role = replica")
-        if rows.study_cards:
-            # The run's cards are one platform batch, counted as its batches are written.
-            await connection.execute(
-                """INSERT INTO card_batches (id, name, card_count, value_fen, created_at)
-                   VALUES ($1, $2, $3, $4, now())
-                   ON CONFLICT (id) DO UPDATE
-                   SET card_count = card_batches.card_count + excluded.card_count""",
-                card_batch,
-                CARD_BATCH,
-                len(rows.study_cards),
-                CARD_VALUE_FEN,
-            )
-        for table, columns in COLUMNS.items():
-            records = getattr(rows, table)
-            if records:
-                await connection.copy_records_to_table(table, records=records, columns=columns)
-                written += len(records)
-    return written
+    tables = {table: (columns, getattr(rows, table)) for table, columns in COLUMNS.items()}
+    batch = (card_batch, CARD_BATCH, len(rows.study_cards), CARD_VALUE_FEN)
+    return await store.write_batch(connection, tables, batch)

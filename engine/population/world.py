@@ -12,9 +12,10 @@ import msgspec
 from engine.catalog.measures import price_fen
 from engine.db import Connection
 from engine.exams import grading
-from engine.exams import store as exams_store
 from engine.exams.grading import SHOWN_KEYS
+from engine.exams.service import exam_bank
 from engine.exams.types import PaperItem, Question
+from engine.population import store
 
 # Papers drawn per exam, and answer sheets per paper: every attempt takes one of them, so
 # papers and answers are real (the result page shows them) without drawing 100,000.
@@ -107,26 +108,11 @@ class World:
 
 async def load_world(connection: Connection, seed: int) -> World:
     """The catalogue as it stands; papers drawn with `seed`, so a rerun draws the same."""
-    orgs = [
-        row["id"]
-        for row in await connection.fetch(
-            """SELECT o.id FROM orgs o
-               WHERE NOT EXISTS (SELECT 1 FROM orgs c WHERE c.parent_id = o.id) ORDER BY o.id"""
-        )
-    ]
     chapters: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    for row in await connection.fetch(
-        "SELECT id, course_id, duration_s FROM chapters ORDER BY course_id, position"
-    ):
+    for row in await store.chapters(connection):
         chapters[row["course_id"]].append((row["id"], row["duration_s"]))
     courses: dict[int, list[Course]] = defaultdict(list)
-    for row in await connection.fetch(
-        """SELECT pc.plan_id, c.id, c.title, c.hour_tenths, p.price_per_hour_fen,
-                  pc.compulsory, pc.examined
-           FROM plan_courses pc JOIN courses c ON c.id = pc.course_id
-           JOIN plans p ON p.id = pc.plan_id
-           ORDER BY pc.plan_id, pc.compulsory DESC, c.id"""
-    ):
+    for row in await store.plan_courses(connection):
         if chapters[row["id"]]:
             courses[row["plan_id"]].append(
                 Course(
@@ -148,23 +134,13 @@ async def load_world(connection: Connection, seed: int) -> World:
             opens_at=row["opens_at"],
             courses=tuple(courses[row["id"]]),
         )
-        for row in await connection.fetch(
-            "SELECT id, kind, year, elective_tenths, opens_at FROM plans ORDER BY year, id"
-        )
+        for row in await store.plans(connection)
         if courses[row["id"]]
     ]
     rng = random.Random(f"jixu-population/{seed}/papers")
     exams: dict[tuple[int, int], Exam] = {}
-    for row in await connection.fetch(
-        """SELECT DISTINCT ON (pc.plan_id, pc.course_id) pc.plan_id, pc.course_id, x.id,
-                  x.duration_s, x.total_score, x.pass_score, x.attempts_allowed,
-                  x.partial_credit
-           FROM plan_courses pc JOIN exams x ON x.course_id = pc.course_id
-                AND (x.plan_id IS NULL OR x.plan_id = pc.plan_id)
-           WHERE pc.examined
-           ORDER BY pc.plan_id, pc.course_id, x.plan_id NULLS LAST, x.id"""
-    ):
-        recipe, bank = await exams_store.paper_source(connection, row["id"])
+    for row in await store.examined_exams(connection):
+        recipe, bank = await exam_bank(connection, row["id"])
         try:
             sittings = _sittings(rng, recipe, bank, partial_credit=row["partial_credit"])
         except grading.BankTooSmall:
@@ -177,7 +153,7 @@ async def load_world(connection: Connection, seed: int) -> World:
             attempts_allowed=row["attempts_allowed"],
             sittings=sittings,
         )
-    return World(orgs=orgs, plans=plans, exams=exams)
+    return World(orgs=await store.leaf_orgs(connection), plans=plans, exams=exams)
 
 
 def _sittings(
