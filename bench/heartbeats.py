@@ -325,9 +325,11 @@ class Phase:
             sys.exit("--nginx: nginx is not installed (apt-get install nginx)")
         folder = self.folder / f"nginx-{self.port}"
         folder.mkdir()
-        # Each proxied socket holds two connections; a worker may open at most `limit` files.
+        # Each proxied socket holds two connections. With exactly that many (and a margin)
+        # nginx still ran short ("worker_connections are not enough, reusing connections")
+        # and closed sockets being set up: twice as many. A worker may open `limit` files.
         limit = raise_fd_limit()
-        connections = min(2 * self.args.learners + FD_MARGIN, limit - FD_MARGIN)
+        connections = min(4 * self.args.learners + 1000, limit - FD_MARGIN)
         config = nginx_config(
             folder,
             self.client_port,
