@@ -199,7 +199,8 @@ async def _benchmark(args: argparse.Namespace) -> list[Run]:
     ):
         redis_pids = None
         if args.redis_cluster:
-            redis_url = stack.enter_context(redis_cluster(Path(folder) / "cluster"))
+            cluster = redis_cluster(Path(folder) / "cluster", die_with_parent=True)
+            redis_url = stack.enter_context(cluster)
             redis_pids = redis_cluster_pids(redis_url)
             print(f"Redis Cluster: {redis_url}", flush=True)
         began = time.monotonic()
