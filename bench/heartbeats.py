@@ -4,17 +4,22 @@
     .venv/bin/python bench/heartbeats.py --learners 20000 --interval-ms 2000
     .venv/bin/python bench/heartbeats.py --idle --learners 50000 --source-addresses 4
     .venv/bin/python bench/heartbeats.py --closed-loop --servers engine,checks,engine,checks
+    .venv/bin/python bench/heartbeats.py --uvloop --nginx --redis-cluster \
+        --servers engine:1,engine:2,engine:3 --learners 2000 --interval-ms 2000
 
 It starts embedded PostgreSQL and Redis in a temporary folder (or uses DATABASE_URL and
 REDIS_URL), migrates, creates the learners, one course and a token per learner, starts the
 engine as a child process and the load generator (bench/learners.py) as another, samples CPU
 and RSS, polls PostgreSQL for the flush lag, then runs the same load against
-bench/bare_server.py for the ceiling. See bench/README.md for what each figure means.
+bench/bare_server.py for the ceiling. `engine:N` runs `jixu serve --workers N`; `--nginx`
+puts nginx in front, `--redis-cluster` a 3-master Redis Cluster behind. See bench/README.md
+for what each figure means.
 """
 
 import argparse
 import asyncio
 import contextlib
+import os
 import shlex
 import shutil
 import signal
@@ -47,13 +52,18 @@ from processes import (  # noqa: E402
     free_port,
     raise_fd_limit,
     read_event,
+    redis_cluster_pids,
     stores,
     wait_listening,
 )
 
+from scripts.cluster import installed_nginx, nginx_config  # noqa: E402
+from tests.redis_cluster import redis_cluster  # noqa: E402
+
 FLUSH_HORIZON_S = 15.0  # after the load stops, how long an acked beat may take to reach PostgreSQL
 FLUSH_SAMPLE = 200
 FD_MARGIN = 100  # descriptors a process needs beside its sockets
+SERVER_KINDS = ("engine", "checks", "bare")
 
 
 @dataclass
@@ -96,7 +106,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--servers",
         default="engine,bare",
         help="which to load, in order (repeats allowed): engine (check-ins off), checks"
-        " (check-ins every --attention-interval-s), bare",
+        " (check-ins every --attention-interval-s), bare; engine:N and checks:N run"
+        " `jixu serve --workers N` (N processes on one port)",
+    )
+    parser.add_argument(
+        "--nginx", action="store_true", help="the load goes through nginx (deploy/nginx.conf)"
+    )
+    parser.add_argument("--nginx-workers", type=int, default=1, help="nginx worker processes")
+    parser.add_argument(
+        "--redis-cluster",
+        action="store_true",
+        help="start a 3-master Redis Cluster (tests/redis_cluster.py) and use it as REDIS_URL",
     )
     parser.add_argument(
         "--attention-interval-s",
@@ -111,6 +131,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--client", help=argparse.SUPPRESS)  # the load generator's own mode
     args = parser.parse_args(argv)
+    for server in args.servers.split(","):
+        kind, _, count = server.partition(":")
+        if kind not in SERVER_KINDS or (count and (kind == "bare" or not count.isdigit())):
+            parser.error(f"--servers: {server!r} is not engine[:N], checks[:N] or bare")
+        if count and not (args.uvloop or args.server_uvloop):
+            # The workers of `jixu serve --workers` run on uvloop wherever it is installed.
+            parser.error(f"--servers {server}: N processes run on uvloop; add --uvloop")
     args.mode = "closed" if args.closed_loop else "idle" if args.idle else "interval"
     if args.warmup_s is None:
         args.warmup_s = 2 * args.interval_ms / 1000 + 2 if args.mode == "interval" else 5.0
@@ -168,7 +195,14 @@ async def _benchmark(args: argparse.Namespace) -> list[Run]:
             redis_url,
             data_dir,
         ),
+        contextlib.ExitStack() as stack,
     ):
+        redis_pids = None
+        if args.redis_cluster:
+            cluster = redis_cluster(Path(folder) / "cluster", die_with_parent=True)
+            redis_url = stack.enter_context(cluster)
+            redis_pids = redis_cluster_pids(redis_url)
+            print(f"Redis Cluster: {redis_url}", flush=True)
         began = time.monotonic()
         population = await populate(database_url, redis_url, args.learners)
         print(
@@ -179,7 +213,7 @@ async def _benchmark(args: argparse.Namespace) -> list[Run]:
         runs = []
         for server in args.servers.split(","):
             print(f"\n== {server}: {args.mode}, {args.learners} learners", flush=True)
-            phase = Phase(args, server, Path(folder), database_url, redis_url, data_dir)
+            phase = Phase(args, server, Path(folder), database_url, redis_url, data_dir, redis_pids)
             runs.append(await phase.run(population))
         return runs
 
@@ -195,24 +229,38 @@ class Phase:
         database_url: str,
         redis_url: str,
         data_dir: Path | None,
+        redis_pids: list[int] | None,
     ) -> None:
         self.args = args
         self.server = server
+        kind, _, count = server.partition(":")
+        self.kind = kind
+        self.processes = int(count) if count else None  # None: one `jixu serve`, no --workers
         self.folder = folder
         self.database_url = database_url
         self.redis_url = redis_url
         self.data_dir = data_dir
+        self.redis_pids = redis_pids
         self.port = free_port()
+        self.client_port = free_port() if args.nginx else self.port
         self.sampler = Sampler()
-        self.engine = server in ("engine", "checks")
+        self.engine = kind in ("engine", "checks")
 
     async def run(self, population: Population) -> Run:
         args = self.args
         async with contextlib.AsyncExitStack() as stack:
-            server = await stack.enter_async_context(child(self._server_command(), self._env()))
+            server = await stack.enter_async_context(
+                # `jixu serve --workers` stops its workers on SIGTERM.
+                child(self._server_command(), self._env(), death_signal=signal.SIGTERM)
+            )
             await wait_listening(self.port, server)
-            self.sampler.watch("server", lambda: [server.pid])
-            self.sampler.watch_stores(self.data_dir)
+            # Every engine process: `jixu serve --workers` and its workers.
+            self.sampler.watch("server", lambda: self.sampler.family(server.pid))
+            if args.nginx:
+                proxy = await stack.enter_async_context(self._nginx())
+                await wait_listening(self.client_port, proxy)
+                self.sampler.watch("nginx", lambda: self.sampler.family(proxy.pid))
+            self.sampler.watch_stores(self.data_dir, self.redis_pids)
             sampling = asyncio.create_task(self.sampler.run())
             stack.callback(sampling.cancel)
             await asyncio.sleep(2.0)  # settle; the baseline RSS is taken before any socket
@@ -270,23 +318,50 @@ class Phase:
             reasons.update(result.reasons)
         return Run(self.server, figures, dict(errors), dict(reasons))
 
+    def _nginx(self) -> contextlib.AbstractAsyncContextManager[asyncio.subprocess.Process]:
+        """nginx (deploy/nginx.conf, as `make cluster` renders it) from the clients' port to
+        the server's; its master stops its workers on SIGTERM."""
+        nginx = installed_nginx()
+        if nginx is None:
+            sys.exit("--nginx: nginx is not installed (apt-get install nginx)")
+        folder = self.folder / f"nginx-{self.port}"
+        folder.mkdir()
+        # Each proxied socket holds two connections. With exactly that many (and a margin)
+        # nginx still ran short ("worker_connections are not enough, reusing connections")
+        # and closed sockets being set up: twice as many. A worker may open `limit` files.
+        limit = raise_fd_limit()
+        connections = min(4 * self.args.learners + 1000, limit - FD_MARGIN)
+        config = nginx_config(
+            folder,
+            self.client_port,
+            self.port,
+            worker_processes=self.args.nginx_workers,
+            worker_connections=connections,
+        )
+        (folder / "nginx.conf").write_text(config)
+        command = [nginx, "-c", str(folder / "nginx.conf"), "-p", str(folder)]
+        return child(command, None, death_signal=signal.SIGTERM)
+
     def _server_command(self) -> list[str]:
         uvloop = self.args.uvloop or self.args.server_uvloop
-        if self.server == "bare":
+        if self.kind == "bare":
             command = [sys.executable, str(BENCH_DIR / "bare_server.py"), "--port", str(self.port)]
             return [*command, "--uvloop"] if uvloop else command
+        workers = [] if self.processes is None else ["--workers", str(self.processes)]
         if self.args.engine_command:
-            return shlex.split(self.args.engine_command)
+            return [*shlex.split(self.args.engine_command), *workers]
         if uvloop:
             jixu = shutil.which("jixu", path=str(Path(sys.executable).parent)) or "jixu"
-            return [jixu, "serve"]  # which runs on uvloop where it is installed
+            return [jixu, "serve", *workers]  # which runs on uvloop where it is installed
         # `jixu serve` on asyncio's own loop: hide uvloop from it.
         code = "import sys; sys.modules['uvloop'] = None; from web.cli import main; main(['serve'])"
         return [sys.executable, "-c", code]
 
     def _env(self) -> dict[str, str]:
         env = engine_env(self.database_url, self.redis_url, self.port)
-        checks = self.args.attention_interval_s if self.server == "checks" else 0
+        checks = self.args.attention_interval_s if self.kind == "checks" else 0
+        if self.args.nginx:
+            env["JIXU_TRUSTED_PROXIES"] = "127.0.0.1"  # as deploy/nginx.conf says
         env["JIXU_ATTENTION_INTERVAL_S"] = str(checks)
         if self.args.interval_ms != 5000:
             env["JIXU_BEAT_INTERVAL_MS"] = str(self.args.interval_ms)
@@ -302,7 +377,7 @@ class Phase:
         size = -(-len(everyone) // args.client_processes)
         first = index * size
         config = learners.ClientConfig(
-            url=f"http://127.0.0.1:{self.port}/ws",
+            url=f"http://127.0.0.1:{self.client_port}/ws",
             learners=everyone[first : first + size],
             first_index=first,
             chapter_id=population.chapter_id,
@@ -366,8 +441,11 @@ class Phase:
             "errors": sum(sum(r.errors.values()) for r, _ in results),
             "checks_per_s": checks / window,
             "server_baseline_rss_mib": baseline_rss / 2**20,
+            "processes": self.processes or 1,
+            # The host's, at the end of the phase: how much else wanted its two cores.
+            "load_average": os.getloadavg()[0],
         }
-        for name in ("server", "client", "redis", "postgres"):
+        for name in ("server", "client", "redis", "postgres", "nginx"):
             cpu = self.sampler.cpu_percent(name, start, end)
             if cpu is not None:
                 figures[f"{name}_cpu_pct"] = cpu
@@ -460,6 +538,7 @@ ROWS = [
     ("rss_per_connection_kib", "RSS per connection (KiB)", "{:.1f}"),
     ("server_cpu_us_per_ack", "server CPU per ack (us)", "{:.0f}"),
     ("server_cpu_us_per_accepted", "server CPU per accepted beat (us)", "{:.0f}"),
+    ("processes", "server processes", "{:.0f}"),
     ("checks_per_s", "check-ins answered /s", "{:.1f}"),
     ("client_cpu_pct", "load generator CPU (%)", "{:.0f}"),
     ("client_cpu_us_per_ack", "load generator CPU per ack (us)", "{:.0f}"),
@@ -467,6 +546,9 @@ ROWS = [
     ("redis_cpu_us_per_ack", "Redis CPU per ack (us)", "{:.0f}"),
     ("postgres_cpu_pct", "PostgreSQL CPU (%)", "{:.0f}"),
     ("postgres_cpu_us_per_ack", "PostgreSQL CPU per ack (us)", "{:.0f}"),
+    ("nginx_cpu_pct", "nginx CPU (%)", "{:.0f}"),
+    ("nginx_cpu_us_per_ack", "nginx CPU per ack (us)", "{:.0f}"),
+    ("load_average", "host load average (1 min, at end)", "{:.1f}"),
     ("flush_p50_ms", "flush lag p50 (ms)", "{:.0f}"),
     ("flush_p99_ms", "flush lag p99 (ms)", "{:.0f}"),
     ("flush_max_ms", "flush lag max (ms)", "{:.0f}"),
@@ -508,10 +590,57 @@ def print_report(args: argparse.Namespace, runs: list[Run]) -> None:
             print(f"{run.server} errors: {run.errors}")
         if run.reasons:
             print(f"{run.server} acks without credit: {run.reasons}")
+    if any(":" in name for name in names):
+        print_scale(runs)
     engine = by_name.get("engine")
     if engine is None:
         return
     print(f"\ntarget {TARGETS[args.mode]}: {_verdict(args, engine, ratio)}")
+
+
+SCALE_COLUMNS = [
+    ("accepted_per_s", "accepted/s", "{:.0f}"),
+    ("ack_p50_ms", "p50 ms", "{:.0f}"),
+    ("ack_p99_ms", "p99 ms", "{:.0f}"),
+    ("server_cpu_pct", "engine %", "{:.0f}"),
+    ("server_cpu_us_per_accepted", "engine us/beat", "{:.0f}"),
+    ("nginx_cpu_pct", "nginx %", "{:.0f}"),
+    ("nginx_cpu_us_per_accepted", "nginx us/beat", "{:.0f}"),
+    ("redis_cpu_pct", "Redis %", "{:.0f}"),
+    ("redis_cpu_us_per_accepted", "Redis us/beat", "{:.0f}"),
+    ("client_cpu_pct", "client %", "{:.0f}"),
+    ("client_cpu_us_per_accepted", "client us/beat", "{:.0f}"),
+    ("load_average", "load avg", "{:.1f}"),
+]
+
+
+def print_scale(runs: list[Run]) -> None:
+    """Per server (engine:N), the medians of its runs; CPU per accepted beat is summed over
+    the server's processes (and nginx's, and every Redis node's)."""
+    groups: dict[str, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(run.server, []).append(run)
+    print("\nper server, medians of its runs (CPU per accepted beat: all its processes)")
+    header = ["server", "runs", *(label for _, label, _ in SCALE_COLUMNS), "errors"]
+    header += ["engine s/1000", "1 core each"]
+    print("".join(f"{cell:>15}" for cell in header))
+    for name, group in groups.items():
+        cells = [name, str(len(group))]
+        for key, _, form in SCALE_COLUMNS:
+            values = [run.figures[key] for run in group if key in run.figures]
+            cells.append(form.format(statistics.median(values)) if values else "-")
+        cells.append(str(sum(int(run.figures["errors"]) for run in group)))
+        per_beat = [
+            run.figures["server_cpu_us_per_accepted"]
+            for run in group
+            if "server_cpu_us_per_accepted" in run.figures
+        ]
+        if per_beat:
+            us = statistics.median(per_beat)
+            processes = group[0].figures["processes"]
+            # An extrapolation, not a measurement: every process given a core of its own.
+            cells += [f"{us / 1000:.3f}", f"{processes * 1e6 / us:.0f}/s"]
+        print("".join(f"{cell:>15}" for cell in cells))
 
 
 def _checks_cost(runs: list[Run]) -> float | None:

@@ -341,7 +341,11 @@ async def _receive(ws: aiohttp.ClientWebSocketResponse) -> Reply:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.WSServerHandshakeError):
         return f"handshake {exc.status}"
-    return str(exc) if isinstance(exc, Closed) else type(exc).__name__
+    if isinstance(exc, Closed):
+        return str(exc)
+    # "Cannot write to closing transport" (closed under us) is not "Connection reset by peer".
+    detail = str(exc)[:60]
+    return f"{type(exc).__name__} ({detail})" if detail else type(exc).__name__
 
 
 def _emit(event: dict[str, object]) -> None:

@@ -45,14 +45,14 @@ class Sampler:
         self._total[name] = 0.0
         self._sample(name, first=True)
 
-    def watch_stores(self, data_dir: Path | None) -> None:
-        """Sample the embedded Redis and PostgreSQL (all its processes) under `data_dir`;
-        nothing for stores given by URL, whose processes are not ours to watch."""
-        if data_dir is None:
-            return
-        redis_pid, postmaster = store_pids(data_dir)
-        if redis_pid:
-            self.watch("redis", lambda: [redis_pid])
+    def watch_stores(self, data_dir: Path | None, redis_pids: list[int] | None = None) -> None:
+        """Sample the embedded Redis and PostgreSQL (all its processes) under `data_dir`, or
+        instead of that Redis the processes `redis_pids` (a cluster's nodes); nothing for
+        stores given by URL, whose processes are not ours to watch."""
+        redis_pid, postmaster = store_pids(data_dir) if data_dir else (None, None)
+        redis = redis_pids or ([redis_pid] if redis_pid else [])
+        if redis:
+            self.watch("redis", lambda: redis)
         if postmaster:
             self.watch("postgres", lambda: self.family(postmaster))
 

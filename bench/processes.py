@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import msgspec
+import redis
 
 from engine.embedded import embedded_servers
 
@@ -78,6 +79,16 @@ def stores(folder: Path) -> Iterator[tuple[str, str, Path | None]]:
         yield servers.database_url, servers.redis_url, folder / "data"
 
 
+def redis_cluster_pids(url: str) -> list[int]:
+    """The pids of the nodes a `redis+cluster://host:port,…` URL names (nodes on this host)."""
+    pids = []
+    for address in url.removeprefix("redis+cluster://").split(","):
+        host, _, port = address.rpartition(":")
+        with redis.Redis(host=host, port=int(port)) as node:
+            pids.append(int(node.info("server")["process_id"]))
+    return pids
+
+
 def store_pids(data_dir: Path) -> tuple[int | None, int | None]:
     """The embedded Redis's pid and PostgreSQL's postmaster pid."""
     return (
@@ -88,15 +99,24 @@ def store_pids(data_dir: Path) -> tuple[int | None, int | None]:
 
 @contextlib.asynccontextmanager
 async def child(
-    command: list[str], env: dict[str, str] | None, *, pipes: bool = False
+    command: list[str],
+    env: dict[str, str] | None,
+    *,
+    pipes: bool = False,
+    death_signal: signal.Signals = signal.SIGKILL,
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """A child process that dies with us, and is stopped (then killed) when the block ends."""
+    """A child process that dies with us, and is stopped (then killed) when the block ends.
+
+    `death_signal` is what it gets if we die first: SIGTERM for a parent of processes of its
+    own (`jixu serve --workers`, nginx's master), which stops them before it exits; SIGKILL
+    would leave them running.
+    """
     process = await asyncio.create_subprocess_exec(
         *command,
         env=env,
         stdin=asyncio.subprocess.PIPE if pipes else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE if pipes else None,
-        preexec_fn=_die_with_parent,
+        preexec_fn=lambda: _die_with_parent(death_signal),
     )
     try:
         yield process
@@ -110,8 +130,8 @@ async def child(
                 await process.wait()
 
 
-def _die_with_parent() -> None:
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+def _die_with_parent(death_signal: signal.Signals) -> None:
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, death_signal)
 
 
 async def wait_listening(port: int, server: asyncio.subprocess.Process) -> None:

@@ -96,8 +96,16 @@ def stores(data_dir: Path) -> Iterator[tuple[str, str]]:
         yield database_url or servers.database_url, redis_url or servers.redis_url
 
 
-def nginx_config(folder: Path, port: int, engine_port: int) -> str:
-    """deploy/nginx.conf on loopback, in a main configuration of its own under `folder`."""
+def nginx_config(
+    folder: Path,
+    port: int,
+    engine_port: int,
+    *,
+    worker_processes: int = 1,
+    worker_connections: int = 4096,
+) -> str:
+    """deploy/nginx.conf on loopback, in a main configuration of its own under `folder`
+    (bench/heartbeats.py --nginx uses it too: a proxied websocket holds two connections)."""
     site = (
         (ROOT / "deploy" / "nginx.conf")
         .read_text()
@@ -108,10 +116,11 @@ def nginx_config(folder: Path, port: int, engine_port: int) -> str:
     # As root, nginx's workers would run as nobody, who may not read the checkout.
     user = "user root;\n" if os.geteuid() == 0 else ""
     return f"""{user}daemon off;
-worker_processes 1;
+worker_processes {worker_processes};
+worker_rlimit_nofile {worker_connections + 100};
 pid {folder}/nginx.pid;
 error_log {folder}/error.log;
-events {{ worker_connections 4096; }}
+events {{ worker_connections {worker_connections}; }}
 http {{
     include /etc/nginx/mime.types;
     access_log {folder}/access.log;

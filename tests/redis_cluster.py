@@ -2,7 +2,9 @@
 run (JIXU_TEST_REDIS_CLUSTER=1) and the tests that need one."""
 
 import contextlib
+import ctypes
 import random
+import signal
 import socket
 import subprocess
 import time
@@ -15,12 +17,17 @@ MASTERS = 3
 START_TIMEOUT_S = 60  # on a loaded machine (CI, several suites at once)
 # A node's cluster bus listens on its port + 10000.
 BUS_OFFSET = 10_000
+PR_SET_PDEATHSIG = 1
 
 
 @contextlib.contextmanager
-def redis_cluster(folder: Path) -> Iterator[str]:
+def redis_cluster(folder: Path, *, die_with_parent: bool = False) -> Iterator[str]:
     """Start the nodes in `folder`, join them into one cluster (slots split evenly, no
-    replicas), yield its `redis+cluster://` URL, stop them afterwards."""
+    replicas), yield its `redis+cluster://` URL, stop them afterwards.
+
+    `die_with_parent`: each node gets SIGTERM when the thread that started it ends, for a
+    benchmark killed with -9 (only where that thread lives as long as the cluster)."""
+    preexec = _terminate_with_parent if die_with_parent else None
     ports = _free_ports(MASTERS)
     servers: list[subprocess.Popen[bytes]] = []
     try:
@@ -41,7 +48,10 @@ def redis_cluster(folder: Path) -> Iterator[str]:
             args = [item for key, value in config.items() for item in (f"--{key}", value)]
             servers.append(
                 subprocess.Popen(
-                    [REDIS_SERVER_PATH, *args], stdin=subprocess.DEVNULL, start_new_session=True
+                    [REDIS_SERVER_PATH, *args],
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                    preexec_fn=preexec,
                 )
             )
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -73,6 +83,10 @@ def redis_cluster(folder: Path) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+def _terminate_with_parent() -> None:
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _free_ports(count: int) -> list[int]:
