@@ -121,6 +121,8 @@ SELECT r.learner_id, r.chapter_id, least(r.hwm_s, ch.duration_s), least(r.positi
 FROM unnest($1::bigint[], $2::bigint[], $3::float8[], $4::float8[], $5::bigint[], $6::bool[])
      AS r (learner_id, chapter_id, hwm_s, position_s, position_ms, complete)
 JOIN chapters ch ON ch.id = r.chapter_id
+-- Rows locked in key order: two nodes' flushers writing the same learners cannot deadlock.
+ORDER BY r.learner_id, r.chapter_id
 ON CONFLICT (learner_id, chapter_id) DO UPDATE SET
     hwm_s = greatest(p.hwm_s, excluded.hwm_s),
     position_s = CASE WHEN excluded.position_ms >= p.position_ms
@@ -137,6 +139,7 @@ INSERT INTO study_segments AS s (learner_id, chapter_id, from_ms, to_ms, credite
 SELECT r.* FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::float8[],
                        $6::text[]) AS r (learner_id, chapter_id, from_ms, to_ms, credited_s, reason)
 JOIN chapters ch ON ch.id = r.chapter_id
+ORDER BY r.learner_id, r.chapter_id, r.from_ms
 ON CONFLICT (learner_id, chapter_id, from_ms) DO UPDATE SET
     to_ms = greatest(s.to_ms, excluded.to_ms),
     credited_s = greatest(s.credited_s, excluded.credited_s),
