@@ -9,6 +9,7 @@ so that /metrics shows them too.
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -59,26 +60,40 @@ async def probe(metrics: Metrics, redis: Redis, pool: asyncpg.Pool, now_ms: int)
         metrics.flush_lag.set(0)
 
 
-class Sampler:
-    """Turns the registry's counters into rates since the previous sample."""
+# Rates are averaged over this long: a learner beats every 5 s, so a one-second window
+# would show one learner as 1, 0, 0, 0, 0 beats/s.
+WINDOW_S = 5.0
 
-    def __init__(self, node_id: str, monotonic: Callable[[], float] = time.monotonic) -> None:
+
+class Sampler:
+    """Turns the registry's counters into rates over the last `WINDOW_S`."""
+
+    def __init__(
+        self,
+        node_id: str,
+        *,
+        window_s: float = WINDOW_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.node_id = node_id
+        self.window_s = window_s
         self.monotonic = monotonic
-        self.previous: tuple[float, Counts] | None = None
+        self.samples: deque[tuple[float, Counts]] = deque()
 
     def figures(self, counts: Counts, now_ms: int) -> NodeFigures:
         """This node's figures; rates are 0 on the first sample (nothing to compare)."""
         at = self.monotonic()
-        previous = self.previous
-        self.previous = (at, counts)
+        self.samples.append((at, counts))
+        # Keep the newest sample at least a window old: the rates' starting point.
+        while len(self.samples) > 2 and self.samples[1][0] <= at - self.window_s:
+            self.samples.popleft()
+        since, earlier = self.samples[0]
 
         def rate(now: float, before: float) -> float:
-            if previous is None or at <= previous[0]:
+            if at <= since:
                 return 0.0
-            return round(max(0.0, now - before) / (at - previous[0]), 2)
+            return round(max(0.0, now - before) / (at - since), 2)
 
-        earlier = previous[1] if previous is not None else counts
         beats = {
             reason: rate(count, earlier.beats.get(reason, 0.0))
             for reason, count in counts.beats.items()
