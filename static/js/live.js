@@ -13,7 +13,7 @@ const FORMATS = {
   int: (value) => String(value),
   rate: (value) => value.toFixed(1),
   sum: (value) => sum(value).toFixed(1),
-  deadline: (value) => (value === null ? "—" : String(Math.round(value))),
+  deadline: (value) => (value === null ? "无" : `${Math.round(value)} 秒后`),
 };
 
 function row(cells) {
