@@ -18,6 +18,7 @@ from engine.settings import Settings
 from tests.admin_client import Browser
 from tests.admin_world import insert_user
 from tests.conftest import Clock, build_course, enrol, new_learner
+from tests.integration.test_exams import Examinee, attempt_started
 from tests.integration.test_progress_ws import Player
 from web.app import create_portal
 
@@ -109,6 +110,29 @@ async def test_a_viewer_on_one_node_sees_a_learner_beat_on_the_other(
     assert "jixu_learners_online 1.0" in metrics
     await one.close()
     await two.close()
+
+
+async def test_exams_running_their_deadline_and_answers(
+    aiohttp_client: Any,
+    settings: Settings,
+    clock: Clock,
+    registration: Payload,
+    database_url: str,
+    org_id: int,
+) -> None:
+    one = await node(aiohttp_client, settings, clock, "n1")
+    viewer = await socket_of(one, await user(database_url, org_id, "super"))
+    await viewer.send_json({"type": "live.subscribe"})
+    learner, attempt = await attempt_started(one, registration, database_url, clock)
+    clock.advance(60)
+    examinee = Examinee(await one.ws_connect("/ws", headers=learner.headers))
+    await examinee.send({"type": "exam.join", "attempt": attempt["id"]})
+    question = attempt["questions"][0]["id"]
+    assert (await examinee.answer(attempt["id"], question, ["C"], 1))["type"] == "exam.saved"
+    figures = await figures_until(viewer, lambda f: f["answers"] > 0)
+    assert figures["exams_running"] == 1
+    assert figures["next_deadline_s"] == (attempt["deadline_ms"] - clock.now_ms) / 1000
+    await one.close()
 
 
 async def test_a_node_that_stops_publishing_leaves_the_view(
