@@ -208,7 +208,9 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
     sent to the sockets that subscribed here."""
     feed = LiveFeed(app[HUB])
     app[LIVE_FEED] = feed
-    publisher = Publisher(app[METRICS], app[REDIS], app[DB], app[CLOCK], app[NODE_ID], feed.show)
+    publisher = Publisher(
+        app[METRICS], app[REDIS], app[BATCHER], app[DB], app[CLOCK], app[NODE_ID], feed.show
+    )
     app[LIVE_PUBLISHER] = publisher
     loop = app[LOOPS].start("live", publisher.step)
     yield

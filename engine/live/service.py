@@ -20,12 +20,11 @@ import structlog
 from engine import db
 from engine.admin.scope import Scope, require
 from engine.clock import Clock
-from engine.kv import Redis
-from engine.live import store
+from engine.kv import Batcher, Redis
+from engine.live import scripts, store
 from engine.live.keys import FIGURES_KEY, STALE_MS, TTL_S
 from engine.live.types import ClusterFigures, NodeFigures
 from engine.metrics import ACCEPTED, Counts, Metrics
-from engine.progress.keys import STREAM
 
 log = structlog.get_logger(__name__)
 
@@ -33,7 +32,9 @@ _decoder = msgspec.json.Decoder(NodeFigures)
 _encoder = msgspec.json.Encoder()
 
 
-async def probe(metrics: Metrics, redis: Redis, pool: asyncpg.Pool, now_ms: int) -> None:
+async def probe(
+    metrics: Metrics, redis: Redis, batcher: Batcher, pool: asyncpg.Pool, now_ms: int
+) -> None:
     """Time a round trip to each store, and read the cluster-wide figures, onto `metrics`."""
     started = time.perf_counter()
     await redis.ping()
@@ -47,17 +48,9 @@ async def probe(metrics: Metrics, redis: Redis, pool: asyncpg.Pool, now_ms: int)
         metrics.next_deadline.set(-1)
     else:
         metrics.next_deadline.set(max(0.0, deadline.timestamp() - now_ms / 1000))
-    # Entries are deleted once flushed: the oldest left is the oldest not yet in PostgreSQL.
-    # Its id is Redis's time in ms, so its age is measured by Redis's clock.
-    seconds, micros = await redis.time()
-    pending = await redis.xlen(STREAM)
-    oldest: Any = await redis.xrange(STREAM, count=1)
+    pending, lag_s = await scripts.flush_lag(batcher)
     metrics.flush_pending.set(pending)
-    if oldest:
-        entry_ms = int(oldest[0][0].split("-")[0])
-        metrics.flush_lag.set(max(0.0, seconds + micros / 1e6 - entry_ms / 1000))
-    else:
-        metrics.flush_lag.set(0)
+    metrics.flush_lag.set(lag_s)
 
 
 # Rates are averaged over this long: a learner beats every 5 s, so a one-second window
@@ -193,6 +186,7 @@ class Publisher:
         self,
         metrics: Metrics,
         redis: Redis,
+        batcher: Batcher,
         pool: asyncpg.Pool,
         clock: Clock,
         node_id: str,
@@ -202,6 +196,7 @@ class Publisher:
     ) -> None:
         self.metrics = metrics
         self.redis = redis
+        self.batcher = batcher
         self.pool = pool
         self.clock = clock
         self.sampler = Sampler(node_id)
@@ -217,7 +212,7 @@ class Publisher:
     async def run_once(self) -> ClusterFigures:
         """One second's figures: this node's published, the cluster's shown and returned."""
         now_ms = self.clock()
-        await probe(self.metrics, self.redis, self.pool, now_ms)
+        await probe(self.metrics, self.redis, self.batcher, self.pool, now_ms)
         figures = self.sampler.figures(self.metrics.counts(), now_ms)
         cluster = await exchange(self.redis, figures)
         self.show(cluster)

@@ -13,7 +13,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from engine.appkeys import LIVE_PUBLISHER, LOGIN_SESSIONS, REDIS
+from engine.kv import Batcher, create_redis
 from engine.live.keys import FIGURES_KEY
+from engine.live.scripts import flush_lag
+from engine.progress.keys import STREAM
+from engine.scripts import SCRIPTS
 from engine.settings import Settings
 from tests.admin_client import Browser
 from tests.admin_world import insert_user
@@ -192,3 +196,19 @@ async def test_the_page_paints_the_figures_for_a_super_administrator_only(
     assert "notices.js" not in text  # the page's own socket shows no notices: one socket
     admin = await Browser.of(client, await user(database_url, org_id, "admin"))
     assert (await admin.get("/admin/live")).status == 403
+
+
+async def test_the_flush_lag_is_the_oldest_unflushed_entrys_age(redis_url: str) -> None:
+    redis = create_redis(redis_url)
+    try:
+        await SCRIPTS.load(redis)
+        batcher = Batcher(redis, SCRIPTS)
+        assert await flush_lag(batcher) == (0, 0.0)
+        seconds, _ = await redis.time()
+        await redis.xadd(STREAM, {"l": "1", "c": "1"}, id=f"{(seconds - 7) * 1000}-0")
+        await redis.xadd(STREAM, {"l": "1", "c": "2"})
+        entries, lag_s = await flush_lag(batcher)
+        assert entries == 2
+        assert 6 <= lag_s < 9
+    finally:
+        await redis.aclose()
