@@ -89,7 +89,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[NODE_ID] = settings.node_id or secrets.token_hex(4)
     app[CLOCK] = clock
     app[METRICS] = Metrics()
-    app[LOOPS] = Loops(settings.loop_unhealthy_s)
+    app[LOOPS] = Loops(settings.loop_unhealthy_s, on_failure=app[METRICS].errors.labels("loop").inc)
     app.cleanup_ctx.extend(
         [
             _postgres,

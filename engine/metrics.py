@@ -65,7 +65,7 @@ class Metrics:
         )
         self.errors = Counter(
             "jixu_errors",
-            "Internal errors: HTTP 5xx answers and websocket commands that failed",
+            "Errors: HTTP 5xx answers, websocket commands that failed, background loop steps",
             ["source"],
             registry=self.registry,
         )
