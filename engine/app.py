@@ -26,6 +26,8 @@ from engine.appkeys import (
     GATEWAY,
     HUB,
     LETTER_THROTTLE,
+    LIVE_FEED,
+    LIVE_PUBLISHER,
     LOGIN_SESSIONS,
     LOGIN_THROTTLE,
     LOOPS,
@@ -50,6 +52,7 @@ from engine.exams.sweeper import RETRYABLE as SWEEPER_RETRYABLE
 from engine.exams.sweeper import Sweeper
 from engine.exams.types import Result
 from engine.kv import Batcher, create_redis
+from engine.live.service import Publisher
 from engine.loops import Loops, Status
 from engine.messages.letters import LetterThrottle
 from engine.metrics import Metrics
@@ -62,6 +65,7 @@ from engine.sessions.caps import RENEW_EVERY_S, SocketCaps
 from engine.sessions.commands import Commands
 from engine.sessions.exam_feed import ExamTicker, push_results
 from engine.sessions.hub import Hub
+from engine.sessions.live_feed import LiveFeed
 from engine.sessions.notice_feed import NoticeFeed
 from engine.sessions.rooms_feed import catch_up
 from engine.settings import Settings
@@ -85,9 +89,19 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[NODE_ID] = settings.node_id or secrets.token_hex(4)
     app[CLOCK] = clock
     app[METRICS] = Metrics()
-    app[LOOPS] = Loops(settings.loop_unhealthy_s)
+    app[LOOPS] = Loops(settings.loop_unhealthy_s, on_failure=app[METRICS].errors.labels("loop").inc)
     app.cleanup_ctx.extend(
-        [_postgres, _redis, _services, _flusher, _hub, _commands, _exam_loops, _notice_feed]
+        [
+            _postgres,
+            _redis,
+            _services,
+            _flusher,
+            _hub,
+            _live,
+            _commands,
+            _exam_loops,
+            _notice_feed,
+        ]
     )
     app.on_shutdown.append(_close_sockets)
     return app
@@ -161,7 +175,10 @@ async def _flusher(app: web.Application) -> AsyncIterator[None]:
 async def _hub(app: web.Application) -> AsyncIterator[None]:
     hub = Hub(app[REDIS], app[NODE_ID], catch_up(app[ROOMS], app[DB]))
     app[HUB] = hub
-    app[METRICS].count_sockets(lambda: len(hub.connections))
+    app[METRICS].count_sockets(
+        lambda: len(hub.connections),
+        lambda: len({connection.learner_id for connection in hub.connections.values()}),
+    )
     settings = app[SETTINGS]
     caps = SocketCaps(
         app[REDIS],
@@ -186,6 +203,20 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
         await hub.unsubscribe()
 
 
+async def _live(app: web.Application) -> AsyncIterator[None]:
+    """The live operations view: this node's figures published each second, the cluster's
+    sent to the sockets that subscribed here."""
+    feed = LiveFeed(app[HUB])
+    app[LIVE_FEED] = feed
+    publisher = Publisher(
+        app[METRICS], app[REDIS], app[BATCHER], app[DB], app[CLOCK], app[NODE_ID], feed.show
+    )
+    app[LIVE_PUBLISHER] = publisher
+    loop = app[LOOPS].start("live", publisher.step)
+    yield
+    await loop.stop()
+
+
 async def _commands(app: web.Application) -> AsyncIterator[None]:
     """The websocket command registry, given the services its handlers call."""
     app[COMMANDS] = Commands(
@@ -193,6 +224,8 @@ async def _commands(app: web.Application) -> AsyncIterator[None]:
         exams=app[EXAMS],
         rooms=app[ROOMS],
         hub=app[HUB],
+        live=app[LIVE_FEED],
+        metrics=app[METRICS],
         db=app[DB],
         clock=app[CLOCK],
         beat_interval_ms=app[SETTINGS].beat_interval_ms,

@@ -12,6 +12,7 @@ from engine.commerce.throttle import CardThrottle
 from engine.exams.service import Exams
 from engine.exams.sweeper import Sweeper
 from engine.kv import Batcher, Redis
+from engine.live.service import Publisher
 from engine.loops import Loops
 from engine.messages.letters import LetterThrottle
 from engine.metrics import Metrics
@@ -21,6 +22,7 @@ from engine.rooms.service import Rooms
 from engine.sessions.caps import SocketCaps
 from engine.sessions.commands import Commands
 from engine.sessions.hub import Hub
+from engine.sessions.live_feed import LiveFeed
 from engine.sessions.notice_feed import NoticeFeed
 from engine.settings import Settings
 
@@ -48,6 +50,8 @@ EXAMS = web.AppKey("exams", Exams)
 ROOMS = web.AppKey("rooms", Rooms)
 EXAM_SWEEPER = web.AppKey("exam_sweeper", Sweeper)
 LOOPS = web.AppKey("loops", Loops)
+LIVE_FEED = web.AppKey("live_feed", LiveFeed)
+LIVE_PUBLISHER = web.AppKey("live_publisher", Publisher)
 # The payment gateway (None: online payment off) and the built-in sandbox gateway, if on.
 GATEWAY: web.AppKey[Gateway | None] = web.AppKey("gateway")
 SANDBOX: web.AppKey[Sandbox | None] = web.AppKey("sandbox")

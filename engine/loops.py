@@ -92,6 +92,8 @@ class Loop:
             self.failing_since = self.loops.monotonic()
         self.failures += 1
         self.last_error = f"{type(exc).__name__}: {exc}"[:200]
+        if self.loops.on_failure is not None:
+            self.loops.on_failure()
         delay = self.loops.backoff.delay(self.failures, self.loops.draw())
         if isinstance(exc, self.retryable):
             log.warning(
@@ -158,8 +160,10 @@ class Loops:
         backoff: Backoff = Backoff(),
         monotonic: Callable[[], float] = time.monotonic,
         draw: Callable[[], float] = random.random,
+        on_failure: Callable[[], object] | None = None,
     ) -> None:
         self.unhealthy_after_s = unhealthy_after_s
+        self.on_failure = on_failure  # told of each failed step (the metric)
         self.backoff = backoff
         self.monotonic = monotonic
         self.draw = draw

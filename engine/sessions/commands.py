@@ -7,9 +7,12 @@ from typing import Any
 
 import asyncpg
 
+from engine.accounts.service import get_user
+from engine.admin.scope import require, scope_of
 from engine.clock import Clock
 from engine.errors import TRANSIENT, DomainError
 from engine.exams.service import Exams
+from engine.metrics import Metrics
 from engine.progress.service import ANSWER_REFUSED, Progress
 from engine.progress.types import BeatOutcome, Heartbeat, percent
 from engine.rooms.service import Rooms
@@ -17,6 +20,7 @@ from engine.sessions import protocol
 from engine.sessions.connection import Connection, Playback, PlaybackState
 from engine.sessions.exam_feed import push_results, result_message
 from engine.sessions.hub import Hub
+from engine.sessions.live_feed import LiveFeed
 from engine.sessions.rooms_feed import chat_message, history_message
 
 Handler = Callable[[Connection, Any], Awaitable[None]]
@@ -31,6 +35,8 @@ class Commands:
     exams: Exams
     rooms: Rooms
     hub: Hub
+    live: LiveFeed
+    metrics: Metrics
     db: asyncpg.Pool
     clock: Clock
     beat_interval_ms: int
@@ -53,6 +59,8 @@ class Commands:
             protocol.ChatHide: self.handle_chat_hide,
             protocol.ChatReport: self.handle_chat_report,
             protocol.AttentionAnswer: self.handle_attention_answer,
+            protocol.LiveSubscribe: self.handle_live_subscribe,
+            protocol.LiveUnsubscribe: self.handle_live_unsubscribe,
         }
 
     async def dispatch(self, conn: Connection, message: protocol.Message) -> None:
@@ -65,9 +73,11 @@ class Commands:
         except TRANSIENT as exc:
             # An overload, not a bug: one line, no traceback (thousands may fail together).
             conn.log.warning("command failed: store unavailable", error=repr(exc))
+            self.metrics.errors.labels("ws").inc()
             conn.send(protocol.Error(code="unavailable", message="服务器繁忙，请稍后再试"))
         except Exception:
             conn.log.exception("command failed", type=type(message).__name__)
+            self.metrics.errors.labels("ws").inc()
             conn.send(protocol.Error(code="internal", message="服务器内部错误，请稍后再试"))
 
     async def handle_session_hello(self, conn: Connection, message: protocol.Hello) -> None:
@@ -145,6 +155,7 @@ class Commands:
             max_rate=playback.max_rate,
             beat=beat,
         )
+        self.metrics.count_beat(outcome.reason)
         conn.send(_ack(beat.seq, outcome, playback))
         if outcome.check is not None:
             conn.send(
@@ -199,6 +210,7 @@ class Commands:
             message.seq,
             self.clock(),
         )
+        self.metrics.exam_answers.inc()
         conn.send(
             protocol.ExamSaved(
                 attempt=message.attempt, question=message.question, seq=message.seq, stale=stale
@@ -272,6 +284,22 @@ class Commands:
         seat = conn.seat(message.room)
         await self.rooms.report(self.db, seat, message.id, message.reason, self.clock())
         conn.send(protocol.ChatReported(room=seat.room.name, id=message.id))
+
+    # The live operations view.
+
+    async def handle_live_subscribe(
+        self, conn: Connection, message: protocol.LiveSubscribe
+    ) -> None:
+        """A super administrator's socket gets the cluster's figures every second. Not an
+        organisation's administrator: the figures are the whole engine's, every org's."""
+        user = await get_user(self.db, conn.learner_id)
+        require(scope_of(user.id, user.username, user.role, user.org_id), "super")
+        self.live.subscribe(conn)
+
+    async def handle_live_unsubscribe(
+        self, conn: Connection, message: protocol.LiveUnsubscribe
+    ) -> None:
+        self.live.unsubscribe(conn)
 
 
 def _ack(seq: int, outcome: BeatOutcome, playback: Playback) -> protocol.Ack:

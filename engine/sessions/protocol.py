@@ -4,6 +4,8 @@ from typing import Annotated
 
 import msgspec
 
+from engine.live.types import ClusterFigures
+
 Seq = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
 Seconds = Annotated[float, msgspec.Meta(ge=0, le=1e7)]
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
@@ -102,11 +104,20 @@ class ChatReport(Message, tag="chat.report"):
     reason: str
 
 
+# The live operations view (super administrators): figures every second while subscribed.
+class LiveSubscribe(Message, tag="live.subscribe"):
+    pass
+
+
+class LiveUnsubscribe(Message, tag="live.unsubscribe"):
+    pass
+
+
 ChatCommand = ChatJoin | ChatSend | ChatLeave | ChatHide | ChatReport
 
 ClientMessage = (
     Hello | Play | Beat | Stop | Ping | ExamJoin | ExamAnswer | ExamFlag | ExamSubmit
-    | ChatCommand | AttentionAnswer
+    | ChatCommand | AttentionAnswer | LiveSubscribe | LiveUnsubscribe
 )  # fmt: skip
 
 # Server → client
@@ -224,6 +235,10 @@ class ChatHidden(Message, tag="chat.hidden"):
 class ChatReported(Message, tag="chat.reported"):
     room: str
     id: int
+
+
+class LiveFigures(Message, tag="live.figures"):
+    figures: ClusterFigures  # the whole cluster's second, from whichever node
 
 
 class Error(Message, tag="error", omit_defaults=True):

@@ -41,6 +41,7 @@ async def test_healthz_is_ok_when_both_answer(client: TestClient) -> None:
         "exam_sweeper": "ok",
         "exam_ticker": "ok",
         "notice_feed": "ok",
+        "live": "ok",
     }
 
 
@@ -57,7 +58,7 @@ async def test_healthz_names_redis_when_it_is_down(
     assert body["failing"] == ["redis"]
     # The loops wait the outage out: at most degraded, under the threshold (30 s).
     assert body["checks"]["postgres"] == "ok"
-    assert set(body["degraded"]) <= {"flusher", "bus", "exam_sweeper"}
+    assert set(body["degraded"]) <= {"flusher", "bus", "exam_sweeper", "live"}
     await client.close()
 
 

@@ -54,7 +54,13 @@ class Monotonic:
 
 async def test_state_goes_from_ok_to_degraded_to_failing_and_back() -> None:
     clock = Monotonic()
-    loops = Loops(30.0, backoff=Backoff(first_s=0.0, max_s=0.0), monotonic=clock)
+    failed: list[None] = []
+    loops = Loops(
+        30.0,
+        backoff=Backoff(first_s=0.0, max_s=0.0),
+        monotonic=clock,
+        on_failure=lambda: failed.append(None),
+    )
     script = Script()
     loop = loops.start("flusher", script)
     await script.end()
@@ -67,6 +73,7 @@ async def test_state_goes_from_ok_to_degraded_to_failing_and_back() -> None:
     health = loops.health()["flusher"]
     assert health.status is Status.DEGRADED
     assert (loop.failures, loop.failing_since) == (2, 100.0)
+    assert len(failed) == 2  # each failed step counted (jixu_errors_total{source="loop"})
     assert health.detail == "failing for 29 s (failures: 2): ConnectionError: redis still away"
 
     clock.now += 1.0

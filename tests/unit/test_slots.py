@@ -16,6 +16,7 @@ from engine.accounts.throttle import LoginThrottle
 from engine.commerce.throttle import CardThrottle
 from engine.exams import scripts as exam_scripts
 from engine.kv import Batcher, Command
+from engine.live import scripts as live_scripts
 from engine.progress import scripts as progress_scripts
 from engine.progress.types import Heartbeat, Rules
 from engine.scripts import SCRIPTS
@@ -95,6 +96,7 @@ CALLS: dict[str, Call] = {
         "learner", "203.0.113.9"
     ),
     "release_attempt": lambda batcher: CardThrottle(batcher, SETTINGS).release(42, "203.0.113.9"),
+    "live/flush_lag": lambda batcher: live_scripts.flush_lag(batcher),
 }
 
 
