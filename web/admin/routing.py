@@ -63,11 +63,13 @@ class AdminRoute:
 
 
 class NavLink(NamedTuple):
-    """An entry of the side navigation, shown to `role` and above."""
+    """An entry of the side navigation, shown to `role` and above; current on the pages
+    under its address and under `also` (the detail pages it leads to by another address)."""
 
     label: str
     url: str
     role: AdminRole
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,15 +166,25 @@ def navigation_for(
     request: web.Request, scope: Scope
 ) -> list[tuple[str, list[tuple[NavLink, bool]]]]:
     """The side navigation the scope's role may use: (section title, [(link, current)]),
-    the current link being the one whose address is the longest start of the path."""
+    the current link being the one with the longest address (its own or `also`) that
+    starts the path."""
     rank = RANKS[scope.role]
     visible = [
         (title, [link for link in links if RANKS[link.role] <= rank])
         for title, links in request.app[ADMIN_NAVIGATION]
     ]
-    urls = [link.url for _, links in visible for link in links]
-    matching = [url for url in urls if request.path == url or request.path.startswith(url + "/")]
-    current = max(matching, key=len, default=None)
+    addresses = [
+        (address, link.url)
+        for _, links in visible
+        for link in links
+        for address in (link.url, *link.also)
+    ]
+    matching = [
+        (address, url)
+        for address, url in addresses
+        if request.path == address or request.path.startswith(address + "/")
+    ]
+    current = max(matching, key=lambda match: len(match[0]), default=(None, None))[1]
     return [
         (title, [(link, link.url == current) for link in links])
         for title, links in visible
