@@ -101,6 +101,26 @@ async def test_an_administrator_builds_a_plan_a_learner_of_the_organisation_take
         await expect(page.get_by_text("章节已添加")).to_be_visible()
         await expect(page.locator("#chapters tbody tr")).to_contain_text(f"00:0{CLIP_S}")
 
+        # A chapter added by mistake: 删除本章节 asks first (Escape keeps it), by keyboard.
+        await page.get_by_label("章节名称").fill("误传的章节")
+        await page.get_by_label("视频文件").set_input_files(short_clip)
+        await page.get_by_role("button", name="上传并添加").click()
+        await page.get_by_role("link", name="误传的章节").click()
+        delete = page.get_by_role("button", name="删除本章节")
+        dialog = page.locator("#confirm-dialog")
+        await delete.focus()
+        await page.keyboard.press("Enter")
+        await expect(dialog).to_contain_text("确定删除“误传的章节”吗？")
+        await page.keyboard.press("Escape")
+        await expect(dialog).to_be_hidden()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("误传的章节")
+        await delete.focus()
+        await page.keyboard.press("Enter")
+        await expect(dialog.get_by_role("button", name="确定")).to_be_focused()
+        await page.keyboard.press("Enter")
+        await expect(page.locator(".flash")).to_have_text("章节“误传的章节”已删除")
+        await expect(page.locator("#chapters tbody tr")).to_have_count(1)
+
         # 培训计划 → 新建: the course added by its code, then made compulsory and examined.
         await side.get_by_role("link", name="培训计划").click()
         await page.get_by_role("link", name="新建培训计划").click()
