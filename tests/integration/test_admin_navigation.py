@@ -42,3 +42,17 @@ async def test_the_page_shown_marks_its_section(
     response = await admin.get(path)
     assert response.status == 200
     assert current_link(await response.text()) == [section]
+
+
+async def test_the_home_page_lists_the_other_pages(client: TestClient, database_url: str) -> None:
+    connection = await asyncpg.connect(database_url)
+    try:
+        world = await build_world(connection)
+    finally:
+        await connection.close()
+    teacher = await Browser.of(client, world.users["teacher"])
+    html = await (await teacher.get("/admin")).text()
+    main = html[html.index('id="admin-main"') :]
+    assert '<a href="/admin/qa">问答待回答</a>' in main
+    assert "概览" not in main
+    assert '<a href="/admin">' not in main
