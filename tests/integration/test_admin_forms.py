@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.admin_client import Browser
-from tests.admin_world import build_world, insert_user
+from tests.admin_world import Objects, build_world, insert_user, load_factories
 
 
 def chosen(html: str, select: str) -> list[str]:
@@ -34,3 +34,32 @@ async def test_the_only_organisation_is_chosen(
     assert chosen(alone, "org_id") == [str(world.b)]
     subtree = await (await (await Browser.of(client, world.users["admin_a"])).get(path)).text()
     assert chosen(subtree, "org_id") == []
+
+
+async def test_a_nul_in_any_form_field_is_refused_with_nothing_stored(
+    client: TestClient, database_url: str
+) -> None:
+    load_factories()
+    connection = await asyncpg.connect(database_url)
+    try:
+        world = await build_world(connection)
+        chapter_id = await Objects(connection, world, world.a).get("chapter_id")
+        before = await connection.fetchval("SELECT count(*) FROM audit_log")
+    finally:
+        await connection.close()
+    admin = await Browser.of(client, world.users["admin_a"])
+    renamed = await admin.post(f"/admin/chapters/{chapter_id}", title="第一节\x00")
+    assert renamed.status == 400
+    assert "填写的内容含有不能保存的控制字符" in await renamed.text()
+    notice = await admin.post(
+        "/admin/messages/notice", to="walk_learner", title="通知", body="x\x00"
+    )
+    assert notice.status == 400
+    connection = await asyncpg.connect(database_url)
+    try:
+        assert await connection.fetchval("SELECT count(*) FROM audit_log") == before
+        assert "\x00" not in await connection.fetchval(
+            "SELECT title FROM chapters WHERE id = $1", chapter_id
+        )
+    finally:
+        await connection.close()
