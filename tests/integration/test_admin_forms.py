@@ -2,13 +2,21 @@
 one with a subtree chooses (nothing is chosen for it)."""
 
 import re
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from engine.catalog import chapter_admin
+from engine.errors import InvalidInput
 from tests.admin_client import Browser
 from tests.admin_world import Objects, build_world, insert_user, load_factories
+from tests.integration.catalog_world import built_world, refused
+
+CLIP = (Path(__file__).resolve().parents[2] / "media" / "demo" / "clip2.mp4").read_bytes()
+CLIP_MAX = 10 * 1024 * 1024
 
 
 def chosen(html: str, select: str) -> list[str]:
@@ -63,3 +71,26 @@ async def test_a_nul_in_any_form_field_is_refused_with_nothing_stored(
         )
     finally:
         await connection.close()
+
+
+@pytest.mark.parametrize("title", ["第一节\x00", "第一节\n导学", "\x1b[1m第一节"])
+async def test_a_chapter_uploaded_with_a_control_character_in_its_title_is_refused(
+    database_url: str, tmp_path: Path, title: str
+) -> None:
+    async def video() -> AsyncIterator[bytes]:
+        yield CLIP
+
+    async with built_world(database_url) as world:
+        await refused(
+            world,
+            InvalidInput,
+            lambda: chapter_admin.add_chapter(
+                world.pool,
+                world.scopes["admin_a"],
+                world.courses["A"],
+                title,
+                video(),
+                data_dir=tmp_path,
+                max_bytes=CLIP_MAX,
+            ),
+        )
