@@ -56,3 +56,25 @@ async def test_the_home_page_lists_the_other_pages(client: TestClient, database_
     assert '<a href="/admin/qa">问答待回答</a>' in main
     assert "概览" not in main
     assert '<a href="/admin">' not in main
+
+
+async def test_an_admin_error_page_leads_back_to_the_administration(
+    client: TestClient, database_url: str
+) -> None:
+    load_factories()
+    connection = await asyncpg.connect(database_url)
+    try:
+        world = await build_world(connection)
+        course_id = await Objects(connection, world, world.a).get("course_id")
+    finally:
+        await connection.close()
+    back = '<a href="/admin">返回管理首页</a>'
+    admin_b = await Browser.of(client, world.users["admin_b"])
+    missing = await admin_b.get(f"/admin/courses/{course_id}")
+    assert missing.status == 404
+    assert back in await missing.text()
+    learner = await Browser.of(client, world.users["learner"])
+    refused = await learner.get("/admin")
+    assert refused.status == 403
+    assert back not in await refused.text()
+    assert back not in await (await admin_b.get("/no-such-page")).text()
