@@ -112,4 +112,5 @@ def render_error(
     if is_api(request):
         error = ErrorDetail(code, message, dict(fields or {}))
         return json_response(ErrorReply(error), status=status)
-    return render_page(request, "error.html", {"status": status, "message": message}, status)
+    context = {"status": status, "message": message, "in_admin": request.path.startswith("/admin")}
+    return render_page(request, "error.html", context, status)

@@ -33,6 +33,8 @@ def _title(title: str) -> str:
         raise InvalidInput({"title": "请填写章节名称"})
     if len(title) > MAX_TITLE:
         raise InvalidInput({"title": f"章节名称不能超过{MAX_TITLE}个字"})
+    if any(character < " " for character in title):
+        raise InvalidInput({"title": "章节名称不能含有控制字符"})
     return title
 
 

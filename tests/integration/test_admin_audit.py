@@ -65,3 +65,18 @@ async def test_filters_pages_and_before_after(client: TestClient, database_url: 
     assert "共 0 条" in await (await boss.get("/admin/audit", until="2020-01-01")).text()
     bad = await boss.get("/admin/audit", since="yesterday")
     assert bad.status == 400
+
+
+async def test_the_log_names_actions_kinds_and_roles_in_chinese(
+    client: TestClient, database_url: str
+) -> None:
+    world = await logged_world(database_url)
+    boss = await Browser.of(client, world.users["super"])
+    locks = await (await boss.get("/admin/audit", actor="admin_a")).text()
+    assert "锁定学员" in locks
+    assert "学员 7" in locks
+    assert '<span class="hint">管理员</span>' in locks
+    assert '<span class="hint">learner.lock</span>' in locks  # the code the filter takes
+    everything = await (await boss.get("/admin/audit")).text()
+    assert '<option value="org">组织机构</option>' in everything
+    assert "修改组织机构名称" in everything

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from aiohttp import BodyPartReader, MultipartReader, web
 
 from engine.admin.scope import RANKS, AdminRole, Scope, require, scope_of
-from engine.errors import Forbidden, NotAuthenticated
+from engine.errors import Forbidden, InvalidInput, NotAuthenticated
 from web.requests import CSRF_FIELD, CSRF_TOKEN, current_user, is_api
 
 AdminHandler = Callable[[web.Request, Scope], Awaitable[web.StreamResponse]]
@@ -63,11 +63,13 @@ class AdminRoute:
 
 
 class NavLink(NamedTuple):
-    """An entry of the side navigation, shown to `role` and above."""
+    """An entry of the side navigation, shown to `role` and above; current on the pages
+    under its address and under `also` (the detail pages it leads to by another address)."""
 
     label: str
     url: str
     role: AdminRole
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +81,8 @@ class Section:
     links: tuple[NavLink, ...]
     routes: tuple[AdminRoute, ...]
 
+
+NUL_REFUSED = "填写的内容含有不能保存的控制字符"
 
 ADMIN_NAVIGATION = web.AppKey("admin_navigation", tuple[tuple[str, tuple[NavLink, ...]], ...])
 
@@ -101,7 +105,18 @@ async def _gate(route: AdminRoute, request: web.Request) -> web.StreamResponse:
     request[SCOPE] = scope
     if route.upload:
         request[UPLOAD] = await _open_upload(request)
+    elif route.mutates and not is_api(request):
+        await _refuse_nul(request)
     return await route.handler(request, scope)
+
+
+async def _refuse_nul(request: web.Request) -> None:
+    """A form field holding NUL, which PostgreSQL text cannot store, is refused here for every
+    form (a 400 naming the field) rather than failing in the database as a 500."""
+    form = await request.post()
+    bad = [name for name, value in form.items() if isinstance(value, str) and "\x00" in value]
+    if bad:
+        raise InvalidInput(dict.fromkeys(bad, NUL_REFUSED), NUL_REFUSED)
 
 
 def gated(route: AdminRoute) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -164,15 +179,25 @@ def navigation_for(
     request: web.Request, scope: Scope
 ) -> list[tuple[str, list[tuple[NavLink, bool]]]]:
     """The side navigation the scope's role may use: (section title, [(link, current)]),
-    the current link being the one whose address is the longest start of the path."""
+    the current link being the one with the longest address (its own or `also`) that
+    starts the path."""
     rank = RANKS[scope.role]
     visible = [
         (title, [link for link in links if RANKS[link.role] <= rank])
         for title, links in request.app[ADMIN_NAVIGATION]
     ]
-    urls = [link.url for _, links in visible for link in links]
-    matching = [url for url in urls if request.path == url or request.path.startswith(url + "/")]
-    current = max(matching, key=len, default=None)
+    addresses = [
+        (address, link.url)
+        for _, links in visible
+        for link in links
+        for address in (link.url, *link.also)
+    ]
+    matching = [
+        (address, url)
+        for address, url in addresses
+        if request.path == address or request.path.startswith(address + "/")
+    ]
+    current = max(matching, key=lambda match: len(match[0]), default=(None, None))[1]
     return [
         (title, [(link, link.url == current) for link in links])
         for title, links in visible

@@ -9,6 +9,7 @@ from engine.admin import audit
 from engine.admin.scope import Scope
 from engine.admin.types import AuditFilters
 from engine.appkeys import DB
+from web.admin.audit_names import ACTIONS, KINDS, ROLES
 from web.admin.render import filter_values, render_admin, requested_page
 from web.admin.routing import AdminRoute, NavLink, Section
 from web.decoding import parse_date
@@ -39,7 +40,10 @@ async def audit_page(request: web.Request, scope: Scope) -> web.Response:
         "page": page,
         "rows": [(entry, readable(entry.before), readable(entry.after)) for entry in page.items],
         "values": values,
-        "kinds": [(kind, kind) for kind in await audit.kinds(db, scope)],
+        "kinds": [(kind, KINDS.get(kind, kind)) for kind in await audit.kinds(db, scope)],
+        "kind_names": KINDS,
+        "actions": ACTIONS,
+        "roles": ROLES,
     }
     return render_admin(request, scope, "admin/audit.html", context)
 

@@ -8,7 +8,7 @@ SECTION = Section(
     order=20,
     links=(
         NavLink("培训计划", "/admin/plans", "admin"),
-        NavLink("课程管理", "/admin/courses", "admin"),
+        NavLink("课程管理", "/admin/courses", "admin", also=("/admin/chapters",)),
         NavLink("授课教师", "/admin/teachers", "admin"),
     ),
     routes=plans.ROUTES + courses.COURSE_ROUTES + chapters.ROUTES + courses.TEACHER_ROUTES,

@@ -321,7 +321,7 @@ SECTION = Section(
     title="考试",
     order=30,
     links=(
-        NavLink("题库与考试", "/admin/banks", "admin"),
+        NavLink("题库与考试", "/admin/banks", "admin", also=("/admin/questions",)),
         NavLink("考试安排", "/admin/exams", "admin"),
     ),
     routes=(
