@@ -21,6 +21,7 @@ from engine.accounts.logins import LoginSessions
 from engine.admin.scope import RANKS
 from engine.appkeys import LOGIN_SESSIONS
 from tests.admin_world import ROLES, Objects, World, build_world, load_factories
+from web.admin.audit_names import ACTIONS
 from web.admin.routing import AdminRoute, Upload, route_of
 from web.requests import CSRF_FIELD, SESSION_COOKIE, session_csrf_token
 
@@ -238,9 +239,17 @@ async def test_every_admin_route_answers_by_role_and_scope(
                 if succeeded and not changed:
                     failures.append(f"{what}: succeeded ({status}) but changed nothing")
                 elif succeeded:
-                    added = await connection.fetchval("SELECT count(*) FROM audit_log")
-                    if added <= audit_rows:
+                    actions = await connection.fetch(
+                        "SELECT action FROM audit_log ORDER BY id OFFSET $1", audit_rows
+                    )
+                    if not actions:
                         failures.append(f"{what}: changed {changed} without an audit row")
+                    # 操作日志 names every action in the administrators' words.
+                    failures += [
+                        f"{what}: audit action {row['action']} has no name in audit_names"
+                        for row in actions
+                        if row["action"] not in ACTIONS
+                    ]
                 if changed:
                     await database.restore(changed)
                     assert await database.fingerprint() == pristine, f"{what}: restore failed"
