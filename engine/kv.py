@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import redis.asyncio as redis
-from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.asyncio.connection import Connection
 from redis.exceptions import NoScriptError, ResponseError
 
@@ -75,6 +75,39 @@ def create_redis(url: str) -> Redis:
     return redis.Redis.from_pool(pool)
 
 
+class WaitingCluster(RedisCluster):
+    """A cluster client whose callers wait for a connection rather than fail. redis-py's
+    cluster nodes raise MaxConnectionsError at once when all of theirs are busy (the
+    single-server client's BlockingConnectionPool waits), so a burst — a thousand sockets
+    closing, each releasing its lease — failed calls that a moment later would have passed.
+    At most `max_connections` calls and pipelines run at once, each holding at most one
+    connection of a node, so no node runs out."""
+
+    def __init__(self, *, max_connections: int = MAX_CONNECTIONS, **kwargs: Any) -> None:
+        super().__init__(max_connections=max_connections, **kwargs)
+        self.turns = asyncio.Semaphore(max_connections)
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self.turns:
+            return await super().execute_command(*args, **kwargs)
+
+    def pipeline(
+        self, transaction: Any | None = None, shard_hint: Any | None = None
+    ) -> ClusterPipeline:
+        if shard_hint:
+            return super().pipeline(transaction, shard_hint)  # refused there
+        # As RedisCluster.pipeline makes its own (redis-py's typing calls the class abstract).
+        return _WaitingPipeline(self, transaction)  # type: ignore[abstract]
+
+
+class _WaitingPipeline(ClusterPipeline):
+    cluster_client: WaitingCluster
+
+    async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> Any:
+        async with self.cluster_client.turns:
+            return await super().execute(raise_on_error, allow_redirections)
+
+
 def _create_cluster(url: str) -> RedisCluster:
     parts = urlsplit(url)
     credentials, _, hosts = parts.netloc.rpartition("@")
@@ -85,13 +118,12 @@ def _create_cluster(url: str) -> RedisCluster:
         if not name or not port.isdigit():
             raise ValueError(f"{CLUSTER_SCHEME} URL: not host:port: {host!r}")
         nodes.append(ClusterNode(name, int(port)))
-    return RedisCluster(
+    return WaitingCluster(
         startup_nodes=nodes,
         username=unquote(username) or None,
         password=unquote(password) or None,
         decode_responses=True,
         health_check_interval=30,
-        max_connections=MAX_CONNECTIONS,
     )
 
 
