@@ -71,23 +71,20 @@ async def hours_lines(pool: asyncpg.Pool, root: int | None, year: int) -> AsyncI
     yield b"\xef\xbb\xbf" + _csv_line(
         ["姓名", "用户名", "单位", "职称级别", "年度", "应修学时", "已修学时", "差额学时"]
     )
-    after = 0
-    while rows := await store.hours_rows(pool, root, year, after, BATCH):
-        for row in rows:
-            required, earned = row["required_tenths"], row["earned_tenths"]
-            yield _csv_line(
-                [
-                    row["real_name"],
-                    row["username"],
-                    row["org_name"],
-                    TITLE_LEVELS.get(row["title_level"] or "", ""),
-                    str(year),
-                    f"{hours(required):g}",
-                    f"{hours(earned):g}",
-                    f"{hours(max(0, required - earned)):g}",
-                ]
-            )
-        after = rows[-1]["id"]
+    async for row in store.hours_rows(pool, root, year, BATCH):
+        required, earned = row["required_tenths"], row["earned_tenths"]
+        yield _csv_line(
+            [
+                row["real_name"],
+                row["username"],
+                row["org_name"],
+                TITLE_LEVELS.get(row["title_level"] or "", ""),
+                str(year),
+                f"{hours(required):g}",
+                f"{hours(earned):g}",
+                f"{hours(max(0, required - earned)):g}",
+            ]
+        )
 
 
 async def exam_lines(

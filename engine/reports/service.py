@@ -208,8 +208,7 @@ async def revenue(db: Executor, scope: Scope, org_id: int | None, year: int) -> 
     """收入统计: what the subtree's learners paid in the year, by month, payment method and
     plan, each refund taken off in the month it was made."""
     root = await report_root(db, scope, org_id)
-    start, end = year_bounds(check_year(year))
-    rows = await store.revenue(db, root, start, end, str(CHINA.tzname(None)))
+    rows = await store.revenue(db, root, check_year(year))
     titles = await store.plan_titles(db, sorted({row["plan_id"] for row in rows}))
     lines = [
         RevenueLine(

@@ -6,6 +6,7 @@ administrator's reports with that administrator's learners only.
 The CSV rows are read in batches after a key (keyset paging), each batch a query of its own
 through the pool: never the whole result in memory, no connection held by a slow download."""
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 import asyncpg
@@ -31,14 +32,20 @@ GROUP BY u.org_id, e.plan_id
 # offline records, as engine.archive.service counts them) against what the title requires
 # (engine.archive.compliance, passed as $3…$5).
 HOURS = f"""
+WITH online AS (
+    SELECT e.learner_id, sum(e.earned_tenths) AS tenths FROM enrolments e
+    WHERE e.plan_id IN (SELECT id FROM plans WHERE year = $2) GROUP BY e.learner_id
+), offline AS (
+    SELECT r.learner_id, sum(r.hour_tenths) AS tenths FROM offline_records r
+    WHERE r.year = $2 GROUP BY r.learner_id
+)
 SELECT u.id, u.real_name, u.username, o.name AS org_name, u.title_level,
        CASE WHEN u.title_level = ANY($3::text[]) THEN $4::integer ELSE $5::integer END
            AS required_tenths,
-       coalesce((SELECT sum(e.earned_tenths) FROM enrolments e JOIN plans p ON p.id = e.plan_id
-                 WHERE e.learner_id = u.id AND p.year = $2), 0)
-       + coalesce((SELECT sum(r.hour_tenths) FROM offline_records r
-                   WHERE r.learner_id = u.id AND r.year = $2), 0) AS earned_tenths
+       (coalesce(online.tenths, 0) + coalesce(offline.tenths, 0))::integer AS earned_tenths
 FROM users u JOIN orgs o ON o.id = u.org_id
+LEFT JOIN online ON online.learner_id = u.id
+LEFT JOIN offline ON offline.learner_id = u.id
 WHERE {LEARNERS}
 """
 
@@ -109,14 +116,15 @@ async def short_learners(
 
 
 async def hours_rows(
-    db: Executor, root: int | None, year: int, after: int, limit: int
-) -> list[asyncpg.Record]:
-    return await db.fetch(
-        f"{HOURS} AND u.id > $6 ORDER BY u.id LIMIT $7",
-        *_hours_arguments(root, year),
-        after,
-        limit,
-    )
+    pool: asyncpg.Pool, root: int | None, year: int, batch: int
+) -> AsyncIterator[asyncpg.Record]:
+    """Every learner's hours, by id, through a server-side cursor fetching `batch` rows at a
+    time (the year's sums are made once, so the download holds a connection while it lasts)."""
+    async with pool.acquire() as connection, connection.transaction():
+        async for row in connection.cursor(
+            f"{HOURS} ORDER BY u.id", *_hours_arguments(root, year), prefetch=batch
+        ):
+            yield row
 
 
 async def exam_rates(db: Executor, root: int | None) -> list[asyncpg.Record]:
@@ -151,32 +159,19 @@ async def score_bins(
     return {row["bin"]: row["learners"] for row in rows}
 
 
-# Money moves of orders paid by learners of the subtree: a payment in the month it was paid,
-# a refund in the month it was refunded (the order then 'refunded', closed_at its time),
-# each at the price of every plan's courses in it.
-REVENUE = f"""
-WITH moves AS (
-    SELECT o.id, o.method, o.paid_at AS at, false AS refund
-    FROM orders o JOIN users u ON u.id = o.learner_id
-    WHERE o.status IN ('paid', 'refunded') AND o.paid_at >= $2 AND o.paid_at < $3
-      AND {LEARNERS}
-    UNION ALL
-    SELECT o.id, o.method, o.closed_at, true
-    FROM orders o JOIN users u ON u.id = o.learner_id
-    WHERE o.status = 'refunded' AND o.closed_at >= $2 AND o.closed_at < $3 AND {LEARNERS}
-)
-SELECT to_char(m.at AT TIME ZONE $4, 'YYYY-MM') AS month, m.method, i.plan_id,
-       coalesce(sum(i.price_fen) FILTER (WHERE NOT m.refund), 0)::bigint AS paid_fen,
-       coalesce(sum(i.price_fen) FILTER (WHERE m.refund), 0)::bigint AS refunded_fen
-FROM moves m JOIN order_items i ON i.order_id = m.id
-GROUP BY 1, 2, 3
-"""
-
-
-async def revenue(
-    db: Executor, root: int | None, start: datetime, end: datetime, zone: str
-) -> list[asyncpg.Record]:
-    return await db.fetch(REVENUE, root, start, end, zone)
+async def revenue(db: Executor, root: int | None, year: int) -> list[asyncpg.Record]:
+    """Money of the year by month, payment method and plan (revenue_rollup, migration 0017:
+    payments in the month paid, refunds in the month refunded, by the payer's organisation)."""
+    return await db.fetch(
+        f"""SELECT to_char(month, 'YYYY-MM') AS month, method, plan_id,
+                   sum(paid_fen)::bigint AS paid_fen, sum(refunded_fen)::bigint AS refunded_fen
+            FROM revenue_rollup
+            WHERE month >= make_date($2, 1, 1) AND month < make_date($2 + 1, 1, 1)
+              AND {owned_by("org_id", 1)}
+            GROUP BY 1, 2, 3""",
+        root,
+        year,
+    )
 
 
 async def completion_rows(

@@ -448,3 +448,38 @@ async def test_hours_page_lists_the_short_furthest_first(client: TestClient, dat
     assert "考试一" in await exam_page.text()
     missing = await admin.get("/admin/reports/exams", exam_id="999999")
     assert missing.status == 404
+
+
+async def test_revenue_follows_an_order_paid_then_refunded(pool: asyncpg.Pool, data: Data) -> None:
+    """Checkout writes an unpaid order with its items; payment and refund update it."""
+    scope = scope_of(data, "a")
+    before = await service.revenue(pool, scope, None, YEAR)
+    order_id = await pool.fetchval(
+        "INSERT INTO orders (out_trade_no, learner_id, amount_fen) VALUES ('LATER', $1, 1234) "
+        "RETURNING id",
+        data.learners["l2"],
+    )
+    await pool.execute(
+        """INSERT INTO order_items (order_id, plan_id, course_id, title, hour_tenths, price_fen)
+           SELECT $1, plan_id, course_id, '课程', 100, 1234 FROM plan_courses WHERE plan_id = $2""",
+        order_id,
+        data.plans["p2"],
+    )
+    assert await service.revenue(pool, scope, None, YEAR) == before
+    await pool.execute(
+        """UPDATE orders SET status = 'paid', method = 'bank', paid_at = '2026-07-31T20:00:00Z'
+           WHERE id = $1""",
+        order_id,
+    )
+    await pool.execute(
+        """UPDATE orders SET status = 'refunded', closed_at = '2026-09-01T00:00:00Z'
+           WHERE id = $1""",
+        order_id,
+    )
+    after = await service.revenue(pool, scope, None, YEAR)
+    assert after.by_month_method["2026-08"]["bank"] == 1234  # 04:00 on 1 August in China
+    assert after.by_month_method["2026-09"]["bank"] == -1234
+    assert after.total.paid_fen == before.total.paid_fen + 1234
+    assert after.total.refunded_fen == before.total.refunded_fen + 1234
+    other = await service.revenue(pool, scope_of(data, "b"), None, YEAR)
+    assert other.by_month_method["2026-08"]["bank"] == 0
