@@ -149,22 +149,23 @@ async def hours(
     much in all, the learners by earned hours, and the short ones, the furthest first."""
     root = await report_root(db, scope, org_id)
     check_year(year)
-    rows = await store.hours_bins(db, root, year, HOURS_BIN_TENTHS, HOURS_BINS)
-    bins = [0] * HOURS_BINS
-    for row in rows:
-        bins[row["bin"]] = row["learners"]
-    summary = HoursSummary(
-        year=year,
-        learners=sum(bins),
-        short=sum(row["short"] for row in rows),
-        missing_tenths=sum(row["missing_tenths"] for row in rows),
-        bins=bins,
+    found = await store.hours_page(
+        db, root, year, HOURS_BIN_TENTHS, HOURS_BINS, PAGE_SIZE, (page - 1) * PAGE_SIZE
     )
-    found = await store.short_learners(db, root, year, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    bins = [0] * HOURS_BINS
+    short = missing = 0
+    for number, learners, short_ones, missing_tenths in found["bins"] or []:
+        bins[number] = learners
+        short += short_ones
+        missing += missing_tenths
+    summary = HoursSummary(
+        year=year, learners=sum(bins), short=short, missing_tenths=missing, bins=bins
+    )
     items = [
-        ShortLearner(**{key: row[key] for key in ShortLearner.__struct_fields__}) for row in found
+        ShortLearner(**dict(zip(ShortLearner.__struct_fields__, row, strict=True)))
+        for row in found["short"] or []
     ]
-    return summary, Page(items=items, total=summary.short, number=page, size=PAGE_SIZE)
+    return summary, Page(items=items, total=short, number=page, size=PAGE_SIZE)
 
 
 async def exams(

@@ -33,8 +33,10 @@ GROUP BY u.org_id, e.plan_id
 # (engine.archive.compliance, passed as $3…$5).
 HOURS = f"""
 WITH online AS (
-    SELECT e.learner_id, sum(e.earned_tenths) AS tenths FROM enrolments e
-    WHERE e.plan_id IN (SELECT id FROM plans WHERE year = $2) GROUP BY e.learner_id
+    SELECT e.learner_id, sum(e.earned_tenths) AS tenths
+    FROM enrolments e JOIN users u ON u.id = e.learner_id
+    WHERE e.plan_id IN (SELECT id FROM plans WHERE year = $2) AND {LEARNERS}
+    GROUP BY e.learner_id
 ), offline AS (
     SELECT r.learner_id, sum(r.hour_tenths) AS tenths FROM offline_records r
     WHERE r.year = $2 GROUP BY r.learner_id
@@ -85,34 +87,38 @@ async def offered_plans(db: Executor, root: int | None) -> list[asyncpg.Record]:
     )
 
 
-async def hours_bins(
-    db: Executor, root: int | None, year: int, bin_tenths: int, bins: int
-) -> list[asyncpg.Record]:
-    """The subtree's learners by earned hours (`bins` bins of `bin_tenths`, the last one
-    open-ended): how many, how many short, and their shortfall in all."""
-    return await db.fetch(
-        f"""SELECT least(earned_tenths / $6, $7 - 1) AS bin, count(*) AS learners,
-                   count(*) FILTER (WHERE earned_tenths < required_tenths) AS short,
-                   coalesce(sum(greatest(required_tenths - earned_tenths, 0)), 0)::bigint
-                       AS missing_tenths
-            FROM ({HOURS}) AS h GROUP BY 1""",
+async def hours_page(
+    db: Executor, root: int | None, year: int, bin_tenths: int, bins: int, limit: int, offset: int
+) -> asyncpg.Record:
+    """In one reading of the year's hours: the subtree's learners by earned hours (`bins`
+    bins of `bin_tenths`, the last open-ended) as (bin, learners, short, missing tenths), and
+    one page of the short learners, the furthest from the requirement first, as
+    (id, real_name, username, org_name, title_level, required_tenths, earned_tenths)."""
+    found = await db.fetchrow(
+        f"""WITH h AS MATERIALIZED ({HOURS}),
+            short AS (
+                SELECT * FROM h WHERE earned_tenths < required_tenths
+                ORDER BY required_tenths - earned_tenths DESC, id LIMIT $8 OFFSET $9
+            )
+            SELECT
+                (SELECT array_agg(ROW(bin, learners, short, missing_tenths))
+                 FROM (SELECT least(earned_tenths / $6, $7 - 1) AS bin, count(*) AS learners,
+                              count(*) FILTER (WHERE earned_tenths < required_tenths) AS short,
+                              coalesce(sum(greatest(required_tenths - earned_tenths, 0)), 0)
+                                  ::bigint AS missing_tenths
+                       FROM h GROUP BY 1) AS b) AS bins,
+                (SELECT array_agg(ROW(id, real_name, username, org_name, title_level,
+                                      required_tenths, earned_tenths)
+                                  ORDER BY required_tenths - earned_tenths DESC, id)
+                 FROM short) AS short""",
         *_hours_arguments(root, year),
         bin_tenths,
         bins,
-    )
-
-
-async def short_learners(
-    db: Executor, root: int | None, year: int, limit: int, offset: int
-) -> list[asyncpg.Record]:
-    """The learners short of the year's requirement, the furthest from it first."""
-    return await db.fetch(
-        f"""SELECT * FROM ({HOURS}) AS h WHERE earned_tenths < required_tenths
-            ORDER BY required_tenths - earned_tenths DESC, id LIMIT $6 OFFSET $7""",
-        *_hours_arguments(root, year),
         limit,
         offset,
     )
+    assert found is not None  # an aggregate's one row
+    return found
 
 
 async def hours_rows(
