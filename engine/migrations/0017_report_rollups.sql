@@ -42,6 +42,9 @@ END
 $$;
 CREATE TRIGGER revenue_rollup_items AFTER INSERT ON order_items
     REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION revenue_rollup_items();
+-- Also under `session_replication_role = replica`, which the population generator sets to
+-- skip the foreign keys' checks.
+ALTER TABLE order_items ENABLE ALWAYS TRIGGER revenue_rollup_items;
 
 -- Orders paid (unpaid → paid) or refunded (paid → refunded).
 CREATE FUNCTION revenue_rollup_orders() RETURNS trigger
@@ -70,6 +73,7 @@ $$;
 CREATE TRIGGER revenue_rollup_orders AFTER UPDATE ON orders
     REFERENCING OLD TABLE AS before_rows NEW TABLE AS after_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revenue_rollup_orders();
+ALTER TABLE orders ENABLE ALWAYS TRIGGER revenue_rollup_orders;
 
 -- What was paid and refunded before this migration.
 INSERT INTO revenue_rollup (org_id, plan_id, method, month, paid_fen, refunded_fen)

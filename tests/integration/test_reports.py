@@ -15,8 +15,11 @@ from aiohttp.test_utils import TestClient
 from engine.admin.scope import Scope
 from engine.archive import compliance
 from engine.clock import CHINA
+from engine.demo import seed_demo
 from engine.errors import InvalidInput, NotFound
+from engine.population.load import seed_population
 from engine.reports import exports, service
+from engine.seed import seed_base
 from tests.admin_client import Browser
 from tests.admin_world import insert_org, insert_user
 
@@ -483,3 +486,32 @@ async def test_revenue_follows_an_order_paid_then_refunded(pool: asyncpg.Pool, d
     assert after.total.refunded_fen == before.total.refunded_fen + 1234
     other = await service.revenue(pool, scope_of(data, "b"), None, YEAR)
     assert other.by_month_method["2026-08"]["bank"] == 0
+
+
+async def test_revenue_of_a_generated_population_equals_its_orders(pool: asyncpg.Pool) -> None:
+    """The generator copies paid and refunded orders, then their items, skipping ordinary
+    triggers (session_replication_role = replica): the rollup's triggers still run."""
+    await seed_base(pool)
+    await seed_demo(pool)
+    await seed_population(pool, 60, seed=3)
+    expected = await pool.fetch(
+        """SELECT m.year, sum(m.fen) FILTER (WHERE m.fen > 0) AS paid,
+                  coalesce(-sum(m.fen) FILTER (WHERE m.fen < 0), 0) AS refunded
+           FROM orders o JOIN order_items i ON i.order_id = o.id
+           CROSS JOIN LATERAL (VALUES (o.paid_at, i.price_fen), (o.closed_at, -i.price_fen))
+               AS v (at, fen)
+           CROSS JOIN LATERAL (
+               SELECT extract(year FROM v.at AT TIME ZONE 'Asia/Shanghai')::int AS year, v.fen
+           ) AS m
+           WHERE o.status IN ('paid', 'refunded') AND v.at IS NOT NULL
+             AND (v.fen > 0 OR o.status = 'refunded')
+           GROUP BY m.year"""
+    )
+    assert expected
+    scope = Scope(user_id=0, name="super", role="super", org_id=None)
+    for row in expected:
+        report = await service.revenue(pool, scope, None, row["year"])
+        assert (report.total.paid_fen, report.total.refunded_fen) == (
+            row["paid"] or 0,
+            row["refunded"],
+        ), row["year"]
