@@ -31,9 +31,9 @@ from engine.reports import service
 RUNS = 20
 
 
-def seeded_database(data_dir: Path, learners: int) -> str:
-    """The URL of a portal seeded with the demo catalogue and `learners` generated learners
-    (seeded once: a data folder that has them already is reused)."""
+def seed(data_dir: Path, learners: int) -> None:
+    """Seed the demo catalogue and `learners` generated learners into `data_dir` (once: a
+    data folder that has them already is reused)."""
     marker = data_dir / f"reports-bench-{learners}.seeded"
     if not marker.exists():
         environment = os.environ | {"JIXU_DATA_DIR": str(data_dir), "JIXU_ENV": "development"}
@@ -44,7 +44,6 @@ def seeded_database(data_dir: Path, learners: int) -> str:
                 check=True,
             )
         marker.touch()
-    return EmbeddedPostgres(data_dir / "pg").start()
 
 
 async def district(connection: asyncpg.Connection, name: str) -> tuple[int, str, int]:
@@ -124,8 +123,15 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=2018, help="the demo catalogue's newest")
     parser.add_argument("--district", default="和平区", help="the district measured")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL") or seeded_database(args.data_dir, args.learners)
-    asyncio.run(measure(url, args.year, args.district))
+    if url := os.environ.get("DATABASE_URL"):
+        asyncio.run(measure(url, args.year, args.district))
+        return
+    server = EmbeddedPostgres(args.data_dir / "pg")
+    seed(args.data_dir, args.learners)
+    try:
+        asyncio.run(measure(server.start(), args.year, args.district))
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":
