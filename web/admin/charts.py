@@ -1,14 +1,15 @@
 """Charts of the report pages as inline SVG drawn on the server: no script, no library, and the
 figures are in the table beside each chart for whoever cannot see it."""
 
+import math
 from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 760, 280
-LEFT, RIGHT, TOP, BOTTOM = 72, 12, 16, 72
+LEFT, RIGHT, TOP, BOTTOM = 72, 12, 30, 72
 COLOURS = ("#2f6db5", "#e08a2c", "#4a9b5f", "#b5495b", "#7a5fb0")
-TICKS = 4
+TICKS = 5
 
 
 def bar_chart(
@@ -23,9 +24,11 @@ def bar_chart(
         return Markup("")
     highs = [sum(max(0.0, values[i]) for _, values in series) for i in range(len(labels))]
     lows = [sum(min(0.0, values[i]) for _, values in series) for i in range(len(labels))]
-    top, bottom = max([*highs, 0.0]), min([*lows, 0.0])
-    if top == bottom:
-        top = 1.0
+    step = _step(max([*highs, 0.0]) - min([*lows, 0.0]))
+    top = math.ceil(max([*highs, 0.0]) / step) * step
+    bottom = math.floor(min([*lows, 0.0]) / step) * step
+    if top == bottom:  # nothing but zeros
+        top = step
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def y(value: float) -> float:
@@ -38,8 +41,8 @@ def bar_chart(
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    for tick in range(TICKS + 1):
-        value = bottom + (top - bottom) * tick / TICKS
+    for tick in range(round((top - bottom) / step) + 1):
+        value = bottom + step * tick
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
             f'stroke="#ddd"/><text x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end" '
@@ -74,12 +77,22 @@ def bar_chart(
         for number, (name, _) in enumerate(series):
             x = LEFT + number * 110
             parts.append(
-                f'<rect x="{x}" y="{HEIGHT - 14}" width="10" height="10" '
+                f'<rect x="{x}" y="6" width="10" height="10" '
                 f'fill="{COLOURS[number % len(COLOURS)]}"/>'
-                f'<text x="{x + 14}" y="{HEIGHT - 5}" font-size="11">{escape(name)}</text>'
+                f'<text x="{x + 14}" y="15" font-size="11">{escape(name)}</text>'
             )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _step(span: float) -> float:
+    """A round distance between grid lines (1, 2 or 5 times a power of ten) giving at most
+    TICKS of them over `span`."""
+    if span <= 0:
+        return 1.0
+    raw = span / TICKS
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
 
 
 def _short(label: str) -> str:

@@ -132,7 +132,7 @@ async def revenue_page(request: web.Request, scope: Scope) -> web.Response:
             (METHOD_NAMES[method], [report.by_month_method[m][method] / 100 for m in report.months])
             for method in service.METHODS
         ],
-        lambda value: f"¥{value:,.0f}",
+        lambda value: f"{'-' if value < 0 else ''}¥{abs(value):,.0f}",
     )
     context = {
         "report": report,
