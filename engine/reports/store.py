@@ -30,7 +30,8 @@ GROUP BY u.org_id, e.plan_id
 
 # F32 for every learner of the subtree: the year's hours (the plans of that year and the
 # offline records, as engine.archive.service counts them) against what the title requires
-# (engine.archive.compliance, passed as $3…$5).
+# (engine.archive.compliance, passed as $3…$5): (id, required_tenths, earned_tenths), narrow,
+# the names joined only to the rows shown.
 HOURS = f"""
 WITH online AS (
     SELECT e.learner_id, sum(e.earned_tenths) AS tenths
@@ -41,11 +42,11 @@ WITH online AS (
     SELECT r.learner_id, sum(r.hour_tenths) AS tenths FROM offline_records r
     WHERE r.year = $2 GROUP BY r.learner_id
 )
-SELECT u.id, u.real_name, u.username, o.name AS org_name, u.title_level,
+SELECT u.id,
        CASE WHEN u.title_level = ANY($3::text[]) THEN $4::integer ELSE $5::integer END
            AS required_tenths,
        (coalesce(online.tenths, 0) + coalesce(offline.tenths, 0))::integer AS earned_tenths
-FROM users u JOIN orgs o ON o.id = u.org_id
+FROM users u
 LEFT JOIN online ON online.learner_id = u.id
 LEFT JOIN offline ON offline.learner_id = u.id
 WHERE {LEARNERS}
@@ -107,10 +108,11 @@ async def hours_page(
                               coalesce(sum(greatest(required_tenths - earned_tenths, 0)), 0)
                                   ::bigint AS missing_tenths
                        FROM h GROUP BY 1) AS b) AS bins,
-                (SELECT array_agg(ROW(id, real_name, username, org_name, title_level,
-                                      required_tenths, earned_tenths)
-                                  ORDER BY required_tenths - earned_tenths DESC, id)
-                 FROM short) AS short""",
+                (SELECT array_agg(ROW(s.id, u.real_name, u.username, o.name, u.title_level,
+                                      s.required_tenths, s.earned_tenths)
+                                  ORDER BY s.required_tenths - s.earned_tenths DESC, s.id)
+                 FROM short s JOIN users u ON u.id = s.id JOIN orgs o ON o.id = u.org_id)
+                    AS short""",
         *_hours_arguments(root, year),
         bin_tenths,
         bins,
@@ -128,7 +130,12 @@ async def hours_rows(
     time (the year's sums are made once, so the download holds a connection while it lasts)."""
     async with pool.acquire() as connection, connection.transaction():
         async for row in connection.cursor(
-            f"{HOURS} ORDER BY u.id", *_hours_arguments(root, year), prefetch=batch
+            f"""SELECT h.id, u.real_name, u.username, o.name AS org_name, u.title_level,
+                       h.required_tenths, h.earned_tenths
+                FROM ({HOURS}) AS h JOIN users u ON u.id = h.id JOIN orgs o ON o.id = u.org_id
+                ORDER BY h.id""",
+            *_hours_arguments(root, year),
+            prefetch=batch,
         ):
             yield row
 
