@@ -1,5 +1,5 @@
 """The reports' CSV exports: one line per enrolment, learner, exam result or order item, read
-in batches after a key and yielded a line at a time (UTF-8 with the BOM Excel needs), so a
+in batches of BATCH rows (after a key, or from a cursor) and yielded a line at a time (UTF-8 with the BOM Excel needs), so a
 download of 100,000 learners holds one batch in memory. Opening one is audited: learners'
 names leave the portal."""
 

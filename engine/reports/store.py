@@ -4,7 +4,9 @@ owns the plan, exam or order they are counted for: a platform plan shows in an
 administrator's reports with that administrator's learners only.
 
 The CSV rows are read in batches after a key (keyset paging), each batch a query of its own
-through the pool: never the whole result in memory, no connection held by a slow download."""
+through the pool — never the whole result in memory, no connection held by a slow download —
+except the hours, whose yearly sums are made once for all learners and read through a
+server-side cursor (one connection for the download's length)."""
 
 from collections.abc import AsyncIterator
 from datetime import datetime
