@@ -37,6 +37,7 @@ ACTIONS = {
     "plan.create": "新建培训计划",
     "plan.update": "修改培训计划",
     "question.answer": "回答学员提问",
+    "report.export": "导出统计报表",
     "question.delete": "删除试题",
     "question.edit": "修改试题",
     "question.import": "导入题库",
@@ -68,6 +69,7 @@ KINDS = {
     "org": "组织机构",
     "plan": "培训计划",
     "question": "试题",
+    "report": "统计报表",
     "room_message": "聊天消息",
     "teacher": "教师",
 }
