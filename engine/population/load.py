@@ -94,6 +94,7 @@ async def seed_population(
             if writing is not None:
                 rows_written += await writing
                 _report(progress, count, count)
+            await store.analyze(copier, list(COLUMNS))
         finally:
             if writing is not None and not writing.done():
                 writing.cancel()

@@ -107,3 +107,10 @@ async def write_batch(
                 await connection.copy_records_to_table(table, records=records, columns=columns)
                 written += len(records)
     return written
+
+
+async def analyze(connection: Connection, tables: Sequence[str]) -> None:
+    """Fresh planner statistics for tables that just grew: before autovacuum gets to them,
+    the planner would take a hundred thousand learners for the few it last saw."""
+    for table in tables:
+        await connection.execute(f"ANALYZE {table}")
