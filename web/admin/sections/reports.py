@@ -22,16 +22,17 @@ from web.decoding import parse_id
 from web.requests import today
 
 EXPORT_CHUNK = 32 * 1024
-YEAR_ERROR = "年度应为四位数字，如 2026"
+YEAR_ERROR = "年度应为数字，如 2026"
 
 
 def _year(text: str) -> int | None:
     """The year of a filter (None when not given); a clear error for anything else."""
     if not text:
         return None
-    if not (text.isascii() and text.isdigit() and len(text) == 4):
+    year = parse_id(text)
+    if year is None:
         raise InvalidInput({"year": YEAR_ERROR}, YEAR_ERROR)
-    return service.check_year(int(text))
+    return service.check_year(year)
 
 
 def _export_url(request: web.Request) -> str:
