@@ -223,7 +223,7 @@ async def _prepare(
 
 async def _populate(settings: Settings, learners: int, random_seed: int) -> PopulationReport:
     assert settings.database_url is not None
-    pool = await db.create_pool(settings.database_url, min_size=2, max_size=2)
+    pool = await db.create_pool(settings.database_url, min_size=3, max_size=3)
     try:
         return await seed_population(
             pool, learners, random_seed, TerminalProgress("generating learners")

@@ -51,7 +51,7 @@ class Ids:
     orders: Iterator[int]
     cards: Iterator[int]
     attempts: Iterator[int]
-    card_batch: int  # the run's one batch of (used) study cards
+    card_batch: int  # the batch of study cards these learners redeem
 
 
 @dataclass

@@ -2,7 +2,9 @@
 transaction."""
 
 import asyncio
+import contextlib
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ from engine.population.world import World, load_world
 log = structlog.get_logger(__name__)
 
 BATCH = 2_000
+COPIERS = 2
 # Each table's columns, in the order learners.Rows holds them.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "users": ("id", "username", "password_hash", "role", "org_id", "real_name", "phone",
@@ -71,34 +74,50 @@ async def seed_population(
 ) -> PopulationReport:
     """Add `count` generated learners after those generated before (their numbers go on).
 
-    The pool needs two connections: while one batch is copied, the next is generated (in a
-    thread: the copy's work is PostgreSQL's, so the two overlap)."""
+    While batches are copied, the next is generated (in a thread: the copy's work is
+    PostgreSQL's, so they overlap). The pool needs two connections; with three, two
+    batches are copied at once."""
     started = time.perf_counter()
-    async with pool.acquire() as allocator, pool.acquire() as copier:
+    async with contextlib.AsyncExitStack() as held:
+        allocator = await held.enter_async_context(pool.acquire())
+        # Batches are copied on the pool's other connections at once, two at most: the
+        # copy's work is PostgreSQL's and one backend uses one core.
+        idle: list[Connection] = [
+            await held.enter_async_context(pool.acquire())
+            for _ in range(min(COPIERS, max(1, pool.get_max_size() - 1)))
+        ]
         world = await load_world(allocator, seed)
         if not world.plans or not world.orgs:
             raise NothingToStudy("no plan with courses to study, or no organisation")
         first = await store.last_number(allocator, USERNAME_PREFIX) + 1
-        [card_batch] = await store.take_ids(allocator, "card_batches", 1)
-        rows_written = 0
-        writing: asyncio.Task[int] | None = None
+        rows_written = learners_written = 0
+        writing: deque[tuple[asyncio.Task[int], int]] = deque()  # (copy, its learners)
+
+        async def finish_oldest() -> None:
+            nonlocal rows_written, learners_written
+            task, learners = writing.popleft()
+            rows_written += await task
+            learners_written += learners
+            _report(progress, learners_written, count)
+
         try:
             for start in range(first, first + count, BATCH):
                 numbers = range(start, min(start + BATCH, first + count))
-                ids = await _take_ids(allocator, world, len(numbers), card_batch)
+                ids = await _take_ids(allocator, world, len(numbers))
                 rows = await asyncio.to_thread(generate, world, seed, numbers, ids)
-                if writing is not None:
-                    rows_written += await writing
-                    _report(progress, start - first, count)
-                writing = asyncio.create_task(_write(copier, rows, card_batch))
-            if writing is not None:
-                rows_written += await writing
-                _report(progress, count, count)
-            await store.analyze(copier, list(COLUMNS))
+                # A copy that ended already gave its connection back (a later one may have
+                # ended first): wait for the oldest until one is free.
+                while not idle:
+                    await finish_oldest()
+                task = asyncio.create_task(_write(idle.pop(), idle, rows, ids.card_batch))
+                writing.append((task, len(numbers)))
+            while writing:
+                await finish_oldest()
+            await store.analyze(allocator, list(COLUMNS))
         finally:
-            if writing is not None and not writing.done():
-                writing.cancel()
-                await asyncio.gather(writing, return_exceptions=True)
+            for task, _ in writing:
+                task.cancel()
+            await asyncio.gather(*(task for task, _ in writing), return_exceptions=True)
     report = PopulationReport(count, first, rows_written, round(time.perf_counter() - started, 1))
     log.info("population seeded", **vars(report))
     return report
@@ -109,7 +128,7 @@ def _report(progress: Progress | None, done: int, total: int) -> None:
         progress(done, total)
 
 
-async def _take_ids(connection: Connection, world: World, learners: int, card_batch: int) -> Ids:
+async def _take_ids(connection: Connection, world: World, learners: int) -> Ids:
     """As many ids as the batch could need: a learner makes at most one order per plan,
     redeems the cards of its largest purchases and sits every attempt each exam allows; the
     ids left unused are skipped, as a rolled-back insert's are."""
@@ -121,11 +140,17 @@ async def _take_ids(connection: Connection, world: World, learners: int, card_ba
             await take(connection, "study_cards", learners * world.most_cards(CARD_VALUE_FEN))
         ),
         attempts=iter(await take(connection, "exam_attempts", learners * world.most_attempts())),
-        card_batch=card_batch,
+        card_batch=(await take(connection, "card_batches", 1))[0],
     )
 
 
-async def _write(connection: Connection, rows: Rows, card_batch: int) -> int:
-    tables = {table: (columns, getattr(rows, table)) for table, columns in COLUMNS.items()}
-    batch = (card_batch, CARD_BATCH, len(rows.study_cards), CARD_VALUE_FEN)
-    return await store.write_batch(connection, tables, batch)
+async def _write(
+    connection: Connection, idle: list[Connection], rows: Rows, card_batch: int
+) -> int:
+    """Copy a batch on `connection`, given back to `idle` when done."""
+    try:
+        tables = {table: (columns, getattr(rows, table)) for table, columns in COLUMNS.items()}
+        batch = (card_batch, CARD_BATCH, len(rows.study_cards), CARD_VALUE_FEN)
+        return await store.write_batch(connection, tables, batch)
+    finally:
+        idle.append(connection)

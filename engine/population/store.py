@@ -82,8 +82,7 @@ async def write_batch(
     card_batch: tuple[int, str, int, int],
 ) -> int:
     """One batch of rows in one transaction, returning how many. `card_batch` is (id, name,
-    cards in this batch, value): the run's one batch of study cards, counted as its rows are
-    written. A superuser's copy skips the foreign keys' per-row triggers (the rows refer only
+    cards, value): the batch of study cards these learners redeemed. A superuser's copy skips the foreign keys' per-row triggers (the rows refer only
     to what the batch or the catalogue holds; the tests check every reference): four times
     faster. Other roles copy with the checks."""
     written = 0
@@ -97,9 +96,7 @@ async def write_batch(
         if card_batch[2]:
             await connection.execute(
                 """INSERT INTO card_batches (id, name, card_count, value_fen, created_at)
-                   VALUES ($1, $2, $3, $4, now())
-                   ON CONFLICT (id) DO UPDATE
-                   SET card_count = card_batches.card_count + excluded.card_count""",
+                   VALUES ($1, $2, $3, $4, now())""",
                 *card_batch,
             )
         for table, (columns, records) in tables.items():

@@ -48,7 +48,7 @@ REFERENCES = (
 
 @pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(database_url, min_size=2, max_size=2)
+    pool = await db.create_pool(database_url, min_size=3, max_size=3)
     await seed_base(pool)
     await seed_demo(pool)
     yield pool
