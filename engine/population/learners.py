@@ -25,7 +25,7 @@ Row = tuple[object, ...]
 USERNAME_PREFIX = "seed_"
 # Never a valid argon2 hash: a generated learner cannot log in until a password is reset.
 NO_PASSWORD = "!generated"
-CARD_BATCH = "生成的学员（测试数据）"
+CARD_BATCH = "生成的学员所用学习卡（测试数据）"
 REGION = "120116"  # 滨海新区: the base data's learners are numbered under 120101 and 120103
 FIRST_BIRTH = date(1960, 1, 1)
 BIRTH_DAYS = 14_000  # born 1960–1998
